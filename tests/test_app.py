@@ -1,0 +1,221 @@
+"""The app, driven in-process with Pilot as a user would drive it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from trailtui.core.index import connect
+from trailtui.core.loader import index_paths
+from trailtui.tui.app import TrailApp, filter_term
+from trailtui.tui.detail import EventDetail
+from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
+from tests.conftest import make_event, write_records
+
+ROLE_SESSION = {
+    "type": "AssumedRole",
+    "principalId": "AROAEXAMPLEROLE:exfil",
+    "arn": "arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil",
+    "accountId": "111122223333",
+    "accessKeyId": "ASIAEXAMPLESESSION01",
+    "sessionContext": {
+        "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLE",
+                          "arn": "arn:aws:iam::111122223333:role/DataPipeline", "accountId": "111122223333",
+                          "userName": "DataPipeline"},
+        "attributes": {"creationDate": "2026-03-14T09:58:00Z", "mfaAuthenticated": "false"},
+    },
+}
+ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+
+
+def incident_events() -> list[dict]:
+    events = [make_event(f"alice-{i}", "PutObject", eventTime=f"2026-03-14T10:{i:02d}:00Z") for i in range(30)]
+    events += [
+        make_event(f"anon-{i}", "GetObject", userIdentity=ANONYMOUS, sourceIPAddress="203.0.113.9",
+                   eventTime=f"2026-03-14T11:{i:02d}:00Z")
+        for i in range(5)
+    ]
+    events += [
+        make_event(f"role-{i}", "GetObject", userIdentity=ROLE_SESSION, sourceIPAddress="192.0.2.44",
+                   eventTime=f"2026-03-14T12:{i:02d}:00Z", errorCode="AccessDenied" if i < 3 else None)
+        for i in range(8)
+    ]
+    return events
+
+
+@pytest.fixture
+def indexed(tmp_path: Path):
+    logs = tmp_path / "logs"
+    write_records(logs / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/a.json.gz", incident_events(), gz=True)
+    (logs / "broken.json").write_text('{"Records": [')
+    db_path = tmp_path / "index.sqlite"
+    index_paths(connect(db_path), [logs])
+    return db_path, logs
+
+
+async def settle(pilot) -> None:
+    """Let debounce timers fire and query workers finish."""
+    await pilot.pause(0.3)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_list_shows_every_event_newest_first(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert app.event_list.count == 43
+        assert app.event_list.row_at(0).eventTime == "2026-03-14T12:07:00Z"
+        assert "43 / 43" in str(app.query_one("#list-pane").border_title)
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.event_list.row_at(0).eventTime == "2026-03-14T10:00:00Z"
+
+
+async def test_typing_a_filter_narrows_the_list(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"name:GetObject is:anonymous")
+        await settle(pilot)
+        assert app.event_list.count == 5
+        assert "5 / 43" in str(app.query_one("#list-pane").border_title)
+        assert {app.event_list.row_at(i).actor for i in range(5)} == {"anonymous"}
+        await pilot.press("escape")
+        assert app.focused is app.event_list
+
+
+async def test_invalid_filter_shows_why_and_keeps_the_last_result(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"is:error")
+        await settle(pilot)
+        assert app.event_list.count == 3
+        await pilot.press(*" nmae:x")
+        await settle(pilot)
+        error_bar = app.query_one("#filter-error")
+        assert error_bar.has_class("-visible")
+        assert "unknown field" in _plain(error_bar.content)
+        assert app.event_list.count == 3
+
+
+async def test_selecting_an_event_fills_detail_and_identity(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        # Newest first: the role session's events are on top.
+        await pilot.press("j")
+        await settle(pilot)
+        detail = app.query_one(EventDetail)
+        labels = [node.label.plain for node in _walk(detail.root)]
+        assert any(label.startswith('eventName: "GetObject"') for label in labels)
+        identity_text = _plain(app.query_one("#identity-body").content)
+        assert "arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil" in identity_text
+        assert "ASIA: temporary credentials" in identity_text
+        assert "Yes: a session of role arn:aws:iam::111122223333:role/DataPipeline" in identity_text
+        assert "8 events" in identity_text and "3 errors" in identity_text
+        await pilot.press("enter")
+        assert app.focused is detail
+
+
+async def test_identity_keys_filter_to_actor_key_and_ip(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.query_one("#filter").value == "actor:arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil"
+        assert app.event_list.count == 8
+        await pilot.press("K")
+        await settle(pilot)
+        assert app.query_one("#filter").value == "akid:ASIAEXAMPLESESSION01"
+        assert app.event_list.count == 8
+        await pilot.press("i")
+        await settle(pilot)
+        assert app.event_list.count == 8
+
+
+async def test_help_screen_lists_keys_and_filter_fields(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = _plain(app.screen.query_one("#help-body Static").content)
+        for expected in ("j / k", "g / G", "Esc", "is:anonymous", "sourceIPAddress", "requestParameters.bucketName"):
+            assert expected in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_load_errors_view_names_the_broken_file(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert "1 load errors" in _plain(app.query_one("#status").content)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, LoadErrorsScreen)
+        assert [Path(p.path).name for p in app.screen.problems] == ["broken.json"]
+
+
+async def test_background_loader_fills_the_list_while_the_app_runs(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    for part in range(4):
+        write_records(logs / f"part{part}.json", [make_event(f"p{part}-{i}") for i in range(50)])
+    db_path = tmp_path / "index.sqlite"
+    connect(db_path).close()
+    app = TrailApp(db_path=db_path, paths=[str(logs)])
+    async with app.run_test(size=(120, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if not app.loading and app.event_list.count == 200:
+                break
+        await settle(pilot)
+        assert app.event_list.count == 200
+        assert "200 events" in _plain(app.query_one("#status").content)
+
+
+async def test_small_terminal_stacks_panes(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.screen.has_class("-narrow")
+        list_region = app.query_one("#list-pane").region
+        detail_region = app.query_one("#detail").region
+        assert detail_region.y >= list_region.bottom  # stacked, not side by side
+        assert app.event_list.scrollable_content_region.height >= 5
+        await pilot.press("tab", "tab")
+        assert app.focused is app.identity
+        assert app.query_one("#identity").region.height > 0
+
+
+def test_filter_term_quotes_what_needs_it() -> None:
+    assert filter_term("ip", "198.51.100.7") == "ip:198.51.100.7"
+    assert filter_term("actor", 'a b,"c') == 'actor:"a b,\\"c"'
+
+
+def _walk(node):
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def _plain(renderable) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()

@@ -1,0 +1,160 @@
+"""Indexing: dedupe by eventID, incremental reopen, bad files reported, files kept private."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trailtui.core import decode
+from trailtui.core.filter import compile_filter
+from trailtui.core.index import connect, default_db_path
+from trailtui.core.loader import index_paths
+from trailtui.core.query import EventQuery, load_problems, original_event
+from tests.conftest import make_event, write_records
+
+
+def event_ids(conn) -> set[str]:
+    return {row[0] for row in conn.execute('SELECT "eventID" FROM events')}
+
+
+def test_duplicates_across_files_are_one_event(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json.gz", [make_event("e1"), make_event("e2")], gz=True)
+    write_records(logs / "b.json.gz", [make_event("e2"), make_event("e3")], gz=True)
+    conn = connect(tmp_path / "index.sqlite")
+    summary = index_paths(conn, [logs])
+    assert event_ids(conn) == {"e1", "e2", "e3"}
+    assert summary.events_added == 3
+    assert summary.duplicates == 1
+    assert summary.files_read == 2
+
+
+def test_reopening_an_unchanged_tree_reads_no_file(tmp_path: Path, monkeypatch) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("e1")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    reads = []
+    original = decode.decode_file
+    monkeypatch.setattr("trailtui.core.loader.decode_file", lambda path: reads.append(path) or original(path))
+    summary = index_paths(conn, [logs])
+    assert reads == []
+    assert summary.files_unchanged == 1 and summary.events_added == 0
+    # A new file and a changed file are picked up; the unchanged one is still not read.
+    write_records(logs / "new.json", [make_event("n1")])
+    changed = write_records(logs / "a.json", [make_event("e1"), make_event("e1b")])
+    os.utime(changed, ns=(1, 1))
+    summary = index_paths(conn, [logs])
+    assert sorted(p.name for p in reads) == ["a.json", "new.json"]
+    assert event_ids(conn) == {"e1", "e1b", "n1"}
+
+
+def test_changed_file_replaces_its_events_and_free_text_follows(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    path = write_records(logs / "a.json", [make_event("old1", userAgent="zebra-agent")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    assert EventQuery(conn, compile_filter("zebra")).count() == 1
+    write_records(path, [make_event("new1", userAgent="okapi-agent")])
+    os.utime(path, ns=(2, 2))
+    index_paths(conn, [logs])
+    assert event_ids(conn) == {"new1"}
+    assert EventQuery(conn, compile_filter("zebra")).count() == 0
+    assert EventQuery(conn, compile_filter("okapi")).count() == 1
+
+
+def test_vanished_files_lose_their_events(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("a1")])
+    gone = write_records(logs / "b.json", [make_event("b1")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    gone.unlink()
+    summary = index_paths(conn, [logs])
+    assert summary.files_removed == 1
+    assert event_ids(conn) == {"a1"}
+
+
+def test_bad_files_are_recorded_and_good_files_still_load(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "good.json", [make_event("g1"), make_event("g2")])
+    (logs / "broken.json").write_text('{"Records": [')
+    (logs / "partial.json").write_text(json.dumps({"Records": [make_event("p1"), 7]}))
+    (logs / "notes.md").write_text("not a log")
+    conn = connect(tmp_path / "index.sqlite")
+    summary = index_paths(conn, [logs])
+    assert event_ids(conn) == {"g1", "g2", "p1"}
+    assert summary.files_failed == 1 and summary.files_skipped == 1
+    problems = {(Path(p.path).name, p.position) for p in load_problems(conn)}
+    assert ("broken.json", None) in problems
+    assert ("partial.json", "record 1") in problems
+    outcomes = dict(conn.execute("SELECT path, outcome FROM files").fetchall())
+    assert outcomes[str(logs / "partial.json")] == "partial"
+    assert outcomes[str(logs / "notes.md")] == "skipped"
+
+
+def test_original_event_is_exact(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    raw = b'{"eventID":"x1",  "eventName":"GetObject","note":"caf\\u00e9 \\/ slash","n":1.50}'
+    (logs).mkdir()
+    (logs / "a.json").write_bytes(b'{"Records":[' + raw + b"]}")
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    event_id = conn.execute("SELECT id FROM events").fetchone()[0]
+    assert original_event(conn, event_id) == raw
+
+
+def test_events_without_event_id_get_a_stable_synthetic_id(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    event = make_event("x")
+    del event["eventID"]
+    write_records(logs / "a.json", [event])
+    first = connect(tmp_path / "one.sqlite")
+    second = connect(tmp_path / "two.sqlite")
+    index_paths(first, [logs])
+    index_paths(second, [logs])
+    assert event_ids(first) == event_ids(second)
+    assert next(iter(event_ids(first))).startswith("synthetic-")
+
+
+def test_index_location_and_permissions(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("a")])
+    db_path = default_db_path([str(logs)])
+    assert db_path.parent == tmp_path / "cache" / "trailtui"
+    assert default_db_path([str(logs) + "/"]) == db_path
+    conn = connect(db_path)
+    index_paths(conn, [logs])
+    assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db_path.parent.stat().st_mode) == 0o700
+
+
+def test_index_from_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
+    db_path = tmp_path / "index.sqlite"
+    conn = connect(db_path)
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("a")])
+    summary = index_paths(connect(db_path), [logs])
+    assert any("rebuilt" in notice for notice in summary.notices)
+    assert summary.events_added == 1
+
+
+def test_core_never_imports_textual() -> None:
+    code = (
+        "import sys, trailtui.cli, trailtui.core.loader, trailtui.core.query, trailtui.core.filter, "
+        "trailtui.core.demo, trailtui.core.export; "
+        "bad = [m for m in sys.modules if m == 'textual' or m.startswith('textual.')]; "
+        "sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or "trailtui.core imported textual"

@@ -1,0 +1,244 @@
+"""Pull the indexed fields out of one parsed CloudTrail event.
+
+Field meanings follow "CloudTrail record contents" and "CloudTrail userIdentity element" in the
+AWS CloudTrail User Guide, and the S3 fields "Logging Amazon S3 API calls using AWS CloudTrail"
+in the Amazon S3 User Guide (``requestParameters.bucketName`` / ``key``) and "Logging Amazon S3
+Glacier API calls with AWS CloudTrail" (``requestParameters.vaultName``, also in the request
+path ``/-/vaults/<name>``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from datetime import datetime, timezone
+
+from dateutil import parser as date_parser
+
+#: ``userIdentity.accountId`` / ``principalId`` of an unsigned S3 request (S3 User Guide,
+#: "Identifying Amazon S3 requests using CloudTrail").
+ANONYMOUS_PRINCIPAL = "ANONYMOUS_PRINCIPAL"
+
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+
+
+def normalize_event_time(value: object) -> str | None:
+    """Return ``value`` as a UTC ``YYYY-MM-DDTHH:MM:SSZ`` string, or None if it is no time.
+
+    CloudTrail writes that exact form; exports and other tools write fractions, offsets or a
+    space instead of ``T`` (parsed with dateutil; a time without zone is taken as UTC).
+    Sub-second digits are dropped: the list sorts and filters by second.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    if _CANONICAL_TIME.match(value):
+        return value
+    try:
+        moment = date_parser.isoparse(value)
+    except (ValueError, OverflowError):
+        try:
+            moment = date_parser.parse(value)
+        except (ValueError, OverflowError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
+        return None
+
+
+def ipv4_number(address: str | None) -> int | None:
+    """Return an IPv4 ``sourceIPAddress`` as an integer, None for anything else.
+
+    CloudTrail puts a service host name (``s3.amazonaws.com``) there when a service called on
+    the user's behalf (record contents, ``sourceIPAddress``).
+    """
+    if not address or not address[0].isdigit() or ":" in address:
+        return None
+    try:
+        return int(ipaddress.IPv4Address(address))
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return None
+
+
+def _flag(value: object) -> int | None:
+    """``readOnly`` / ``managementEvent``: JSON booleans, but some exporters write strings."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return int(lowered == "true")
+    return None
+
+
+def _arn_tail(arn: str | None) -> str | None:
+    if not arn:
+        return None
+    return arn.split(":", 5)[-1] if arn.count(":") >= 5 else arn
+
+
+def actor_name(identity: dict) -> str:
+    """A short display name for ``userIdentity``: who did it, as a responder says it.
+
+    IAMUser -> user name; AssumedRole -> ``role/session``; Root -> ``root (account)``;
+    AWSService -> the service (``invokedBy``); anonymous -> ``anonymous``; AWSAccount -> ``account
+    N``; IdentityCenterUser -> ``onBehalfOf.userId``; otherwise the ARN's resource part or the
+    principalId. Types from "CloudTrail userIdentity element".
+    """
+    kind = identity.get("type")
+    arn = _text(identity.get("arn"))
+    account = _text(identity.get("accountId"))
+    if account == ANONYMOUS_PRINCIPAL or identity.get("principalId") == ANONYMOUS_PRINCIPAL:
+        return "anonymous"
+    if kind == "Root":
+        return f"root ({account})" if account else "root"
+    if kind == "IAMUser" and identity.get("userName"):
+        return str(identity["userName"])
+    if kind == "AssumedRole" and arn and ":assumed-role/" in arn:
+        return arn.split(":assumed-role/", 1)[1]
+    if kind == "AWSService" or (not kind and identity.get("invokedBy")):
+        return _text(identity.get("invokedBy")) or "AWS service"
+    if kind == "AWSAccount":
+        return f"account {account}" if account else "AWS account"
+    if kind == "IdentityCenterUser":
+        behalf = identity.get("onBehalfOf")
+        if isinstance(behalf, dict) and behalf.get("userId"):
+            return f"identity-center {behalf['userId']}"
+    tail = _arn_tail(arn)
+    if tail:
+        return tail
+    return _text(identity.get("userName")) or _text(identity.get("principalId")) or (kind or "unknown")
+
+
+def actor_key(identity: dict) -> str | None:
+    """The key that groups one actor's events: the ARN, else principalId, else invokedBy/account."""
+    for name in ("arn", "principalId", "invokedBy"):
+        value = _text(identity.get(name))
+        if value:
+            return value
+    account = _text(identity.get("accountId"))
+    if account:
+        return f"account:{account}"
+    return None
+
+
+def _vault_name(event: dict, params: dict) -> str | None:
+    name = _text(params.get("vaultName"))
+    if name or event.get("eventSource") != "glacier.amazonaws.com":
+        return name
+    return None
+
+
+def _resource(bucket: str | None, key: str | None, vault: str | None, event: dict) -> str | None:
+    if bucket:
+        return f"{bucket}/{key}" if key else bucket
+    if vault:
+        return f"vault/{vault}"
+    resources = event.get("resources")
+    if isinstance(resources, list):
+        for item in resources:
+            if isinstance(item, dict):
+                arn = _text(item.get("ARN") or item.get("arn"))
+                if arn:
+                    return arn
+    return None
+
+
+def synthetic_event_id(original: bytes) -> str:
+    """A stable id for an event without ``eventID``: a hash of its original bytes."""
+    return "synthetic-" + hashlib.blake2b(original, digest_size=12).hexdigest()
+
+
+def event_row(event: dict, original: bytes) -> tuple:
+    """Return the ``events`` column values of one event, in :data:`schema.EVENT_COLUMNS` order,
+    without the trailing ``file_id`` and ``record_index`` (the loader adds those).
+
+    ``event`` is the parsed record, ``original`` its exact bytes (for a synthetic ``eventID``).
+    Missing fields are None; never raises for odd shapes (fields of the wrong type are None).
+    """
+    identity = event.get("userIdentity")
+    if not isinstance(identity, dict):
+        identity = {}
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
+    params = event.get("requestParameters")
+    if not isinstance(params, dict):
+        params = {}
+    event_id = _text(event.get("eventID")) or synthetic_event_id(original)
+    # Logstash-processed exports drop eventTime and keep @timestamp (see the corpus notes).
+    event_time = normalize_event_time(event.get("eventTime") or event.get("@timestamp"))
+    source_ip = _text(event.get("sourceIPAddress"))
+    bucket = _text(params.get("bucketName"))
+    key = _text(params.get("key"))
+    vault = _vault_name(event, params)
+    category = _text(event.get("eventCategory"))
+    if category is None and event.get("eventType") == "AwsCloudTrailInsight":
+        category = "Insight"
+    return (
+        event_id,
+        event_time,
+        _text(event.get("eventName")),
+        _text(event.get("eventSource")),
+        _text(event.get("awsRegion")),
+        source_ip,
+        ipv4_number(source_ip),
+        _text(event.get("userAgent")),
+        _text(event.get("errorCode")),
+        _text(event.get("errorMessage")),
+        _flag(event.get("readOnly")),
+        _text(event.get("eventType")),
+        category,
+        _flag(event.get("managementEvent")),
+        _text(event.get("recipientAccountId")),
+        _text(identity.get("type")),
+        _text(identity.get("arn")),
+        _text(identity.get("accountId")),
+        _text(identity.get("principalId")),
+        _text(identity.get("accessKeyId")),
+        _text(identity.get("userName")),
+        _text(identity.get("invokedBy")),
+        _text(issuer.get("arn")) if isinstance(issuer, dict) else None,
+        bucket,
+        key,
+        vault,
+        _resource(bucket, key, vault, event),
+        actor_name(identity) if identity else None,
+        actor_key(identity),
+    )
+
+
+def event_text(event: object) -> str:
+    """Every string and number value of an event, space-joined: the free-text (FTS) body.
+
+    Keys are left out (every event has the same ones). Iterative, so deep nesting cannot
+    overflow the stack.
+    """
+    parts: list[str] = []
+    stack = [event]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if value:
+                parts.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(str(value))
+    return " ".join(parts)

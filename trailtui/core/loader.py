@@ -1,0 +1,361 @@
+"""Index log files into a trailtui index: incremental by file, deduplicated by ``eventID``.
+
+:func:`index_paths` does the work in the calling process (``trailtui index``/``query``);
+:class:`BackgroundLoader` runs it in a separate process for the app, so parsing (CPU-bound
+Python) never starves the UI of the GIL, and reports progress as messages on a queue. The index
+is in WAL mode: readers see each committed batch while the loader goes on.
+
+Each file's events, its ``files`` row and its load errors are written in one transaction, so a
+loader killed half way leaves an index that is consistent and resumes where it stopped.
+CloudTrail delivers some events in more than one file (overlapping trails, global service
+events); the first copy of an ``eventID`` is kept and the others are counted as duplicates.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+import sqlite3
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from trailtui.core.decode import DecodedFile, decode_file
+from trailtui.core.discover import discover_files
+from trailtui.core.extract import event_row, event_text
+from trailtui.core.rawstore import pack_event, unpack_event_json
+from trailtui.core.schema import EVENT_COLUMN_NAMES
+
+_INSERT_EVENT = "INSERT INTO events (id, {}) VALUES (?, {})".format(
+    ", ".join(f'"{name}"' for name in EVENT_COLUMN_NAMES), ", ".join("?" for _ in EVENT_COLUMN_NAMES)
+)
+# Commit (so the app sees new events) at least this often, in seconds, or every this many events.
+_COMMIT_SECONDS = 0.5
+_COMMIT_EVENTS = 20_000
+_ID_CHUNK = 500  # eventIDs looked up per query when deduplicating
+
+
+@dataclass
+class LoadProgress:
+    """A loader's progress so far. Counts are files or events; ``elapsed`` is in seconds.
+
+    ``files_total`` counts every file found, ``files_done`` those settled (read, skipped,
+    failed or unchanged since the last run); ``rate`` is events added per second.
+    """
+
+    files_total: int = 0
+    files_done: int = 0
+    files_unchanged: int = 0
+    files_read: int = 0
+    files_skipped: int = 0
+    files_failed: int = 0
+    events_added: int = 0
+    duplicates: int = 0
+    record_errors: int = 0
+    files_removed: int = 0
+    elapsed: float = 0.0
+    current: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Events added per second so far."""
+        return self.events_added / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def problems(self) -> int:
+        """Files that failed plus bad records: what the status line calls errors."""
+        return self.files_failed + self.record_errors
+
+
+@dataclass
+class LoadSummary(LoadProgress):
+    """The final :class:`LoadProgress` plus what went wrong, for ``trailtui index``'s report.
+
+    ``failures`` and ``skips`` are ``(path, reason)`` pairs; ``record_problems`` are
+    ``(path, position, message)`` triples; ``notices`` are lines to show once.
+    """
+
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skips: list[tuple[str, str]] = field(default_factory=list)
+    record_problems: list[tuple[str, str, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    events_total: int = 0
+
+
+def index_paths(conn: sqlite3.Connection, paths: list[str | os.PathLike], *, on_progress=None) -> LoadSummary:
+    """Index every file under ``paths`` into the index open on ``conn`` (a writer connection).
+
+    Unchanged files (same size and mtime as recorded in ``files``) are not read again; changed
+    files are re-read and replace their old events; files that vanished from under ``paths`` have
+    their events removed. ``on_progress`` is called with a :class:`LoadProgress` after each
+    commit. Raises :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
+    """
+    from trailtui.core.index import take_rebuild_notice
+
+    started = time.monotonic()
+    summary = LoadSummary()
+    notice = take_rebuild_notice(conn)
+    if notice:
+        summary.notices.append(notice)
+    discovery = discover_files(paths)
+    writer = _Writer(conn, summary)
+    writer.record_walk_problems(discovery.problems)
+    known = {
+        row[1]: (row[0], row[2], row[3])
+        for row in conn.execute("SELECT id, path, size, mtime_ns FROM files")
+    }
+    summary.files_total = len(discovery.files)
+    todo: list[tuple[Path, os.stat_result | None, int | None]] = []
+    for path in discovery.files:
+        try:
+            info = path.stat()
+        except OSError:
+            info = None
+        old = known.get(str(path))
+        if old and info and old[1] == info.st_size and old[2] == info.st_mtime_ns:
+            summary.files_unchanged += 1
+            summary.files_done += 1
+            continue
+        todo.append((path, info, old[0] if old else None))
+    writer.remove_vanished(paths, {str(p) for p in discovery.files}, known)
+
+    last_commit = time.monotonic()
+    pending_events = 0
+    writer.begin()
+    for path, info, old_id in todo:
+        summary.current = str(path)
+        decoded = decode_file(path)
+        pending_events += writer.store_file(path, info, old_id, decoded)
+        summary.files_done += 1
+        now = time.monotonic()
+        if now - last_commit >= _COMMIT_SECONDS or pending_events >= _COMMIT_EVENTS:
+            writer.commit()
+            summary.elapsed = now - started
+            if on_progress:
+                on_progress(_snapshot(summary))
+            writer.begin()
+            last_commit, pending_events = now, 0
+    writer.commit()
+    summary.current = ""
+    summary.elapsed = time.monotonic() - started
+    summary.events_total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    if on_progress:
+        on_progress(_snapshot(summary))
+    return summary
+
+
+def _snapshot(summary: LoadSummary) -> LoadProgress:
+    fields = {name: getattr(summary, name) for name in LoadProgress.__dataclass_fields__}
+    return LoadProgress(**fields)
+
+
+class _Writer:
+    """Writes decoded files into the index, one transaction per batch of files."""
+
+    def __init__(self, conn: sqlite3.Connection, summary: LoadSummary) -> None:
+        self.conn = conn
+        self.summary = summary
+
+    def begin(self) -> None:
+        # IMMEDIATE: take the write lock now, so the next free id cannot change under us.
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.next_id = (self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0) + 1
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def record_walk_problems(self, problems: list[tuple[str, str]]) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM load_errors WHERE file_id IS NULL")
+            self.conn.executemany(
+                "INSERT INTO load_errors (file_id, path, position, message) VALUES (NULL, ?, NULL, ?)", problems
+            )
+        self.summary.failures.extend(problems)
+
+    def remove_vanished(self, roots: list, present: set[str], known: dict) -> None:
+        """Drop the events of files that were under ``roots`` last time and are gone now."""
+        prefixes = [str(Path(root).expanduser().absolute()) for root in roots]
+        gone = [
+            (path, file_id)
+            for path, (file_id, _, _) in known.items()
+            if path not in present
+            and any(path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep) for prefix in prefixes)
+        ]
+        if not gone:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        for _, file_id in gone:
+            self._delete_file_events(file_id)
+            self.conn.execute("DELETE FROM load_errors WHERE file_id = ?", (file_id,))
+            self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        self.conn.execute("COMMIT")
+        self.summary.files_removed = len(gone)
+
+    def _delete_file_events(self, file_id: int) -> None:
+        # A contentless FTS5 row is deleted by giving back the text it indexed.
+        rows = self.conn.execute(
+            "SELECT r.id, r.raw FROM event_raw r JOIN events e ON e.id = r.id WHERE e.file_id = ?", (file_id,)
+        ).fetchall()
+        self.conn.executemany(
+            "INSERT INTO events_fts (events_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(event_id, event_text(unpack_event_json(raw))) for event_id, raw in rows],
+        )
+        self.conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in rows])
+        self.conn.execute("DELETE FROM events WHERE file_id = ?", (file_id,))
+
+    def store_file(self, path: Path, info: os.stat_result | None, old_id: int | None, decoded: DecodedFile) -> int:
+        """Write one decoded file; returns the number of events added."""
+        summary = self.summary
+        if old_id is not None:
+            self._delete_file_events(old_id)
+            self.conn.execute("DELETE FROM load_errors WHERE file_id = ?", (old_id,))
+        size = info.st_size if info else None
+        mtime = info.st_mtime_ns if info else None
+        file_id = self.conn.execute(
+            "INSERT INTO files (path, size, mtime_ns, outcome) VALUES (?, ?, ?, 'reading') "
+            "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns "
+            "RETURNING id",
+            (str(path), size, mtime),
+        ).fetchone()[0]
+        added = duplicates = 0
+        if decoded.records:
+            added, duplicates = self._insert_events(file_id, decoded)
+        errors = [(file_id, str(path), position, message) for position, message in decoded.record_errors]
+        if decoded.outcome == "failed" and decoded.reason:
+            errors.insert(0, (file_id, str(path), None, decoded.reason))
+        self.conn.executemany("INSERT INTO load_errors (file_id, path, position, message) VALUES (?, ?, ?, ?)", errors)
+        if decoded.outcome == "events":
+            outcome = "partial" if decoded.record_errors else "loaded"
+        else:
+            outcome = decoded.outcome
+        self.conn.execute(
+            "UPDATE files SET outcome = ?, reason = ?, events = ?, duplicates = ?, errors = ?, indexed_at = ? "
+            "WHERE id = ?",
+            (outcome, decoded.reason, added, duplicates, len(decoded.record_errors), _utc_now(), file_id),
+        )
+        if decoded.outcome == "failed":
+            summary.files_failed += 1
+            summary.failures.append((str(path), decoded.reason or "failed"))
+        elif decoded.outcome == "skipped":
+            summary.files_skipped += 1
+            summary.skips.append((str(path), decoded.reason or "skipped"))
+        else:
+            summary.files_read += 1
+        summary.record_errors += len(decoded.record_errors)
+        summary.record_problems.extend((str(path), pos, msg) for pos, msg in decoded.record_errors)
+        summary.events_added += added
+        summary.duplicates += duplicates
+        return added
+
+    def _insert_events(self, file_id: int, decoded: DecodedFile) -> tuple[int, int]:
+        rows = [event_row(record.event, record.original) + (file_id, record.index) for record in decoded.records]
+        ids = [row[0] for row in rows]
+        existing: set[str] = set()
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = ids[start : start + _ID_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            existing.update(
+                found for (found,) in self.conn.execute(f'SELECT "eventID" FROM events WHERE "eventID" IN ({marks})', chunk)
+            )
+        event_rows, raw_rows, text_rows = [], [], []
+        duplicates = 0
+        for row, record in zip(rows, decoded.records):
+            if row[0] in existing:
+                duplicates += 1
+                continue
+            existing.add(row[0])
+            new_id = self.next_id
+            self.next_id += 1
+            event_rows.append((new_id, *row))
+            raw_rows.append((new_id, pack_event(record.original)))
+            text_rows.append((new_id, event_text(record.event)))
+        self.conn.executemany(_INSERT_EVENT, event_rows)
+        self.conn.executemany("INSERT INTO event_raw (id, raw) VALUES (?, ?)", raw_rows)
+        self.conn.executemany("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", text_rows)
+        return len(event_rows), duplicates
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- background process
+
+
+def _loader_main(db_path: str, paths: list[str], messages) -> None:
+    """Entry point of the loader process: index, posting ``(kind, payload)`` tuples to ``messages``.
+
+    Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
+    ``"error"`` (a one-line reason).
+    """
+    from trailtui.core.index import IndexError_, connect
+
+    try:
+        conn = connect(Path(db_path))
+        summary = index_paths(conn, paths, on_progress=lambda p: messages.put(("progress", asdict(p))))
+        conn.close()
+        messages.put(("done", asdict(summary)))
+    except (IndexError_, OSError, sqlite3.Error, ValueError) as err:
+        messages.put(("error", str(err)))
+
+
+class BackgroundLoader:
+    """Runs :func:`index_paths` in a separate (spawned) process and relays its messages.
+
+    Usage: ``loader.start()``, then call :meth:`next_message` from a worker thread until it
+    returns a ``"done"`` or ``"error"`` message; :meth:`stop` ends the process early.
+    """
+
+    def __init__(self, db_path: Path, paths: list[str]) -> None:
+        self._db_path = str(db_path)
+        self._paths = [str(p) for p in paths]
+        self._messages = None
+        self._process = None
+
+    def start(self) -> None:
+        """Start the loader process."""
+        # multiprocessing hands sys.stderr's descriptor to its helper process; inside a Textual
+        # app sys.stderr is a capture object without one (fileno() == -1), so lend it the real one.
+        saved = sys.stderr
+        try:
+            if _fileno(sys.stderr) < 0:
+                sys.stderr = sys.__stderr__
+            context = multiprocessing.get_context("spawn")
+            self._messages = context.Queue()
+            self._process = context.Process(
+                target=_loader_main, args=(self._db_path, self._paths, self._messages), daemon=True
+            )
+            self._process.start()
+        finally:
+            sys.stderr = saved
+
+    def next_message(self, timeout: float = 0.5) -> tuple[str, object] | None:
+        """The next message, or None if none came within ``timeout`` seconds.
+
+        If the process died without a final message, returns ``("error", reason)``.
+        """
+        try:
+            return self._messages.get(timeout=timeout)
+        except queue_module.Empty:
+            if not self._process.is_alive():
+                try:
+                    return self._messages.get(timeout=0.2)
+                except queue_module.Empty:
+                    return ("error", f"the loader process stopped (exit code {self._process.exitcode})")
+            return None
+
+    def stop(self) -> None:
+        """Terminate the loader process if it still runs (its committed batches stay indexed)."""
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=2)
+
+
+def _fileno(stream) -> int:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return -1

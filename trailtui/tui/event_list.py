@@ -1,0 +1,268 @@
+"""The event list: a virtual table on Textual's line API.
+
+Its virtual height is the match count; :meth:`EventList.render_line` asks the index only for the
+page of rows under the viewport (``LIMIT/OFFSET`` through :class:`trailtui.core.query.EventQuery`)
+and keeps a few pages cached, so a million matches scroll like a hundred.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from trailtui.core.query import EventQuery, EventRow
+from trailtui.core.text import printable
+
+_PAGE_ROWS = 128
+_CACHED_PAGES = 16
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """One column of the list: the ``EventRow`` attribute, its title, its width in cells, and
+    its priority (lower shows first when the terminal is narrow)."""
+
+    attribute: str
+    title: str
+    width: int
+    priority: int
+
+
+#: Columns in display order. ``resource`` (else ``actor``) takes whatever width is left.
+COLUMNS: tuple[ListColumn, ...] = (
+    ListColumn("eventTime", "eventTime (UTC)", 19, 0),
+    ListColumn("eventName", "eventName", 22, 1),
+    ListColumn("eventSource", "eventSource", 12, 5),
+    ListColumn("actor", "actor", 24, 2),
+    ListColumn("sourceIPAddress", "sourceIPAddress", 15, 3),
+    ListColumn("awsRegion", "awsRegion", 12, 6),
+    ListColumn("resource", "resource", 18, 7),
+    ListColumn("errorCode", "errorCode", 14, 4),
+)
+
+
+def layout_columns(width: int) -> list[tuple[ListColumn, int]]:
+    """Choose the columns that fit ``width`` cells, by priority, and their widths.
+
+    Spare cells go to ``resource`` when it is shown, else to ``actor``.
+    """
+    chosen: list[ListColumn] = []
+    used = 0
+    for column in sorted(COLUMNS, key=lambda c: c.priority):
+        need = column.width + (1 if chosen else 0)
+        if used + need <= width or not chosen:
+            chosen.append(column)
+            used += need
+    ordered = [column for column in COLUMNS if column in chosen]
+    shown = {column.attribute for column in ordered}
+    stretch = "resource" if "resource" in shown else "actor" if "actor" in shown else ordered[-1].attribute
+    spare = max(0, width - used)
+    return [(column, column.width + (spare if column.attribute == stretch else 0)) for column in ordered]
+
+
+def cell_text(attribute: str, value: str | None) -> str:
+    """How a value shows in the list: escaped, times without ``T``/``Z``, services short."""
+    if value is None:
+        return ""
+    if attribute == "eventTime":
+        return value.replace("T", " ").rstrip("Z")
+    if attribute == "eventSource" and value.endswith(".amazonaws.com"):
+        return printable(value[: -len(".amazonaws.com")])
+    return printable(value)
+
+
+def _fit(text: str, width: int) -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+class EventList(ScrollView, can_focus=True):
+    """The scrolling list of matching events; one line per event, a cursor row.
+
+    Posts :class:`EventList.Highlighted` when the cursor lands on another event and
+    :class:`EventList.Activated` on Enter or a double click.
+    """
+
+    COMPONENT_CLASSES = {"event-list--cursor", "event-list--error", "event-list--dim"}
+
+    BINDINGS = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("home,g", "first", "First", show=False, id="list.first"),
+        Binding("end,G", "last", "Last", show=False, id="list.last"),
+        Binding("enter", "activate", "Open", id="list.open"),
+    ]
+
+    DEFAULT_CSS = """
+    EventList {
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    EventList > .event-list--cursor { background: $accent 40%; }
+    EventList:focus > .event-list--cursor { background: $accent; color: $text; text-style: bold; }
+    EventList > .event-list--error { color: $error; }
+    EventList > .event-list--dim { color: $text-muted; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    """Position of the cursor row in the list (0 = first row shown)."""
+
+    class Highlighted(Message):
+        """The cursor moved to another event (``event_id`` is ``events.id``, None if the list is empty)."""
+
+        def __init__(self, event_id: int | None) -> None:
+            super().__init__()
+            self.event_id = event_id
+
+    class Activated(Message):
+        """Enter (or a double click) on an event."""
+
+        def __init__(self, event_id: int) -> None:
+            super().__init__()
+            self.event_id = event_id
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._query: EventQuery | None = None
+        self._count = 0
+        self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
+        self._layout: list[tuple[ListColumn, int]] = layout_columns(80)
+        self._last_highlighted: int | None = -1
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def count(self) -> int:
+        """Number of rows (matching events)."""
+        return self._count
+
+    def set_query(self, query: EventQuery, count: int, *, keep_cursor: bool = False) -> None:
+        """Show ``query``'s ``count`` matches (the cursor goes to the top unless ``keep_cursor``)."""
+        self._query = query
+        self._count = count
+        self._pages.clear()
+        self.virtual_size = Size(self.size.width, count)
+        if not keep_cursor:
+            self.scroll_to(y=0, animate=False)
+            self.cursor = 0
+        else:
+            self.cursor = min(self.cursor, max(0, count - 1))
+        self.refresh()
+
+    def row_at(self, position: int) -> EventRow | None:
+        """The row at ``position`` (0-based), fetching its page from the index if needed."""
+        if self._query is None or not 0 <= position < self._count:
+            return None
+        page_number, offset = divmod(position, _PAGE_ROWS)
+        page = self._pages.get(page_number)
+        if page is None:
+            page = self._query.page(page_number * _PAGE_ROWS, _PAGE_ROWS)
+            self._pages[page_number] = page
+            if len(self._pages) > _CACHED_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(page_number)
+        return page[offset] if offset < len(page) else None
+
+    @property
+    def selected_event_id(self) -> int | None:
+        """``events.id`` of the cursor row, or None when the list is empty."""
+        row = self.row_at(self.cursor)
+        return row.id if row else None
+
+    # ------------------------------------------------------------------ rendering
+
+    def header_text(self) -> Text:
+        """The column titles for the current width, as a Text for the header line above."""
+        return Text(" ".join(_fit(column.title, width) for column, width in self._layout), no_wrap=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout = layout_columns(max(20, self.scrollable_content_region.width))
+        self.virtual_size = Size(self.scrollable_content_region.width, self._count)
+        self.post_message(self.LayoutChanged())
+
+    class LayoutChanged(Message):
+        """The columns shown changed (the header must be redrawn)."""
+
+    def render_line(self, y: int) -> Strip:
+        position = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        row = self.row_at(position)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
+        base = self.rich_style
+        if row.errorCode:
+            base = base + self.get_component_rich_style("event-list--error")
+        if position == self.cursor:
+            base = base + self.get_component_rich_style("event-list--cursor")
+        segments = []
+        for index, (column, column_width) in enumerate(self._layout):
+            text = _fit(cell_text(column.attribute, getattr(row, column.attribute)), column_width)
+            segments.append(Segment(text if index == 0 else " " + text, base))
+        return Strip(segments).crop_extend(0, width, base)
+
+    # ------------------------------------------------------------------ cursor
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        clamped = max(0, min(new, self._count - 1)) if self._count else 0
+        if clamped != new:
+            self.cursor = clamped
+            return
+        self._scroll_cursor_into_view()
+        self.refresh()
+        event_id = self.selected_event_id
+        if event_id != self._last_highlighted:
+            self._last_highlighted = event_id
+            self.post_message(self.Highlighted(event_id))
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        top = self.scroll_offset.y
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif height and self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(1, self.scrollable_content_region.height - 1)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(1, self.scrollable_content_region.height - 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = max(0, self._count - 1)
+
+    def action_activate(self) -> None:
+        event_id = self.selected_event_id
+        if event_id is not None:
+            self.post_message(self.Activated(event_id))
+
+    def on_click(self, event: events.Click) -> None:
+        position = self.scroll_offset.y + event.y
+        if 0 <= position < self._count:
+            self.cursor = position
+            if event.chain >= 2:
+                self.action_activate()

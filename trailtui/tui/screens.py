@@ -1,0 +1,156 @@
+"""Modal screens: the help screen (every key, the filter grammar) and the load-errors view."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from trailtui.core.query import LoadProblem
+from trailtui.core.text import printable
+
+#: The keys of the app, by pane: ``(section, [(keys, what it does)])``. The help screen and the
+#: README's key table are written from this.
+KEY_TABLE: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Anywhere", [
+        ("/", "focus the filter bar (the list updates as you type)"),
+        ("Esc", "leave the filter bar / go back to the event list"),
+        ("Tab / Shift+Tab", "next / previous pane (list, JSON detail, identity)"),
+        ("s", "toggle the order: newest first / oldest first"),
+        ("a", "filter to the selected event's actor"),
+        ("K", "filter to the selected event's access key (accessKeyId)"),
+        ("i", "filter to the selected event's source IP (sourceIPAddress)"),
+        ("!", "show files and records that could not be loaded"),
+        ("? / F1", "this help"),
+        ("q / Ctrl+C", "quit"),
+    ]),
+    ("Event list", [
+        ("j / k, Down / Up", "next / previous event"),
+        ("PgDn / PgUp, Ctrl+F / Ctrl+B", "page down / up"),
+        ("g / G, Home / End", "first / last event"),
+        ("Enter, double click", "open the event's JSON detail"),
+    ]),
+    ("JSON detail", [
+        ("j / k, Down / Up", "move"),
+        ("Enter / Space", "expand or collapse the node"),
+        ("l / Right, h / Left", "expand / collapse (h on a closed node goes to its parent)"),
+        ("e / E", "expand all / collapse all"),
+        ("c", "copy the selected value (OSC 52: works over SSH)"),
+        ("y", "copy the whole original event"),
+    ]),
+    ("Filter bar", [
+        ("typing", "filters live; an invalid filter shows why and the last result stays"),
+        ("Enter / Esc", "back to the event list"),
+    ]),
+]
+
+FILTER_HELP = """\
+Terms separated by spaces must all hold; -term negates one.
+  field:value       case-insensitive; * is a wildcard; field:a,b means a or b; "quoted value"
+  bare word         matches anywhere in the event ("quoted phrase" too; word* is a prefix)
+  is:anonymous  is:error  is:write  is:read  is:root  is:crossaccount
+  since:2021-07-28  until:2021-07-29T12:00  since:-2h  since:-7d   (UTC)
+  requestParameters.bucketName:prod-*   any JSON path of the event
+Examples:
+  name:GetObject is:anonymous          bucket:finance-* is:error
+  actor:*alice* -error:*               ip:203.0.113.0/24 since:-1d
+  source:s3 name:PutObject,DeleteObject   recipient:111122223333 is:crossaccount"""
+
+
+def help_text() -> Text:
+    """The help screen's text: every key, then the filter grammar and its fields."""
+    from trailtui.core.filter import FIELDS
+
+    out = Text()
+    out.append("trailtui keys\n\n", "bold underline")
+    for section, keys in KEY_TABLE:
+        out.append(section + "\n", "bold #7aa2f7")
+        for key, what in keys:
+            out.append(f"  {key:<30}", "bold")
+            out.append(what + "\n")
+        out.append("\n")
+    out.append("Filter grammar\n\n", "bold underline")
+    out.append(FILTER_HELP + "\n\n")
+    out.append("Fields\n", "bold #7aa2f7")
+    for name, field, description in _field_rows(FIELDS):
+        out.append(f"  {name:<16}", "bold")
+        out.append(f"{field:<36}", "#9ece6a")
+        out.append(description + "\n")
+    return out
+
+
+def _field_rows(fields) -> list[tuple[str, str, str]]:
+    rows = []
+    items = fields.items() if isinstance(fields, dict) else fields
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[1], str):
+            name, spec = item
+        else:
+            spec, name = item, getattr(item, "name", str(item))
+        field = getattr(spec, "cloudtrail", None) or getattr(spec, "field", None) or ""
+        description = getattr(spec, "description", "") or ""
+        rows.append((str(name), str(field), str(description)))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key binding and the filter grammar. Esc, q, ? or F1 close it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close"),
+        Binding("j,down", "scroll('down')", "Down", show=False),
+        Binding("k,up", "scroll('up')", "Up", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 110; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = "Help — Esc to close"
+            yield Static(help_text())
+
+    def action_scroll(self, direction: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=1 if direction == "down" else -1, animate=False)
+
+
+class LoadErrorsScreen(ModalScreen[None]):
+    """Files and records that could not be loaded, each with its path, position and reason."""
+
+    BINDINGS = [Binding("escape,q,exclamation_mark", "dismiss", "Close", id="errors.close")]
+
+    DEFAULT_CSS = """
+    LoadErrorsScreen { align: center middle; }
+    LoadErrorsScreen > Vertical {
+        width: 95%; height: 90%; border: round $error; background: $surface;
+    }
+    LoadErrorsScreen DataTable { height: 1fr; }
+    LoadErrorsScreen #errors-empty { padding: 1 2; }
+    """
+
+    def __init__(self, problems: list[LoadProblem]) -> None:
+        super().__init__()
+        self.problems = problems
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Load errors ({len(self.problems)}) — Esc to close"
+            if not self.problems:
+                yield Static("Every file loaded. Nothing to report.", id="errors-empty")
+                return
+            table: DataTable = DataTable(cursor_type="row", zebra_stripes=True)
+            table.add_columns("file", "position", "problem")
+            for problem in self.problems:
+                # Text cells, never str: DataTable would read a str as Rich markup.
+                table.add_row(Text(printable(problem.path)), Text(printable(problem.position or "whole file")),
+                              Text(printable(problem.message)))
+            yield table
