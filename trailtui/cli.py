@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trailtui: interrupted; what was indexed so far is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except SystemExit as exit_:
+        # argparse and the usage checks below end with SystemExit; a caller of main() gets a code.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 
 
 def _db_path(args, paths: list[str]) -> Path:
@@ -94,6 +97,10 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     from trailtui.core.discover import InputPathError
     from trailtui.core.loader import index_paths
 
+    for path in paths:
+        if not Path(path).expanduser().exists():
+            print(f"trailtui: {path}: no such file or directory", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE)
     conn = _open_writer(db_path)
     progress = _Progress(enabled=not quiet)
     try:
@@ -289,7 +296,7 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
 
         demo_root = cache_dir() / "demo-logs"
         write_demo_logs(demo_root)
-        paths = [str(demo_root)]
+        paths = [str(demo_root / "AWSLogs")]
     else:
         paths = args.paths or ["."]
     for path in paths:

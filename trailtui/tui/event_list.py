@@ -42,9 +42,9 @@ class ListColumn:
 #: Columns in display order. ``resource`` (else ``actor``) takes whatever width is left.
 COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("eventTime", "eventTime (UTC)", 19, 0),
-    ListColumn("eventName", "eventName", 22, 1),
+    ListColumn("eventName", "eventName", 21, 1),
     ListColumn("eventSource", "eventSource", 12, 5),
-    ListColumn("actor", "actor", 24, 2),
+    ListColumn("actor", "actor", 21, 2),
     ListColumn("sourceIPAddress", "sourceIPAddress", 15, 3),
     ListColumn("awsRegion", "awsRegion", 12, 6),
     ListColumn("resource", "resource", 18, 7),
@@ -55,28 +55,44 @@ COLUMNS: tuple[ListColumn, ...] = (
 def layout_columns(width: int) -> list[tuple[ListColumn, int]]:
     """Choose the columns that fit ``width`` cells, by priority, and their widths.
 
-    Spare cells go to ``resource`` when it is shown, else to ``actor``.
+    Spare cells go to ``actor`` (up to 16) and then ``resource``. Under 100 cells the time
+    drops its year (``MM-DD HH:MM:SS``) so ``sourceIPAddress`` still fits in 80 columns.
     """
+    columns = COLUMNS
+    if width < 100:
+        columns = tuple(
+            ListColumn(c.attribute, "eventTime UTC", 14, c.priority) if c.attribute == "eventTime" else c
+            for c in COLUMNS
+        )
     chosen: list[ListColumn] = []
     used = 0
-    for column in sorted(COLUMNS, key=lambda c: c.priority):
+    for column in sorted(columns, key=lambda c: c.priority):
         need = column.width + (1 if chosen else 0)
         if used + need <= width or not chosen:
             chosen.append(column)
             used += need
-    ordered = [column for column in COLUMNS if column in chosen]
+    ordered = [column for column in columns if column in chosen]
     shown = {column.attribute for column in ordered}
-    stretch = "resource" if "resource" in shown else "actor" if "actor" in shown else ordered[-1].attribute
     spare = max(0, width - used)
-    return [(column, column.width + (spare if column.attribute == stretch else 0)) for column in ordered]
+    extra = {column.attribute: 0 for column in ordered}
+    if "resource" in shown and "actor" in shown:
+        extra["actor"] = min(spare, 16)  # role/session names are long; give them room first
+        extra["resource"] = spare - extra["actor"]
+    elif "actor" in shown:
+        extra["actor"] = spare
+    else:
+        extra[ordered[-1].attribute] = spare
+    return [(column, column.width + extra[column.attribute]) for column in ordered]
 
 
-def cell_text(attribute: str, value: str | None) -> str:
-    """How a value shows in the list: escaped, times without ``T``/``Z``, services short."""
+def cell_text(attribute: str, value: str | None, width: int = 19) -> str:
+    """How a value shows in the list: escaped, times without ``T``/``Z`` (and without the year
+    when ``width`` is under 19), services without ``.amazonaws.com``."""
     if value is None:
         return ""
     if attribute == "eventTime":
-        return value.replace("T", " ").rstrip("Z")
+        shown = value.replace("T", " ").rstrip("Z")
+        return shown[5:] if width < 19 and len(shown) == 19 else shown
     if attribute == "eventSource" and value.endswith(".amazonaws.com"):
         return printable(value[: -len(".amazonaws.com")])
     return printable(value)
@@ -211,7 +227,7 @@ class EventList(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("event-list--cursor")
         segments = []
         for index, (column, column_width) in enumerate(self._layout):
-            text = _fit(cell_text(column.attribute, getattr(row, column.attribute)), column_width)
+            text = _fit(cell_text(column.attribute, getattr(row, column.attribute), column.width), column_width)
             segments.append(Segment(text if index == 0 else " " + text, base))
         return Strip(segments).crop_extend(0, width, base)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -60,40 +62,36 @@ Examples:
   source:s3 name:PutObject,DeleteObject   recipient:111122223333 is:crossaccount"""
 
 
-def help_text() -> Text:
-    """The help screen's text: every key, then the filter grammar and its fields."""
+def help_text() -> RenderableType:
+    """The help screen's content: every key, then the filter grammar and its fields."""
     from trailtui.core.filter import FIELDS
 
-    out = Text()
-    out.append("trailtui keys\n\n", "bold underline")
+    parts: list = [Text("trailtui keys\n", "bold underline")]
     for section, keys in KEY_TABLE:
-        out.append(section + "\n", "bold #7aa2f7")
+        parts.append(Text(section, "bold #7aa2f7"))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True, min_width=30)
+        grid.add_column()
         for key, what in keys:
-            out.append(f"  {key:<30}", "bold")
-            out.append(what + "\n")
-        out.append("\n")
-    out.append("Filter grammar\n\n", "bold underline")
-    out.append(FILTER_HELP + "\n\n")
-    out.append("Fields\n", "bold #7aa2f7")
-    for name, field, description in _field_rows(FIELDS):
-        out.append(f"  {name:<16}", "bold")
-        out.append(f"{field:<36}", "#9ece6a")
-        out.append(description + "\n")
-    return out
-
-
-def _field_rows(fields) -> list[tuple[str, str, str]]:
-    rows = []
-    items = fields.items() if isinstance(fields, dict) else fields
-    for item in items:
-        if isinstance(item, tuple) and len(item) == 2 and not isinstance(item[1], str):
-            name, spec = item
+            grid.add_row(Text(key), Text(what))
+        parts += [grid, Text("")]
+    parts.append(Text("Filter grammar\n", "bold underline"))
+    parts.append(Text(FILTER_HELP + "\n"))
+    parts.append(Text("Short field names", "bold #7aa2f7"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(style="#9ece6a")
+    grid.add_column()
+    same = []
+    for info in FIELDS.values():
+        if info.name.lower() == info.cloudtrail.lower():
+            same.append(info.name)
         else:
-            spec, name = item, getattr(item, "name", str(item))
-        field = getattr(spec, "cloudtrail", None) or getattr(spec, "field", None) or ""
-        description = getattr(spec, "description", "") or ""
-        rows.append((str(name), str(field), str(description)))
-    return rows
+            grid.add_row(Text(info.name), Text(info.cloudtrail), Text(info.description))
+    parts += [grid, Text("")]
+    parts.append(Text("CloudTrail's own field names work too", "bold #7aa2f7"))
+    parts.append(Text(", ".join(same) + ", and any other JSON path (a.b.0.c).", overflow="fold"))
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -1,0 +1,108 @@
+"""The command line: index summary, query formats, exit codes, bad filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trailtui.cli import main
+from tests.conftest import make_event, write_records
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    root = tmp_path / "logs"
+    events = [
+        make_event("g1", "GetObject", eventTime="2026-03-14T10:00:00Z"),
+        make_event("g2", "GetObject", eventTime="2026-03-14T11:00:00Z",
+                   userIdentity={"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}),
+        make_event("p1", "PutObject", eventTime="2026-03-14T12:00:00Z", errorCode="AccessDenied",
+                   requestParameters={"bucketName": "finance-reports", "key": "=cmd|' /C calc'!A0"}),
+    ]
+    write_records(root / "a.json.gz", events, gz=True)
+    write_records(root / "b.json.gz", [events[0]], gz=True)  # one duplicate
+    return root
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_index_prints_a_summary(capsys, logs: Path, tmp_path: Path) -> None:
+    (logs / "README.md").write_text("hello")
+    code, out, _ = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
+    assert code == 0
+    assert "3 found, 2 read, 0 unchanged, 1 skipped, 0 failed" in out
+    assert "3 added, 1 duplicates" in out
+    code, out, _ = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
+    assert "3 unchanged" in out and "0 added" in out
+
+
+def test_index_reports_failures_and_exits_3(capsys, logs: Path, tmp_path: Path) -> None:
+    (logs / "bad.json").write_text('{"Records": [{"eventID": "x",}]}')
+    code, out, err = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
+    assert code == 3
+    assert "bad.json: invalid JSON: line 1, column" in err
+    assert "3 added" in out  # the good files still loaded
+
+
+def test_query_table_count_and_filter(capsys, logs: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "i.sqlite")
+    code, out, _ = run(capsys, "query", str(logs), "--db", db, "--filter", "name:GetObject", "--count")
+    assert (code, out.strip()) == (0, "2")
+    code, out, _ = run(capsys, "query", str(logs), "--db", db, "--filter", "is:anonymous")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("eventTime")
+    assert len(lines) == 2 and "anonymous" in lines[1] and "GetObject" in lines[1]
+
+
+def test_query_ndjson_prints_original_events_unchanged(capsys, logs: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--format", "ndjson",
+                       "--oldest-first")
+    lines = out.splitlines()
+    assert [json.loads(line)["eventID"] for line in lines] == ["g1", "g2", "p1"]
+    assert lines[0] == json.dumps(make_event("g1", "GetObject", eventTime="2026-03-14T10:00:00Z"))
+
+
+def test_query_json_and_limit(capsys, logs: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--format", "json", "--limit", "2")
+    events = json.loads(out)
+    assert [event["eventID"] for event in events] == ["p1", "g2"]
+
+
+def test_query_csv_neutralises_formulas(capsys, logs: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--format", "csv",
+                       "--filter", "name:PutObject")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 1
+    assert rows[0]["resource"].startswith("finance-reports/=cmd")
+    assert rows[0]["eventName"] == "PutObject"
+    assert rows[0]["errorCode"] == "AccessDenied"
+
+
+def test_bad_filter_names_the_position_and_exits_2(capsys, logs: Path, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--filter", "is:error name:")
+    assert code == 2
+    assert "position 14: expected a value" in err
+    assert out == ""
+
+
+def test_missing_path_is_a_usage_error(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "index", str(tmp_path / "nope"), "--db", str(tmp_path / "i.sqlite"))
+    assert code == 2
+    assert "no such file or directory" in err
+
+
+def test_version_and_help_via_python_m(tmp_path: Path) -> None:
+    version = subprocess.run([sys.executable, "-m", "trailtui", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("trailtui ")
+    helped = subprocess.run([sys.executable, "-m", "trailtui", "query", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--format" in helped.stdout
