@@ -29,6 +29,10 @@ from trailtui.core.text import printable
 #: Longest string (value or key) shown in full; longer ones are cut with a "(N chars)" note.
 MAX_SHOWN_CHARS = 4000
 
+#: Containers nested deeper than this show as one line of compact JSON: Textual's Tree walks
+#: its nodes recursively, and JSON (orjson reads up to 1024 levels) can nest past Python's limit.
+MAX_TREE_DEPTH = 100
+
 #: First-level containers with more scalar leaves than this start collapsed ...
 LARGE_CONTAINER_LEAVES = 20
 #: ... and these always start collapsed: rarely what a responder looks at first.
@@ -139,6 +143,19 @@ def node_label(key: str | int | None, value: object) -> Text:
     if key is None:
         return value_text(value)
     return Text.assemble(key_text(key), (": ", PUNCT_STYLE), value_text(value))
+
+
+def _too_deep_label(key: str | int, value: object) -> Text:
+    """``key: <compact JSON>`` for a container below :data:`MAX_TREE_DEPTH`."""
+    label = Text.assemble(key_text(key), (": ", PUNCT_STYLE))
+    try:
+        compact = orjson.dumps(value).decode("utf-8")
+    except orjson.JSONEncodeError:  # orjson writes at most 255 levels
+        label.append("… nested too deep to show (y copies the whole event)", ERROR_STYLE)
+        return label
+    _append_escaped(label, compact, "")
+    _cut_note(label, compact)
+    return label
 
 
 def path_text(path: JsonPath) -> str:
@@ -313,7 +330,9 @@ class EventDetail(Tree[JsonData]):
             parent, parent_path, parent_value, whole = stack.pop()
             for key, value in _children(parent_value):
                 path = (*parent_path, key)
-                if isinstance(value, (dict, list)) and value:
+                if isinstance(value, (dict, list)) and value and len(path) >= MAX_TREE_DEPTH:
+                    node = parent.add_leaf(_too_deep_label(key, value), JsonData(path, value))
+                elif isinstance(value, (dict, list)) and value:
                     node = parent.add(node_label(key, value), JsonData(path, value), expand=whole)
                     stack.append((node, path, value, whole))
                 else:

@@ -1,0 +1,822 @@
+"""The filter grammar of trailtui, parsed and compiled to parameterised SQL.
+
+Grammar (the filter bar, ``trailtui browse --filter`` and ``trailtui query --filter``):
+
+Terms are separated by whitespace and must all hold (AND). ``-term`` negates a term; a negated
+term also matches events where the field is missing (``-error:*`` = events without an error).
+
+``field:value``
+    Case-insensitive. ``*`` is a wildcard (``name:Get*``, ``actor:*alice*``); without ``*`` the
+    value must equal the whole field. ``field:*`` means "present and not empty".
+    ``field:a,b`` means a or b. A value may be double-quoted to hold spaces, commas or
+    colons: ``object:"my key, with comma"``; inside quotes ``\\"`` is a quote, ``\\\\`` a
+    backslash and ``\\*`` a literal star (a bare ``*`` is still a wildcard: ``agent:"aws-cli/2*"``).
+    Fields are listed in :data:`FIELDS`: short aliases (``name``, ``actor``, ``ip``, ...) and
+    CloudTrail's own names (``eventName``, ``userIdentity.arn``, ...), any case.
+``source:s3``
+    A ``source`` (or ``eventSource``) value with no ``.`` and no ``*`` gets ``.amazonaws.com``.
+``ip:203.0.113.0/24``, ``ip:2001:db8::/32``
+    A ``/`` in an ``ip`` (``sourceIPAddress``) value makes it a CIDR network.
+``readonly:true|false``, ``category:management|data|insight``
+    Only those values are accepted.
+``is:anonymous|error|write|read|root|crossaccount``
+    ``anonymous``: an unsigned S3 request (``userIdentity.accountId`` or ``principalId`` is
+    ``ANONYMOUS_PRINCIPAL``, per "Identifying Amazon S3 requests using CloudTrail" in the Amazon S3
+    User Guide); ``error``: ``errorCode`` not empty; ``write``/``read``: ``readOnly`` false/true;
+    ``root``: ``userIdentity.type`` is ``Root``; ``crossaccount``: the caller's
+    ``userIdentity.accountId`` differs from ``recipientAccountId`` (anonymous callers excluded).
+``since:TIME``, ``until:TIME``
+    TIME is an ISO-8601 date or date-time (UTC unless it carries an offset): ``2021-07-28``,
+    ``2021-07-29T12:00``, ``2021-07-28T10:00:00+02:00``; or a time relative to now: ``-90s``,
+    ``-30m``, ``-2h``, ``-7d``, ``-1w``. ``since`` includes its instant. ``until`` excludes its
+    instant, but a date without a time of day covers that whole day (or month ``2021-07``, year
+    ``2021``, ISO week ``2021-W30``): ``until:2021-07-29`` keeps events up to 2021-07-29T23:59:59Z,
+    ``until:2021-07-29T12:00`` keeps events before 12:00:00Z.
+``a.json.path:value``
+    Any other field with a ``.`` is a path into the event's JSON (``resources.0.ARN:*secret*``);
+    segments are ``[A-Za-z0-9_@$-]+``, digits index arrays. Objects and arrays compare as compact
+    JSON, numbers as JSON text, ``true``/``false`` as such; JSON ``null`` counts as missing. Keys
+    are matched exactly first, then case-insensitively. Known top-level record fields
+    (``tlsDetails``, ``resources``, ``@timestamp``, ...) work without a dot.
+bare word, ``"quoted phrase"``
+    Matches the words anywhere in the event's string and number values (full-text index):
+    ``198.51.100.7`` finds the word sequence 198 51 100 7. ``word*`` is a prefix search. FTS
+    query syntax (``OR``, ``NEAR(``, ``col:``, ``^``) is never interpreted: it is text to find.
+    Punctuation is not indexed, so a word with no letters or digits at all (``---``, ``"..."``)
+    is ignored (it filters nothing, negated or not). To search text containing ``:``, quote
+    it (``"arn:aws:iam::111122223333:user/alice"``), else the part before ``:`` is a field name.
+
+User text never becomes SQL text: column names come from this module's whitelist and every
+value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import ipaddress
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import orjson
+from dateutil.parser import isoparse, isoparser
+
+from trailtui.core.rawstore import unpack_event
+from trailtui.core.schema import EVENT_COLUMNS
+from trailtui.core.text import printable
+
+# Longer filters are refused: this bounds the number of bound parameters (SQLite allows 32766),
+# the size of each LIKE pattern (SQLite allows 50,000 bytes) and the work of one keystroke.
+MAX_FILTER_LENGTH = 10_000
+
+
+class FilterError(ValueError):
+    """A filter that does not parse or whose value is not valid for its field.
+
+    ``position`` is the 0-based character offset in the filter text where the problem is (the
+    UI puts a caret there); ``expected`` says what should have been there. ``str(err)`` reads
+    ``"position 5: expected a value after 'name:'"`` (or, for an unknown field,
+    ``"position 0: unknown field 'nmae' (did you mean 'name'?)"``).
+    """
+
+    def __init__(self, position: int, expected: str, message: str | None = None) -> None:
+        self.position = position
+        self.expected = expected
+        super().__init__(f"position {position}: {message or 'expected ' + expected}")
+
+
+@dataclass(frozen=True)
+class CompiledFilter:
+    """A filter ready to run: ``SELECT ... FROM events WHERE {where}`` with ``params``.
+
+    ``where`` is an SQL boolean expression over the table ``events`` (referenced by that name,
+    so it also works inside a subquery); ``"1"`` for an empty filter. ``params`` are the values
+    of its ``?`` placeholders, in order. ``text`` is the filter as typed. The SQL may call the
+    functions of :func:`register_sql_functions`.
+    """
+
+    where: str
+    params: tuple
+    text: str
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One field name of the grammar.
+
+    ``name`` is what the user types (any case), ``cloudtrail`` the CloudTrail record field(s) it
+    reads, ``description`` one line for the help screen. ``kind`` says how values are compiled
+    (see ``_VALUE_COMPILERS``), ``columns`` are the ``events`` columns read, ``path`` the JSON
+    path for ``kind == "json"``.
+    """
+
+    name: str
+    cloudtrail: str
+    description: str
+    kind: str = "text"
+    columns: tuple[str, ...] = ()
+    path: tuple[str | int, ...] = ()
+
+
+def _alias(name: str, column: str, cloudtrail: str, description: str, kind: str = "text") -> FieldInfo:
+    return FieldInfo(name, cloudtrail, description, kind, (column,))
+
+
+def _json(name: str, description: str) -> FieldInfo:
+    return FieldInfo(name, name, description, "json", (), (name,))
+
+
+_ISSUER = "userIdentity.sessionContext.sessionIssuer.arn"
+
+# Field meanings: "CloudTrail record contents" and "CloudTrail userIdentity element" in the AWS
+# CloudTrail User Guide; bucketName/key from "Logging Amazon S3 API calls using AWS CloudTrail"
+# (Amazon S3 User Guide); vaultName from "Logging Amazon S3 Glacier API calls with AWS CloudTrail".
+_ALIASES: tuple[FieldInfo, ...] = (
+    _alias("name", "eventName", "eventName", "the API action (GetObject, AssumeRole, ...)"),
+    _alias("source", "eventSource", "eventSource", "the service; source:s3 means s3.amazonaws.com", "source"),
+    _alias("region", "awsRegion", "awsRegion", "the AWS Region of the request (us-east-1, ...)"),
+    _alias("ip", "sourceIPAddress", "sourceIPAddress", "caller IP (or service host name); a/n is a CIDR", "ip"),
+    FieldInfo(
+        "actor",
+        "userIdentity.arn, .userName, .principalId",
+        "who: matches the ARN, user name, principal ID or the shown actor name",
+        "text",
+        ("userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor"),
+    ),
+    _alias("type", "userIdentity_type", "userIdentity.type", "identity type: IAMUser, AssumedRole, Root, AWSService, ..."),
+    _alias("account", "userIdentity_accountId", "userIdentity.accountId", "the caller's account ID"),
+    _alias("recipient", "recipientAccountId", "recipientAccountId", "the account that received the event"),
+    _alias("akid", "userIdentity_accessKeyId", "userIdentity.accessKeyId", "access key ID (AKIA... long-term, ASIA... temporary)"),
+    _alias("bucket", "requestParameters_bucketName", "requestParameters.bucketName", "S3 bucket name"),
+    _alias("object", "requestParameters_key", "requestParameters.key", "S3 object key"),
+    _alias("vault", "requestParameters_vaultName", "requestParameters.vaultName", "S3 Glacier vault name"),
+    _alias("error", "errorCode", "errorCode", "error code (AccessDenied, ...); error:* is any error"),
+    _alias("message", "errorMessage", "errorMessage", "error message text"),
+    _alias("agent", "userAgent", "userAgent", "the caller's user agent (aws-cli/2*, console.amazonaws.com, ...)"),
+    _alias("id", "eventID", "eventID", "the event's unique ID"),
+    _alias("arn", "userIdentity_arn", "userIdentity.arn", "the caller's ARN"),
+    _alias("user", "userIdentity_userName", "userIdentity.userName", "the caller's user name"),
+    _alias("issuer", "sessionIssuer_arn", _ISSUER, "the role (or user) that issued the session"),
+    _alias("resource", "resource", "requestParameters / resources", "the resource shown in the list (bucket/key, vault, first ARN)"),
+    _alias("eventtype", "eventType", "eventType", "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, ..."),
+    _alias("readonly", "readOnly", "readOnly", "true or false: whether the call only reads", "flag"),
+    _alias("category", "eventCategory", "eventCategory", "management, data or insight", "category"),
+    FieldInfo(
+        "is",
+        "userIdentity, errorCode, readOnly, recipientAccountId",
+        "anonymous, error, write, read, root or crossaccount",
+        "is",
+    ),
+    FieldInfo("since", "eventTime", "from this UTC time on: 2021-07-28, 2021-07-28T10:00, -2h, -7d", "since"),
+    FieldInfo("until", "eventTime", "before this time; a bare date includes that whole day", "until"),
+)
+
+# CloudTrail's own names of the indexed fields: (name, events column, description, kind).
+_CLOUDTRAIL_NAMES: tuple[FieldInfo, ...] = tuple(
+    _alias(name, column, name, description, kind)
+    for name, column, description, kind in (
+        ("eventName", "eventName", "the API action", "text"),
+        ("eventSource", "eventSource", "the service endpoint (s3.amazonaws.com)", "source"),
+        ("awsRegion", "awsRegion", "the AWS Region", "text"),
+        ("sourceIPAddress", "sourceIPAddress", "caller IP or service host name; a/n is a CIDR", "ip"),
+        ("userAgent", "userAgent", "the caller's user agent", "text"),
+        ("errorCode", "errorCode", "error code, if the call failed", "text"),
+        ("errorMessage", "errorMessage", "error message, if the call failed", "text"),
+        ("eventID", "eventID", "the event's unique ID", "text"),
+        ("eventTime", "eventTime", "UTC time as YYYY-MM-DDTHH:MM:SSZ (since:/until: for ranges)", "text"),
+        ("eventType", "eventType", "AwsApiCall, AwsServiceEvent, ...", "text"),
+        ("eventCategory", "eventCategory", "management, data or insight", "category"),
+        ("readOnly", "readOnly", "true or false", "flag"),
+        ("managementEvent", "managementEvent", "true or false", "flag"),
+        ("recipientAccountId", "recipientAccountId", "the account that received the event", "text"),
+        ("userIdentity.type", "userIdentity_type", "identity type", "text"),
+        ("userIdentity.arn", "userIdentity_arn", "the caller's ARN", "text"),
+        ("userIdentity.accountId", "userIdentity_accountId", "the caller's account ID", "text"),
+        ("userIdentity.principalId", "userIdentity_principalId", "the caller's principal ID", "text"),
+        ("userIdentity.accessKeyId", "userIdentity_accessKeyId", "access key ID", "text"),
+        ("userIdentity.userName", "userIdentity_userName", "the caller's user name", "text"),
+        ("userIdentity.invokedBy", "userIdentity_invokedBy", "the AWS service that made the call", "text"),
+        (_ISSUER, "sessionIssuer_arn", "the role (or user) that issued the session", "text"),
+        ("requestParameters.bucketName", "requestParameters_bucketName", "S3 bucket name", "text"),
+        ("requestParameters.key", "requestParameters_key", "S3 object key", "text"),
+        ("requestParameters.vaultName", "requestParameters_vaultName", "S3 Glacier vault name", "text"),
+    )
+)
+
+# Top-level record fields without an indexed column: read from the stored original event.
+_JSON_FIELDS: tuple[FieldInfo, ...] = (
+    _json("eventVersion", "record format version (1.08, ...)"),
+    _json("apiVersion", "API version of the call, for some services"),
+    _json("requestID", "the service's request ID"),
+    _json("sharedEventID", "ID shared by the copies of a cross-account event"),
+    _json("vpcEndpointId", "VPC endpoint the request came through"),
+    _json("sessionCredentialFromConsole", "true if the session credentials came from the console"),
+    _json("requestParameters", "request parameters (JSON)"),
+    _json("responseElements", "response elements (JSON)"),
+    _json("additionalEventData", "additional event data (JSON)"),
+    _json("resources", "resources accessed (JSON array)"),
+    _json("serviceEventDetails", "details of a service event (JSON)"),
+    _json("tlsDetails", "TLS version, cipher suite, host header (JSON)"),
+    _json("userIdentity", "the whole userIdentity element (JSON)"),
+    _json("insightDetails", "CloudTrail Insights details (JSON)"),
+    _json("addendum", "why and when an event was delivered late or changed (JSON)"),
+    _json("edgeDeviceDetails", "edge device details (JSON)"),
+    _json("@timestamp", "time field of Logstash-style exports"),
+)
+
+#: Every field name the grammar accepts, keyed by that name (aliases first, then CloudTrail's
+#: names of indexed fields, then top-level record fields read from the original event). Any other
+#: name with a ``.`` is a JSON path. Sources: "CloudTrail record contents" and "CloudTrail
+#: userIdentity element" (AWS CloudTrail User Guide).
+FIELDS: dict[str, FieldInfo] = {info.name: info for info in (*_ALIASES, *_CLOUDTRAIL_NAMES, *_JSON_FIELDS)}
+
+_FIELDS_BY_LOWER: dict[str, FieldInfo] = {name.lower(): info for name, info in FIELDS.items()}
+
+# Columns compared with COLLATE NOCASE explicitly: text columns not declared NOCASE (eventID,
+# eventTime), so `=` is case-insensitive on every field as the grammar promises.
+_BINARY_COLUMNS = frozenset(name for name, decl in EVENT_COLUMNS if decl.startswith("TEXT") and "NOCASE" not in decl)
+
+# ------------------------------------------------------------------------------------ parsing
+
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r'[^\s:"]*')  # a bare word or a field name: up to space, ':' or '"'
+_UNQUOTED_VALUE = re.compile(r'[^\s,"]*')  # colons are fine in values (ARNs, IPv6)
+
+
+@dataclass(frozen=True)
+class _Value:
+    """One value as typed. ``chunks`` are the literal pieces between ``*`` wildcards, so a value
+    without wildcards has one chunk and ``*`` alone is ``("", "")``. ``position`` is where the
+    value starts in the filter text."""
+
+    chunks: tuple[str, ...]
+    position: int
+
+    @property
+    def wild(self) -> bool:
+        return len(self.chunks) > 1
+
+    @property
+    def anything(self) -> bool:
+        """``*`` (or ``**``...): any non-empty value."""
+        return self.wild and not any(self.chunks)
+
+    @property
+    def literal(self) -> str:
+        """The value without wildcards (only meaningful when not :attr:`wild`)."""
+        return self.chunks[0]
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One whitespace-separated term. ``field`` is None for free text (one value)."""
+
+    negated: bool
+    field: str | None
+    field_position: int
+    values: tuple[_Value, ...]
+
+
+class _Scanner:
+    """The filter text and the current offset in it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+
+    def peek(self) -> str:
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def at_break(self) -> bool:
+        """At the end of the text or at whitespace: where a term ends."""
+        char = self.peek()
+        return not char or char.isspace()
+
+    def take(self, pattern: re.Pattern) -> str:
+        match = pattern.match(self.text, self.pos)
+        self.pos = match.end()
+        return match.group()
+
+
+def _parse(text: str) -> list[_Term]:
+    """Split the filter into terms. Raises FilterError on a syntax error."""
+    scan = _Scanner(text)
+    terms = []
+    while True:
+        scan.take(_SPACE)
+        if scan.pos >= len(text):
+            return terms
+        terms.append(_parse_term(scan))
+
+
+def _parse_term(scan: _Scanner) -> _Term:
+    """``[-]"phrase"``, ``[-]word`` or ``[-]field:value[,value...]``."""
+    negated = scan.peek() == "-"
+    if negated:
+        scan.pos += 1
+        if scan.at_break():
+            raise FilterError(scan.pos, "a term after '-'")
+    start = scan.pos
+    if scan.peek() == '"':
+        phrase = _read_quoted(scan, "a word or phrase inside the quotes")
+        if not scan.at_break():
+            raise FilterError(scan.pos, "a space after the closing quote")
+        return _Term(negated, None, start, (phrase,))
+    word = scan.take(_WORD)
+    if scan.peek() == ":":
+        if not word:
+            raise FilterError(scan.pos, "a field name before ':'")
+        scan.pos += 1
+        return _Term(negated, word, start, _read_values(scan, word))
+    if scan.peek() == '"':
+        raise FilterError(scan.pos, "a space before the quote (a quote starts a word or a value)")
+    return _Term(negated, None, start, (_Value(tuple(word.split("*")), start),))
+
+
+def _read_values(scan: _Scanner, field: str) -> tuple[_Value, ...]:
+    """The comma-separated values after ``field:``, each quoted or not."""
+    values: list[_Value] = []
+    while True:
+        if scan.at_break() or scan.peek() == ",":
+            after = f"'{_shown(field)}:'" if not values else "','"
+            raise FilterError(scan.pos, f"a value after {after}")
+        if scan.peek() == '"':
+            values.append(_read_quoted(scan, "a value inside the quotes"))
+            if not scan.at_break() and scan.peek() != ",":
+                raise FilterError(scan.pos, "',' or a space after the closing quote")
+        else:
+            start = scan.pos
+            raw = scan.take(_UNQUOTED_VALUE)
+            if scan.peek() == '"':
+                raise FilterError(scan.pos, "',' or a space before the quote (or quote the whole value)")
+            values.append(_Value(tuple(raw.split("*")), start))
+        if scan.peek() != ",":
+            return tuple(values)
+        scan.pos += 1
+
+
+def _read_quoted(scan: _Scanner, expected_inside: str) -> _Value:
+    """A ``"..."`` value at the scanner: ``\\"``, ``\\\\`` and ``\\*`` are escapes, ``*`` a
+    wildcard; any other backslash is literal (Windows paths, regexes in user agents)."""
+    text, open_at = scan.text, scan.pos
+    scan.pos += 1
+    chunks: list[str] = []
+    current: list[str] = []
+    while scan.pos < len(text):
+        char = text[scan.pos]
+        scan.pos += 1
+        if char == '"':
+            chunks.append("".join(current))
+            if chunks == [""]:
+                raise FilterError(open_at, expected_inside)
+            return _Value(tuple(chunks), open_at)
+        if char == "\\" and scan.pos < len(text) and text[scan.pos] in '"\\*':
+            current.append(text[scan.pos])
+            scan.pos += 1
+        elif char == "*":
+            chunks.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    raise FilterError(open_at, "a closing '\"' for the quote opened here")
+
+
+def _shown(text: str) -> str:
+    """User text for an error message: short, and with terminal escapes made harmless."""
+    return printable(text if len(text) <= 40 else text[:39] + "…")
+
+
+# ------------------------------------------------------------------------------------ compiling
+
+
+def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
+    """Compile filter ``text`` (the grammar in this module's docstring) to SQL over ``events``.
+
+    ``now`` is the moment relative times (``since:-2h``) count back from: an aware datetime
+    (a naive one is taken as UTC); default the current time. Returns a
+    :class:`CompiledFilter`; raises :class:`FilterError` (with the 0-based position) if the
+    text does not parse, names an unknown field, has a value its field does not accept (``is:``,
+    ``readonly:``, ``category:``, a time, a CIDR, a JSON path) or is longer than
+    :data:`MAX_FILTER_LENGTH` characters. Field meanings: :data:`FIELDS` ("CloudTrail record
+    contents" and "CloudTrail userIdentity element", AWS CloudTrail User Guide). Pure function
+    of its arguments; typically tens of microseconds.
+    """
+    _check_text(text)
+    now = datetime.now(timezone.utc) if now is None else _as_utc(now)
+    clauses: list[str] = []
+    params: list = []
+    phrases: list[str] = []
+    for term in _parse(text):
+        if term.field is None:
+            phrase = _fts_phrase(term.values[0])
+            if phrase is None:
+                continue  # no letters or digits: nothing the full-text index could find
+            if term.negated:
+                clauses.append(f"NOT ({_FTS_SQL})")
+                params.append(phrase)
+            else:
+                phrases.append(phrase)
+            continue
+        sql, term_params = _compile_field_term(term, now)
+        # IFNULL: a comparison with a missing (NULL) field is NULL, and NOT NULL would drop
+        # the row; a negated term must keep events that lack the field.
+        clauses.append(f"NOT IFNULL({sql}, 0)" if term.negated else sql)
+        params.extend(term_params)
+    if phrases:
+        # One full-text query for all positive words: FTS5 ANDs space-separated phrases.
+        clauses.append(_FTS_SQL)
+        params.append(" ".join(phrases))
+    return CompiledFilter(_join("AND", clauses) if clauses else "1", tuple(params), text)
+
+
+def _check_text(text: str) -> None:
+    """Refuse text SQLite could not bind or run (see :data:`MAX_FILTER_LENGTH`)."""
+    if len(text) > MAX_FILTER_LENGTH:
+        raise FilterError(MAX_FILTER_LENGTH, f"a filter of at most {MAX_FILTER_LENGTH} characters")
+    surrogate = re.search("[\ud800-\udfff]", text)
+    if surrogate:
+        raise FilterError(surrogate.start(), "text without unpaired surrogate characters")
+
+
+def _join(op: str, parts: list[str]) -> str:
+    """``(p1 op p2 op ...)``, nested in groups of 16 so that thousands of terms stay within
+    SQLite's expression depth limit (1000)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) > 16:
+        parts = [_join(op, parts[i : i + 16]) for i in range(0, len(parts), 16)]
+        return _join(op, parts)
+    return "(" + f" {op} ".join(parts) + ")"
+
+
+def _compile_field_term(term: _Term, now: datetime) -> tuple[str, list]:
+    """SQL for ``field:v1,v2,...``: the values' conditions ORed."""
+    info = _lookup_field(term.field, term.field_position)
+    compile_value = _VALUE_COMPILERS[info.kind]
+    parts: list[str] = []
+    params: list = []
+    for value in term.values:
+        sql, value_params = compile_value(info, value, now)
+        parts.append(sql)
+        params.extend(value_params)
+    return _join("OR", parts), params
+
+
+def _lookup_field(name: str, position: int) -> FieldInfo:
+    """The field typed at ``position``: a known name (any case) or a JSON path."""
+    info = _FIELDS_BY_LOWER.get(name.lower())
+    if info is not None:
+        return info
+    if "." in name:
+        return _json_path_field(name, position)
+    suggestion = difflib.get_close_matches(name.lower(), _FIELDS_BY_LOWER, n=1, cutoff=0.6)
+    hints = [f"did you mean '{_FIELDS_BY_LOWER[suggestion[0]].name}'?" if suggestion else "see the help for the list"]
+    if name[:1].isdigit() or name.lower() in ("http", "https"):
+        hints.append('to search text with a colon, quote it: "a:b"')  # IPv6 addresses, URLs
+    hint = "; ".join(hints)
+    raise FilterError(position, f"a known field name ({hint})", f"unknown field '{_shown(name)}' ({hint})")
+
+
+_SEGMENT = re.compile(r"[A-Za-z0-9_@$-]+")
+
+
+def _json_path_field(name: str, position: int) -> FieldInfo:
+    """A ``a.b.0.c`` field: validated segments, digits as array indexes."""
+    path: list[str | int] = []
+    offset = position
+    for segment in name.split("."):
+        if not _SEGMENT.fullmatch(segment):
+            raise FilterError(offset, "a JSON path segment: letters, digits, _ @ $ - (or an array index)")
+        path.append(int(segment) if segment.isdigit() else segment)
+        offset += len(segment) + 1
+    return FieldInfo(name, name, "JSON path", "json", (), tuple(path))
+
+
+# --- value compilers: (field, value, now) -> (SQL condition, params) -------------------------
+
+
+def _match(expr: str, value: _Value, *, nocase: bool = False) -> tuple[str, list]:
+    """``expr`` compared with one value: present, LIKE pattern, or equality."""
+    if value.anything:
+        return f"IFNULL({expr}, '') <> ''", []
+    if value.wild:
+        return f"{expr} LIKE ? ESCAPE '\\'", [_like_pattern(value)]
+    return f"{expr} = ?{' COLLATE NOCASE' if nocase else ''}", [value.literal]
+
+
+def _like_pattern(value: _Value) -> str:
+    """The LIKE pattern of a wildcard value: the user's ``%``, ``_`` and ``\\`` are literal."""
+    escaped = (chunk.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for chunk in value.chunks)
+    return "%".join(escaped)
+
+
+def _column(name: str) -> str:
+    return f'events."{name}"'
+
+
+def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """The value against each of the field's columns (ORed: ``actor`` reads four)."""
+    parts: list[str] = []
+    params: list = []
+    for column in info.columns:
+        sql, column_params = _match(_column(column), value, nocase=column in _BINARY_COLUMNS)
+        parts.append(sql)
+        params.extend(column_params)
+    return _join("OR", parts), params
+
+
+def _source_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``source:s3`` is ``s3.amazonaws.com``, the form eventSource takes for AWS services."""
+    if not value.wild and "." not in value.literal:
+        value = _Value((value.literal + ".amazonaws.com",), value.position)
+    return _text_value(info, value, now)
+
+
+def _ip_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """An address (text match) or, with a ``/``, a CIDR network."""
+    if value.wild or "/" not in value.literal:
+        return _text_value(info, value, now)
+    try:
+        network = ipaddress.ip_network(value.literal, strict=False)
+    except ValueError:
+        raise FilterError(value.position, "an IP network like 203.0.113.0/24 or 2001:db8::/32") from None
+    if network.version == 4:
+        # sourceIPv4 holds IPv4 addresses as integers: an indexed range scan.
+        return f"{_column('sourceIPv4')} BETWEEN ? AND ?", [int(network.network_address), int(network.broadcast_address)]
+    return f"trailtui_ip_in_cidr({_column('sourceIPAddress')}, ?)", [str(network)]
+
+
+def _choice(value: _Value, choices: dict[str, str], expected: str) -> str:
+    """What ``choices`` maps the (lowercased) value to: our own SQL or parameter, never the
+    user's text. Raises FilterError naming the choices."""
+    choice = None if value.wild else choices.get(value.literal.lower())
+    if choice is None:
+        raise FilterError(value.position, expected)
+    return choice
+
+
+_FLAGS = {"true": "1", "false": "0"}
+
+
+def _flag_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``readOnly``/``managementEvent``: stored as 1/0 (the literal comes from ``_FLAGS``)."""
+    return f"{_column(info.columns[0])} = {_choice(value, _FLAGS, 'true or false')}", []
+
+
+_CATEGORIES = {"management": "Management", "data": "Data", "insight": "Insight"}
+
+
+def _category_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``eventCategory``: Management, Data or Insight ("CloudTrail record contents")."""
+    category = _choice(value, _CATEGORIES, "management, data or insight")
+    return f"{_column('eventCategory')} = ?", [category]
+
+
+def _nonempty(column: str) -> str:
+    return f"IFNULL({_column(column)}, '') <> ''"
+
+
+_ANONYMOUS = "'ANONYMOUS_PRINCIPAL'"  # S3 User Guide, "Identifying Amazon S3 requests using CloudTrail"
+
+_IS_CONDITIONS: dict[str, str] = {
+    "anonymous": f"({_column('userIdentity_accountId')} = {_ANONYMOUS} "
+    f"OR {_column('userIdentity_principalId')} = {_ANONYMOUS})",
+    "error": _nonempty("errorCode"),
+    "write": f"{_column('readOnly')} = 0",
+    "read": f"{_column('readOnly')} = 1",
+    "root": f"{_column('userIdentity_type')} = 'Root'",
+    "crossaccount": f"({_nonempty('userIdentity_accountId')} AND {_nonempty('recipientAccountId')} "
+    f"AND {_column('userIdentity_accountId')} <> {_column('recipientAccountId')} "
+    f"AND {_column('userIdentity_accountId')} <> {_ANONYMOUS})",
+}
+
+
+_IS_EXPECTED = "one of " + ", ".join(_IS_CONDITIONS)
+
+
+def _is_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``is:NAME``: a fixed condition (module docstring)."""
+    return _choice(value, _IS_CONDITIONS, _IS_EXPECTED), []
+
+
+def _since_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    return f"{_column('eventTime')} >= ?", [_time_bound(value, now, until=False)]
+
+
+def _until_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    return f"{_column('eventTime')} < ?", [_time_bound(value, now, until=True)]
+
+
+_JSON_EXPR = "(SELECT trailtui_json_value(r.raw, ?) FROM event_raw r WHERE r.id = events.id)"
+
+
+def _json_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """A JSON path of the original event (see :func:`register_sql_functions`)."""
+    sql, params = _match(_JSON_EXPR, value, nocase=True)
+    return sql, [orjson.dumps(list(info.path)).decode(), *params]
+
+
+_VALUE_COMPILERS: dict[str, Callable[[FieldInfo, _Value, datetime], tuple[str, list]]] = {
+    "text": _text_value,
+    "source": _source_value,
+    "ip": _ip_value,
+    "flag": _flag_value,
+    "category": _category_value,
+    "is": _is_value,
+    "since": _since_value,
+    "until": _until_value,
+    "json": _json_value,
+}
+
+# --- times ---------------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"-(\d{1,9})([smhdw])", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_TIME_EXPECTED = "an ISO date or time (2021-07-28, 2021-07-28T10:00, 2021-07-28T10:00:00+02:00) or -90s, -30m, -2h, -7d, -1w"
+_ISO_DATE = isoparser()
+
+
+def _time_bound(value: _Value, now: datetime, *, until: bool) -> str:
+    """The ``eventTime`` bound (``YYYY-MM-DDTHH:MM:SSZ``) of a since/until value."""
+    if value.wild:
+        raise FilterError(value.position, _TIME_EXPECTED)
+    text = value.literal
+    try:
+        relative = _RELATIVE.fullmatch(text)
+        if relative:
+            amount, unit = relative.groups()
+            moment = now - timedelta(seconds=int(amount) * _UNIT_SECONDS[unit.lower()])
+        else:
+            moment = _absolute_time(text, until=until)
+        return _utc_text(moment)
+    except (ValueError, OverflowError):
+        raise FilterError(value.position, _TIME_EXPECTED) from None
+
+
+def _absolute_time(text: str, *, until: bool) -> datetime:
+    """An ISO date or date-time as an aware datetime. A date alone is the start of its period
+    (day, ISO week, month or year), or for ``until`` the start of the next period, so the whole
+    date is included. Raises ValueError."""
+    try:
+        day = _ISO_DATE.parse_isodate(text)
+    except ValueError:
+        day = None
+    if day is None:
+        return _as_utc(isoparse(text))
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    if not until:
+        return start
+    if re.fullmatch(r"\d{4}", text):
+        return start.replace(year=start.year + 1)
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        return start.replace(year=start.year + start.month // 12, month=start.month % 12 + 1)
+    if re.fullmatch(r"\d{4}-?W\d{2}", text, re.IGNORECASE):
+        return start + timedelta(weeks=1)
+    return start + timedelta(days=1)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken as UTC."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def _utc_text(moment: datetime) -> str:
+    """``eventTime``'s format. Fractions round up: eventTime has whole seconds, and an event at
+    second S is at or after T.f (and before it) exactly when S >= ceil(T.f)."""
+    moment = _as_utc(moment)
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return (
+        f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"
+    )
+
+
+# --- free text -------------------------------------------------------------------------------
+
+_FTS_SQL = "events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)"
+
+
+def _fts_phrase(value: _Value) -> str | None:
+    """The FTS5 query of a bare word or quoted phrase, or None if it has no token characters.
+
+    The text becomes one FTS5 string literal (``"..."`` with ``"`` doubled), so FTS5 syntax in
+    it is never interpreted and the table's unicode61 tokenizer splits it as it split the events
+    (``198.51.100.7`` -> the phrase 198 51 100 7). A trailing ``*`` makes the last token a prefix.
+    """
+    prefix = value.wild and value.chunks[-1] == ""
+    # An inner '*' is punctuation to FTS; NUL would end the FTS5 string ("unterminated string").
+    words = " ".join(value.chunks).replace("\x00", " ").strip()
+    if not any(_is_token_char(char) for char in words):
+        return None
+    return '"' + words.replace('"', '""') + '"' + (" *" if prefix else "")
+
+
+def _is_token_char(char: str) -> bool:
+    """What unicode61 indexes by default: letters, numbers and private-use (``L* N* Co``)."""
+    category = unicodedata.category(char)
+    return category[0] in "LN" or category == "Co"
+
+
+# ------------------------------------------------------------------------------- SQL functions
+
+
+def register_sql_functions(conn: sqlite3.Connection) -> None:
+    """Register on ``conn`` the SQL functions compiled filters call. Both are deterministic and
+    never raise (they return NULL on bad input, since an exception would abort the query):
+
+    ``trailtui_ip_in_cidr(ip_text, cidr_text)``
+        1 if the address is in the network (IPv4 or IPv6, host bits of the network ignored), 0
+        if not (or of the other IP version), NULL if either is not an address / network.
+    ``trailtui_json_value(raw_blob, path_json)``
+        ``raw_blob`` is an ``event_raw.raw`` value (see :mod:`trailtui.core.rawstore`);
+        ``path_json`` a JSON list of object keys (strings) and array indexes (integers). Returns
+        the leaf as text: strings as is, numbers and ``true``/``false`` as JSON text, objects and
+        arrays as compact JSON; NULL when a step is missing or the leaf is JSON ``null``. A key
+        missing exactly is looked up case-insensitively.
+    """
+    conn.create_function("trailtui_ip_in_cidr", 2, _ip_in_cidr, deterministic=True)
+    conn.create_function("trailtui_json_value", 2, _json_value_function(), deterministic=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
+
+
+def _ip_in_cidr(ip_text: object, cidr_text: object) -> int | None:
+    if not isinstance(ip_text, str) or not isinstance(cidr_text, str):
+        return None
+    try:
+        return int(ipaddress.ip_address(ip_text) in _network(cidr_text))
+    except Exception:  # noqa: BLE001 - an SQL function must not raise (it would abort the query)
+        return None
+
+
+def _json_value_function() -> Callable[[object, object], str | None]:
+    """A ``trailtui_json_value`` with its own one-event cache: the terms of one filter ask the
+    same row for several paths, and decompressing + parsing is the expensive part."""
+    last: tuple[object, object] = (None, None)  # (raw blob, parsed event); swapped atomically
+
+    def trailtui_json_value(raw: object, path_json: object) -> str | None:
+        nonlocal last
+        try:
+            path = _parse_path(path_json)
+            if path is None or not isinstance(raw, bytes):
+                return None
+            cached_raw, event = last
+            if raw != cached_raw:
+                event = orjson.loads(unpack_event(raw))
+                last = (raw, event)
+            return _leaf_text(_walk(event, path))
+        except Exception:  # noqa: BLE001 - an SQL function must not raise (it would abort the query)
+            return None
+
+    return trailtui_json_value
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_path(path_json: object) -> tuple[str | int, ...] | None:
+    """A JSON path parameter as a tuple of keys and indexes, None if it is not one."""
+    try:
+        path = orjson.loads(path_json)
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+    if not isinstance(path, list) or not all(isinstance(step, (str, int)) and not isinstance(step, bool) for step in path):
+        return None
+    return tuple(path)
+
+
+def _walk(node: object, path: tuple[str | int, ...]) -> object:
+    """The value at ``path`` in ``node``, or None if some step is missing."""
+    for step in path:
+        if isinstance(node, dict):
+            key = str(step)
+            if key in node:
+                node = node[key]
+            else:
+                lowered = key.lower()
+                node = next((item for name, item in node.items() if name.lower() == lowered), None)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    return node
+
+
+def _leaf_text(node: object) -> str | None:
+    if node is None:
+        return None
+    if isinstance(node, str):
+        return node
+    if isinstance(node, bool):
+        return "true" if node else "false"
+    if isinstance(node, int):
+        return str(node)
+    return orjson.dumps(node).decode()  # floats as JSON numbers, objects/arrays compact
