@@ -43,11 +43,11 @@ class ListColumn:
 COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("eventTime", "eventTime (UTC)", 19, 0),
     ListColumn("eventName", "eventName", 21, 1),
-    ListColumn("eventSource", "eventSource", 12, 5),
+    ListColumn("eventSource", "eventSource", 12, 6),
     ListColumn("actor", "actor", 21, 2),
     ListColumn("sourceIPAddress", "sourceIPAddress", 15, 3),
-    ListColumn("awsRegion", "awsRegion", 12, 6),
-    ListColumn("resource", "resource", 18, 7),
+    ListColumn("awsRegion", "awsRegion", 12, 7),
+    ListColumn("resource", "resource", 18, 5),
     ListColumn("errorCode", "errorCode", 14, 4),
 )
 

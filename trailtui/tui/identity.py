@@ -115,36 +115,56 @@ def answers(facts: IdentityFacts) -> list[tuple[str, str]]:
 
 
 def render_identity(facts: IdentityFacts | None, totals: ActorTotals | None) -> RenderableType:
-    """The pane's content: a field grid and Rich Text (values escaped; no markup is parsed)."""
-    out = Text(no_wrap=False)
+    """The pane's content, most telling first: who (actor, type), the user guide's three
+    questions answered, the actor's totals, then every userIdentity field. Values are escaped
+    and placed in Text objects, so nothing from the log is read as markup."""
     if facts is None:
-        out.append("Select an event to see who made it.", _DIM)
-        return out
+        return Text("Select an event to see who made it.", _DIM)
     columns = facts.columns
-    if not facts.identity and not columns.get("userIdentity_type"):
-        out.append("This event has no userIdentity ", _DIM)
-        out.append("(for example an Insight event or a trimmed export).\n", _DIM)
     kind = columns.get("userIdentity_type")
     account = columns.get("userIdentity_accountId")
     recipient = columns.get("recipientAccountId")
-    if account == ANONYMOUS_PRINCIPAL or columns.get("userIdentity_principalId") == ANONYMOUS_PRINCIPAL:
-        kind_text = f"{kind or 'AWSAccount'}: anonymous (unsigned request)"
+    anonymous = account == ANONYMOUS_PRINCIPAL or columns.get("userIdentity_principalId") == ANONYMOUS_PRINCIPAL
+    kind_text = f"{kind or 'AWSAccount'}: anonymous (unsigned request)" if anonymous else (kind or "-")
+
+    head = Text(no_wrap=False)
+    if not facts.identity and not kind:
+        head.append("This event has no userIdentity (an Insight event or a trimmed export).\n", _DIM)
     else:
-        kind_text = kind or "-"
+        head.append(printable(columns.get("actor") or "unknown actor"), "bold")
+        head.append(f"  ({printable(kind_text)})\n")
+    if account and recipient and account != recipient and not anonymous:
+        head.append("cross-account: ", _YES)
+        head.append(f"account {printable(account)} acted in account {printable(recipient)}\n")
+    for question, answer in answers(facts):
+        head.append(question + " ", _LABEL)
+        head.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
+
+    counts = Text(no_wrap=False)
+    if totals is not None and totals.events:
+        counts.append("This actor: ", "bold underline")
+        counts.append(f"{totals.events:,} events · {totals.errors:,} errors · {totals.source_ips:,} source IPs\n")
+        counts.append(f"first {printable(totals.first_seen or '-')} · last {printable(totals.last_seen or '-')}\n")
+        if totals.top_event_names:
+            counts.append("top eventNames: ", _LABEL)
+            counts.append(", ".join(f"{printable(name)} {count:,}" for name, count in totals.top_event_names) + "\n")
+    elif totals is None and columns.get("actorKey"):
+        counts.append("counting this actor's events…\n", _DIM)
+
     attributes = facts.session_attributes
     mfa = attributes.get("mfaAuthenticated")
+    access_key = columns.get("userIdentity_accessKeyId")
     rows = [
-        ("actor", columns.get("actor")),
         ("type", kind_text),
         ("arn", columns.get("userIdentity_arn")),
         ("accountId", account),
         ("recipientAccountId", recipient),
         ("principalId", columns.get("userIdentity_principalId")),
         ("userName", columns.get("userIdentity_userName")),
-        ("accessKeyId", columns.get("userIdentity_accessKeyId")),
-        ("  kind", access_key_kind(columns.get("userIdentity_accessKeyId"))),
+        ("accessKeyId", access_key),
+        ("  kind", access_key_kind(access_key) if access_key else None),
         ("sessionIssuer", columns.get("sessionIssuer_arn")),
-        ("MFA", {"true": "yes", "false": "no"}.get(str(mfa).lower(), None) if mfa is not None else None),
+        ("MFA", {"true": "yes", "false": "no"}.get(str(mfa).lower()) if mfa is not None else None),
         ("session created", attributes.get("creationDate")),
         ("sourceIdentity", facts.source_identity),
         ("invokedBy", columns.get("userIdentity_invokedBy")),
@@ -154,38 +174,15 @@ def render_identity(facts: IdentityFacts | None, totals: ActorTotals | None) -> 
     grid.add_column(style=_LABEL, no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in rows:
-        if value in (None, ""):
-            continue
-        # Text cells, never str: a Table would read a str as Rich markup.
-        grid.add_row(Text(label), Text(printable(value)))
-    parts: list = [out, grid] if out.plain else [grid]
-    out = Text(no_wrap=False)
-    parts.append(out)
-    if account and recipient and account != recipient and account != ANONYMOUS_PRINCIPAL:
-        out.append("cross-account: ", _YES)
-        out.append(f"account {printable(account)} acted in account {printable(recipient)}\n")
-    out.append("\n")
-    for question, answer in answers(facts):
-        out.append(question + " ", _LABEL)
-        out.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
-    out.append("\n")
-    if totals is not None and totals.events:
-        out.append("This actor in the index\n", "bold underline")
-        out.append(f"{totals.events:,} events · {totals.errors:,} errors · {totals.source_ips:,} source IPs\n")
-        out.append(f"first seen {printable(totals.first_seen or '-')}\nlast seen  {printable(totals.last_seen or '-')}\n")
-        if totals.top_event_names:
-            out.append("top eventNames: ", _LABEL)
-            out.append(", ".join(f"{printable(name)} {count:,}" for name, count in totals.top_event_names) + "\n")
-    elif totals is None and columns.get("actorKey"):
-        out.append("counting this actor's events…\n", _DIM)
-    out.append("\n")
-    out.append("a", "bold reverse")
-    out.append(" this actor  ")
-    out.append("K", "bold reverse")
-    out.append(" this access key  ")
-    out.append("i", "bold reverse")
-    out.append(" this source IP")
-    return Group(*parts)
+        if value not in (None, ""):
+            # Text cells, never str: a Table would read a str as Rich markup.
+            grid.add_row(Text(label), Text(printable(value)))
+
+    keys = Text("\n")
+    for key, what in (("a", " this actor  "), ("K", " this access key  "), ("i", " this source IP")):
+        keys.append(key, "bold reverse")
+        keys.append(what)
+    return Group(head, counts, grid, keys)
 
 
 class IdentityPane(VerticalScroll, can_focus=True):

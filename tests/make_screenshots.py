@@ -1,0 +1,60 @@
+"""Write the README's SVG screenshots into screenshots/, from the built-in demo.
+
+    python -m tests.make_screenshots
+
+Each screenshot is the real app, driven with Pilot, saved by ``App.save_screenshot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from trailtui.core.demo import write_demo_logs
+from trailtui.core.index import connect
+from trailtui.core.loader import index_paths
+from trailtui.tui.app import TrailApp
+
+OUT = Path(__file__).resolve().parents[1] / "screenshots"
+
+#: name -> (terminal size, filter typed, keys pressed after it)
+SHOTS: dict[str, tuple[tuple[int, int], str, list[str]]] = {
+    "main": ((200, 50), "", ["j", "j", "j"]),
+    "filter": ((200, 50), "name:GetObject is:anonymous", []),
+    "identity": ((200, 50), "akid:ASIAQ3EGL7KD2VYB6WPE is:error", ["tab", "tab"]),
+    "detail": ((160, 45), "name:StopLogging", ["enter", "j", "j", "j"]),
+    "small": ((80, 24), "bucket:finance-reports", ["j"]),
+}
+
+
+async def shoot(db_path: Path, name: str, size: tuple[int, int], text: str, keys: list[str]) -> Path:
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        if text:
+            await pilot.press("slash", *text, "enter")
+        await pilot.pause(0.4)
+        await app.workers.wait_for_complete()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        await pilot.pause(0.4)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        return Path(app.save_screenshot(filename=f"{name}.svg", path=str(OUT)))
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = Path(tmp) / "demo"
+        write_demo_logs(logs)
+        db_path = Path(tmp) / "index.sqlite"
+        index_paths(connect(db_path), [logs / "AWSLogs"])
+        for name, (size, text, keys) in SHOTS.items():
+            print(await shoot(db_path, name, size, text, keys))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
