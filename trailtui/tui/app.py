@@ -100,6 +100,7 @@ class TrailApp(App[int]):
         self.loader: BackgroundLoader | None = None
         self.loading = False
         self._conn: sqlite3.Connection | None = None
+        self._query_conn: sqlite3.Connection | None = None  # the filter worker's, while it runs
         self._compiled: CompiledFilter = compile_filter("")
         self._filter_timer: Timer | None = None
         self._select_timer: Timer | None = None
@@ -208,16 +209,31 @@ class TrailApp(App[int]):
         self._compiled = compiled
         self._run_query(compiled, self.newest_first, keep_cursor)
 
-    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
     def _run_query(self, compiled: CompiledFilter, newest_first: bool, keep_cursor: bool) -> None:
+        """Count ``compiled``'s matches in a worker; a query still running for an older
+        keystroke is interrupted inside SQLite, not just ignored."""
+        running = self._query_conn
+        if running is not None:
+            running.interrupt()
+        self._count_matches(compiled, newest_first, keep_cursor)
+
+    @work(thread=True, exclusive=True, group="filter", exit_on_error=False)
+    def _count_matches(self, compiled: CompiledFilter, newest_first: bool, keep_cursor: bool) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         conn = connect(self.db_path, readonly=True)
+        self._query_conn = conn
         try:
             query = EventQuery(conn, compiled, newest_first=newest_first)
             matches = query.count()
             total = total_events(conn) if compiled.where != "1" else matches
+        except sqlite3.OperationalError as err:
+            if "interrupt" not in str(err):  # else a newer filter interrupted this one
+                self.call_from_thread(self.notify, f"Query failed: {err}", severity="error", markup=False)
+            return
         finally:
+            if self._query_conn is conn:
+                self._query_conn = None
             conn.close()
         elapsed_ms = (time.perf_counter() - started) * 1000
         if not worker.is_cancelled:
