@@ -198,8 +198,13 @@ async def test_small_terminal_stacks_panes(indexed) -> None:
         assert detail_region.y >= list_region.bottom  # stacked, not side by side
         assert app.event_list.scrollable_content_region.height >= 5
         await pilot.press("tab", "tab")
+        await pilot.pause()
         assert app.focused is app.identity
         assert app.query_one("#identity").region.height > 0
+        assert app.query_one("#detail").region.height == 0  # one side pane at a time
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused is app.event_list
 
 
 def test_filter_term_quotes_what_needs_it() -> None:

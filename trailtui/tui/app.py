@@ -111,6 +111,7 @@ class TrailApp(App[int]):
         self._progress: LoadProgress | None = None
         self._load_note = ""
         self._selected_id: int | None = None
+        self._pending_pane = None
 
     # ------------------------------------------------------------------ layout
 
@@ -359,11 +360,19 @@ class TrailApp(App[int]):
 
     def action_cycle_pane(self, step: int) -> None:
         panes = [self.event_list, self.detail, self.identity]
-        focused = self.focused
+        # A pane shown by the previous Tab may not hold focus yet (it needed a refresh first).
+        focused = self._pending_pane or self.focused
         current = panes.index(focused) if focused in panes else 0
         target = panes[(current + step) % len(panes)]
         self.screen.set_class(target is self.identity, "-identity")
-        self.call_after_refresh(target.focus)
+        self._pending_pane = target
+
+        def focus_target() -> None:
+            target.focus()
+            if self._pending_pane is target:
+                self._pending_pane = None
+
+        self.call_after_refresh(focus_target)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
