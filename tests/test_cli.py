@@ -106,3 +106,20 @@ def test_version_and_help_via_python_m(tmp_path: Path) -> None:
     assert version.returncode == 0 and version.stdout.startswith("trailtui ")
     helped = subprocess.run([sys.executable, "-m", "trailtui", "query", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "--format" in helped.stdout
+
+
+def test_demo_opens_the_app_on_the_generated_sample(monkeypatch, tmp_path: Path) -> None:
+    from trailtui.tui.app import TrailApp
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    opened = {}
+
+    def fake_run(self):
+        opened["paths"], opened["db"] = self.paths, self.db_path
+        return 0
+
+    monkeypatch.setattr(TrailApp, "run", fake_run)
+    assert main(["--demo"]) == 0
+    demo_logs = Path(opened["paths"][0])
+    assert demo_logs.name == "AWSLogs" and any(demo_logs.rglob("*.json.gz"))
+    assert opened["db"].exists() and opened["db"].parent == tmp_path / "cache" / "trailtui"
