@@ -318,7 +318,7 @@ def db(tmp_path_factory) -> sqlite3.Connection:
         for event in EVENTS:
             rowid = number_of(event) * 10  # ids differ from event numbers: nothing may rely on them
             columns = columns_of(event)
-            conn.execute(insert, (rowid, *(columns[name] for name in EVENT_COLUMN_NAMES)))
+            conn.execute(insert, (rowid, *(columns.get(name) for name in EVENT_COLUMN_NAMES)))
             raw = orjson.dumps(event, option=orjson.OPT_INDENT_2)
             conn.execute("INSERT INTO event_raw (id, raw) VALUES (?, ?)", (rowid, pack_event(raw)))
             conn.execute("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", (rowid, text_of(event)))
@@ -805,7 +805,7 @@ def test_every_field_compiles_and_runs(db, name: str) -> None:
 # --- SQL functions -----------------------------------------------------------------------------
 
 
-def test_sql_functions_return_null_on_bad_input(db) -> None:
+def test_sql_functions_return_null_on_bad_input(db, tmp_path) -> None:
     one = lambda sql, *args: db.execute(f"SELECT {sql}", args).fetchone()[0]  # noqa: E731
     assert one("trailtui_ip_in_cidr('10.1.2.3', '10.0.0.0/8')") == 1
     assert one("trailtui_ip_in_cidr('11.1.2.3', '10.0.0.0/8')") == 0
@@ -817,8 +817,17 @@ def test_sql_functions_return_null_on_bad_input(db) -> None:
     assert one("trailtui_json_value(x'00', '[\"a\"]')") is None
     assert one("trailtui_json_value(NULL, NULL)") is None
     assert one("trailtui_json_value('text', '[\"a\"]')") is None
+    # trailtui_json_value reads an event by its events.id: give it one whose original is kept.
+    own = sqlite3.connect(tmp_path / "one-event.sqlite")
+    for statement in schema_sql():
+        own.execute(statement)
     raw = pack_event(b'{"s":"v","n":1.5,"i":7,"t":true,"f":false,"z":null,"o":{"a":[1,{"b":"c"}]}}')
-    value = lambda path: one("trailtui_json_value(?, ?)", raw, path)  # noqa: E731
+    with own:
+        own.execute("INSERT INTO events (id, eventID) VALUES (7, 'e7')")
+        own.execute("INSERT INTO event_raw (id, raw) VALUES (7, ?)", (raw,))
+    register_sql_functions(own)
+    assert own.execute("SELECT trailtui_json_value(8, '[\"s\"]')").fetchone()[0] is None  # no such event
+    value = lambda path: own.execute("SELECT trailtui_json_value(7, ?)", (path,)).fetchone()[0]  # noqa: E731
     assert value('["s"]') == "v"
     assert value('["n"]') == "1.5"
     assert value('["i"]') == "7"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from trailtui.core import decode
+from trailtui.core import ingest
 from trailtui.core.filter import compile_filter
 from trailtui.core.index import connect, default_db_path
 from trailtui.core.loader import index_paths
@@ -41,8 +41,8 @@ def test_reopening_an_unchanged_tree_reads_no_file(tmp_path: Path, monkeypatch) 
     conn = connect(tmp_path / "index.sqlite")
     index_paths(conn, [logs])
     reads = []
-    original = decode.decode_file
-    monkeypatch.setattr("trailtui.core.loader.decode_file", lambda path: reads.append(path) or original(path))
+    original = ingest.prepare_file
+    monkeypatch.setattr("trailtui.core.loader.prepare_file", lambda path: reads.append(Path(path)) or original(path))
     summary = index_paths(conn, [logs])
     assert reads == []
     assert summary.files_unchanged == 1 and summary.events_added == 0

@@ -243,11 +243,11 @@ def _write_events(query, fmt: str, limit: int | None, out) -> None:
     from trailtui.core.text import printable
 
     if fmt == "ndjson":
-        for (original,) in query.iter_rows(["raw"], limit):
+        for original in query.iter_originals(limit):
             out.write(_one_line(original).decode("utf-8", "replace") + "\n")
     elif fmt == "json":
         out.write("[")
-        for number, (original,) in enumerate(query.iter_rows(["raw"], limit)):
+        for number, original in enumerate(query.iter_originals(limit)):
             out.write(("," if number else "") + "\n" + _one_line(original).decode("utf-8", "replace"))
         out.write("\n]\n")
     elif fmt == "csv":

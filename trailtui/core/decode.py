@@ -49,12 +49,15 @@ class DecodedRecord:
 
     ``original`` is the event's exact bytes (for lookup-events output, the UTF-8 text of its
     ``CloudTrailEvent`` string); ``event`` is the parsed JSON object; ``index`` its 0-based
-    position among the file's records.
+    position among the file's records; ``offset`` where ``original`` starts in the file's
+    content as :func:`read_log_content` returns it (None when it is not a span of the file).
     """
 
     index: int
     original: bytes
     event: dict
+    in_file: bool = True
+    offset: int | None = None
 
 
 @dataclass
@@ -95,6 +98,16 @@ def read_log_bytes(path: Path) -> bytes:
         except (gzip.BadGzipFile, zlib.error, OSError) as err:
             raise FileProblem(f"corrupt gzip: {err}") from None
     return data
+
+
+def read_log_content(path: Path) -> bytes:
+    """The content events are decoded from: :func:`read_log_bytes` without a UTF-8 BOM.
+
+    Event offsets (:attr:`DecodedRecord.offset`) count from the start of this. Raises
+    :class:`FileProblem` like :func:`read_log_bytes`.
+    """
+    data = read_log_bytes(path)
+    return data[len(_UTF8_BOM) :] if data.startswith(_UTF8_BOM) else data
 
 
 def looks_like_log_name(path: Path) -> bool:
@@ -140,18 +153,32 @@ def decode_bytes(data: bytes, *, log_name: bool = True) -> DecodedFile:
         if _is_trailing_data(err) and _first_line_is_json(data, start):
             decoded.shape = "ndjson"
             _decode_ndjson(data, decoded)
-            return _finish(decoded)
+            return _finish(decoded, data)
         return DecodedFile("failed", reason=f"invalid JSON: {_json_error(err, data)}")
     _decode_value(bytes(top), decoded, where=None, base=data, top_level=True)
-    return _finish(decoded)
+    return _finish(decoded, data)
 
 
-def _finish(decoded: DecodedFile) -> DecodedFile:
+def _finish(decoded: DecodedFile, data: bytes) -> DecodedFile:
+    _locate(decoded, data)
     if decoded.outcome == "events" and not decoded.records and decoded.record_errors:
         # Every record was bad: the file failed, but its per-record reasons stay listed.
         decoded.outcome = "failed"
         decoded.reason = f"no readable event ({len(decoded.record_errors)} bad records)"
     return decoded
+
+
+def _locate(decoded: DecodedFile, data: bytes) -> None:
+    """Set each record's offset in ``data``: records come in file order, so each search starts
+    where the previous record ended and finds its match within a few bytes."""
+    cursor = 0
+    for record in decoded.records:
+        if not record.in_file:
+            continue
+        found = data.find(record.original, cursor)
+        if found >= 0:
+            record.offset = found
+            cursor = found + len(record.original)
 
 
 def _decode_value(raw: bytes, decoded: DecodedFile, *, where: str | None, base: bytes, top_level: bool) -> None:
@@ -224,13 +251,10 @@ def _add_lookup_events(items: list[msgspec.Raw], decoded: DecodedFile, where: st
         if original.lstrip()[:1] != b"{":
             decoded.record_errors.append((position, "CloudTrailEvent is not a JSON object"))
             continue
-        try:
-            _add_event(original, decoded, position)
-        except msgspec.DecodeError as err:
-            decoded.record_errors.append((position, f"CloudTrailEvent is invalid JSON: {err}"))
+        _add_event(original, decoded, position, in_file=False)
 
 
-def _add_event(raw: bytes, decoded: DecodedFile, position: str) -> None:
+def _add_event(raw: bytes, decoded: DecodedFile, position: str, *, in_file: bool = True) -> None:
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError as err:
@@ -239,7 +263,7 @@ def _add_event(raw: bytes, decoded: DecodedFile, position: str) -> None:
     if not isinstance(event, dict):
         decoded.record_errors.append((position, f"not a JSON object ({_kind_of(raw)})"))
         return
-    decoded.records.append(DecodedRecord(len(decoded.records), raw, event))
+    decoded.records.append(DecodedRecord(len(decoded.records), raw, event, in_file))
 
 
 def _decode_ndjson(data: bytes, decoded: DecodedFile) -> None:

@@ -65,7 +65,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from dateutil.parser import isoparse, isoparser
 
-from trailtui.core.rawstore import unpack_event
+from trailtui.core.originals import main_database_path, original_event
 from trailtui.core.schema import EVENT_COLUMNS
 from trailtui.core.text import printable
 
@@ -611,7 +611,7 @@ def _until_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, li
     return f"{_column('eventTime')} < ?", [_time_bound(value, now, until=True)]
 
 
-_JSON_EXPR = "(SELECT trailtui_json_value(r.raw, ?) FROM event_raw r WHERE r.id = events.id)"
+_JSON_EXPR = "trailtui_json_value(events.id, ?)"
 
 
 def _json_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
@@ -734,15 +734,16 @@ def register_sql_functions(conn: sqlite3.Connection) -> None:
     ``trailtui_ip_in_cidr(ip_text, cidr_text)``
         1 if the address is in the network (IPv4 or IPv6, host bits of the network ignored), 0
         if not (or of the other IP version), NULL if either is not an address / network.
-    ``trailtui_json_value(raw_blob, path_json)``
-        ``raw_blob`` is an ``event_raw.raw`` value (see :mod:`trailtui.core.rawstore`);
+    ``trailtui_json_value(event_id, path_json)``
+        ``event_id`` is an ``events.id``, whose original event is read (on a second, read-only
+        connection to the same file) with :func:`trailtui.core.originals.original_event`;
         ``path_json`` a JSON list of object keys (strings) and array indexes (integers). Returns
         the leaf as text: strings as is, numbers and ``true``/``false`` as JSON text, objects and
         arrays as compact JSON; NULL when a step is missing or the leaf is JSON ``null``. A key
         missing exactly is looked up case-insensitively.
     """
     conn.create_function("trailtui_ip_in_cidr", 2, _ip_in_cidr, deterministic=True)
-    conn.create_function("trailtui_json_value", 2, _json_value_function(), deterministic=True)
+    conn.create_function("trailtui_json_value", 2, _json_value_function(main_database_path(conn)), deterministic=True)
 
 
 @functools.lru_cache(maxsize=64)
@@ -759,21 +760,29 @@ def _ip_in_cidr(ip_text: object, cidr_text: object) -> int | None:
         return None
 
 
-def _json_value_function() -> Callable[[object, object], str | None]:
-    """A ``trailtui_json_value`` with its own one-event cache: the terms of one filter ask the
-    same row for several paths, and decompressing + parsing is the expensive part."""
-    last: tuple[object, object] = (None, None)  # (raw blob, parsed event); swapped atomically
+def _json_value_function(db_path: str | None) -> Callable[[object, object], str | None]:
+    """A ``trailtui_json_value`` reading originals through its own connection to ``db_path``
+    (an SQL function may not run queries on the connection that calls it), with a one-event
+    cache: the terms of one filter ask the same row for several paths, and reading + parsing
+    is the expensive part."""
+    last: tuple[object, object] = (None, None)  # (event id, parsed event); swapped atomically
+    side: list[sqlite3.Connection] = []
 
-    def trailtui_json_value(raw: object, path_json: object) -> str | None:
+    def trailtui_json_value(event_id: object, path_json: object) -> str | None:
         nonlocal last
         try:
             path = _parse_path(path_json)
-            if path is None or not isinstance(raw, bytes):
+            if path is None or not isinstance(event_id, int) or db_path is None:
                 return None
-            cached_raw, event = last
-            if raw != cached_raw:
-                event = orjson.loads(unpack_event(raw))
-                last = (raw, event)
+            cached_id, event = last
+            if event_id != cached_id:
+                if not side:
+                    side.append(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False))
+                original = original_event(side[0], event_id)
+                if original is None:
+                    return None
+                event = orjson.loads(original)
+                last = (event_id, event)
             return _leaf_text(_walk(event, path))
         except Exception:  # noqa: BLE001 - an SQL function must not raise (it would abort the query)
             return None

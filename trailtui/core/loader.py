@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+from collections import deque
+from collections.abc import Iterator
 import queue as queue_module
+import signal
 import sqlite3
 import sys
 import time
@@ -23,11 +27,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from trailtui.core.decode import DecodedFile, decode_file
 from trailtui.core.discover import discover_files
-from trailtui.core.extract import event_row, event_text
+from trailtui.core.extract import event_text
+from trailtui.core.ingest import PreparedFile, prepare_file
 from trailtui.core.rawstore import pack_event, unpack_event_json
-from trailtui.core.schema import EVENT_COLUMN_NAMES
+from trailtui.core.schema import EVENT_COLUMN_NAMES, EVENT_INDEXES, index_sql
 
 _INSERT_EVENT = "INSERT INTO events (id, {}) VALUES (?, {})".format(
     ", ".join(f'"{name}"' for name in EVENT_COLUMN_NAMES), ", ".join("?" for _ in EVENT_COLUMN_NAMES)
@@ -36,6 +40,8 @@ _INSERT_EVENT = "INSERT INTO events (id, {}) VALUES (?, {})".format(
 _COMMIT_SECONDS = 0.5
 _COMMIT_EVENTS = 20_000
 _ID_CHUNK = 500  # eventIDs looked up per query when deduplicating
+_BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
+_PARALLEL_FILES = 4  # fewer files than this are decoded in the writer's own process
 
 
 @dataclass
@@ -58,6 +64,7 @@ class LoadProgress:
     files_removed: int = 0
     elapsed: float = 0.0
     current: str = ""
+    phase: str = "reading"
 
     @property
     def rate(self) -> float:
@@ -85,13 +92,17 @@ class LoadSummary(LoadProgress):
     events_total: int = 0
 
 
-def index_paths(conn: sqlite3.Connection, paths: list[str | os.PathLike], *, on_progress=None) -> LoadSummary:
+def index_paths(
+    conn: sqlite3.Connection, paths: list[str | os.PathLike], *, on_progress=None, workers: int | None = None
+) -> LoadSummary:
     """Index every file under ``paths`` into the index open on ``conn`` (a writer connection).
 
     Unchanged files (same size and mtime as recorded in ``files``) are not read again; changed
     files are re-read and replace their old events; files that vanished from under ``paths`` have
     their events removed. ``on_progress`` is called with a :class:`LoadProgress` after each
-    commit. Raises :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
+    commit. ``workers`` decoder processes run beside the writer (default
+    :func:`default_workers`; 0 decodes in this process). Raises
+    :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
     """
     from trailtui.core.index import take_rebuild_notice
 
@@ -122,29 +133,91 @@ def index_paths(conn: sqlite3.Connection, paths: list[str | os.PathLike], *, on_
         todo.append((path, info, old[0] if old else None))
     writer.remove_vanished(paths, {str(p) for p in discovery.files}, known)
 
+    cold = not todo or conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
+    bulk = cold and len(todo) >= _BULK_FILES
+    with conn:
+        for name, column in EVENT_INDEXES:
+            # Filter indexes are built once after a bulk insert: cheaper than row by row. (A
+            # bulk load that was interrupted left them out; any later load puts them back.)
+            conn.execute(f"DROP INDEX IF EXISTS {name}" if bulk else index_sql(name, column))
     last_commit = time.monotonic()
     pending_events = 0
     writer.begin()
-    for path, info, old_id in todo:
-        summary.current = str(path)
-        decoded = decode_file(path)
-        pending_events += writer.store_file(path, info, old_id, decoded)
-        summary.files_done += 1
-        now = time.monotonic()
-        if now - last_commit >= _COMMIT_SECONDS or pending_events >= _COMMIT_EVENTS:
-            writer.commit()
-            summary.elapsed = now - started
-            if on_progress:
-                on_progress(_snapshot(summary))
-            writer.begin()
-            last_commit, pending_events = now, 0
-    writer.commit()
-    summary.current = ""
+    try:
+        for (path, info, old_id), prepared in _prepare_in_order(todo, workers):
+            summary.current = str(path)
+            pending_events += writer.store_file(path, info, old_id, prepared)
+            summary.files_done += 1
+            now = time.monotonic()
+            if now - last_commit >= _COMMIT_SECONDS or pending_events >= _COMMIT_EVENTS:
+                writer.commit()
+                summary.elapsed = now - started
+                if on_progress:
+                    on_progress(_snapshot(summary))
+                writer.begin()
+                last_commit, pending_events = now, 0
+        writer.commit()
+    except BaseException:
+        # Interrupted (Ctrl+C, a signal): every committed file stays indexed and consistent.
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    if bulk:
+        summary.phase = "building indexes"
+        summary.current = ""
+        if on_progress:
+            summary.elapsed = time.monotonic() - started
+            on_progress(_snapshot(summary))
+        with conn:
+            for name, column in EVENT_INDEXES:
+                conn.execute(index_sql(name, column))
+    summary.phase = "done"
     summary.elapsed = time.monotonic() - started
     summary.events_total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
     if on_progress:
         on_progress(_snapshot(summary))
     return summary
+
+
+def default_workers() -> int:
+    """Decoder processes to run beside the writer: one per core but the writer's, at least one."""
+    return max(1, min(4, (os.cpu_count() or 2) - 1))
+
+
+def _pool_context():
+    # fork starts a decoder in milliseconds, but is only safe in a process without threads
+    # (the loader process, `trailtui index`); anywhere else start clean interpreters.
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _prepare_in_order(todo: list, workers: int | None) -> Iterator[tuple[tuple, PreparedFile]]:
+    """Yield ``(todo item, PreparedFile)`` in ``todo`` order, decoding in worker processes.
+
+    At most a few files per worker are decoded ahead of the writer, so a slow writer does not
+    let decoded files pile up in memory.
+    """
+    workers = default_workers() if workers is None else workers
+    if workers == 0 or len(todo) < _PARALLEL_FILES:
+        for item in todo:
+            yield item, prepare_file(str(item[0]))
+        return
+    ahead = 4 * workers
+    with _pool_context().Pool(workers) as pool:
+        pending: deque = deque()
+        items = iter(todo)
+        for item in items:
+            pending.append((item, pool.apply_async(prepare_file, (str(item[0]),))))
+            if len(pending) >= ahead:
+                break
+        while pending:
+            item, result = pending.popleft()
+            prepared = result.get()
+            next_item = next(items, None)
+            if next_item is not None:
+                pending.append((next_item, pool.apply_async(prepare_file, (str(next_item[0]),))))
+            yield item, prepared
 
 
 def _snapshot(summary: LoadSummary) -> LoadProgress:
@@ -195,19 +268,22 @@ class _Writer:
         self.summary.files_removed = len(gone)
 
     def _delete_file_events(self, file_id: int) -> None:
-        # A contentless FTS5 row is deleted by giving back the text it indexed.
+        # A contentless FTS5 row is deleted by giving back the text it indexed, so the old
+        # bodies are rebuilt from the originals. Their file has changed or vanished by now, so
+        # the originals come from what was kept, or not at all: then the FTS rows stay behind
+        # as orphans that match no event (every free-text match is joined to events).
         rows = self.conn.execute(
-            "SELECT r.id, r.raw FROM event_raw r JOIN events e ON e.id = r.id WHERE e.file_id = ?", (file_id,)
+            "SELECT e.id, r.raw FROM events e LEFT JOIN event_raw r ON r.id = e.id WHERE e.file_id = ?", (file_id,)
         ).fetchall()
         self.conn.executemany(
             "INSERT INTO events_fts (events_fts, rowid, body) VALUES ('delete', ?, ?)",
-            [(event_id, event_text(unpack_event_json(raw))) for event_id, raw in rows],
+            [(event_id, event_text(unpack_event_json(raw))) for event_id, raw in rows if raw is not None],
         )
         self.conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in rows])
         self.conn.execute("DELETE FROM events WHERE file_id = ?", (file_id,))
 
-    def store_file(self, path: Path, info: os.stat_result | None, old_id: int | None, decoded: DecodedFile) -> int:
-        """Write one decoded file; returns the number of events added."""
+    def store_file(self, path: Path, info: os.stat_result | None, old_id: int | None, prepared: PreparedFile) -> int:
+        """Write one prepared file; returns the number of events added."""
         summary = self.summary
         if old_id is not None:
             self._delete_file_events(old_id)
@@ -221,38 +297,37 @@ class _Writer:
             (str(path), size, mtime),
         ).fetchone()[0]
         added = duplicates = 0
-        if decoded.records:
-            added, duplicates = self._insert_events(file_id, decoded)
-        errors = [(file_id, str(path), position, message) for position, message in decoded.record_errors]
-        if decoded.outcome == "failed" and decoded.reason:
-            errors.insert(0, (file_id, str(path), None, decoded.reason))
+        if prepared.events:
+            added, duplicates = self._insert_events(file_id, prepared)
+        errors = [(file_id, str(path), position, message) for position, message in prepared.record_errors]
+        if prepared.outcome == "failed" and prepared.reason:
+            errors.insert(0, (file_id, str(path), None, prepared.reason))
         self.conn.executemany("INSERT INTO load_errors (file_id, path, position, message) VALUES (?, ?, ?, ?)", errors)
-        if decoded.outcome == "events":
-            outcome = "partial" if decoded.record_errors else "loaded"
+        if prepared.outcome == "events":
+            outcome = "partial" if prepared.record_errors else "loaded"
         else:
-            outcome = decoded.outcome
+            outcome = prepared.outcome
         self.conn.execute(
             "UPDATE files SET outcome = ?, reason = ?, events = ?, duplicates = ?, errors = ?, indexed_at = ? "
             "WHERE id = ?",
-            (outcome, decoded.reason, added, duplicates, len(decoded.record_errors), _utc_now(), file_id),
+            (outcome, prepared.reason, added, duplicates, len(prepared.record_errors), _utc_now(), file_id),
         )
-        if decoded.outcome == "failed":
+        if prepared.outcome == "failed":
             summary.files_failed += 1
-            summary.failures.append((str(path), decoded.reason or "failed"))
-        elif decoded.outcome == "skipped":
+            summary.failures.append((str(path), prepared.reason or "failed"))
+        elif prepared.outcome == "skipped":
             summary.files_skipped += 1
-            summary.skips.append((str(path), decoded.reason or "skipped"))
+            summary.skips.append((str(path), prepared.reason or "skipped"))
         else:
             summary.files_read += 1
-        summary.record_errors += len(decoded.record_errors)
-        summary.record_problems.extend((str(path), pos, msg) for pos, msg in decoded.record_errors)
+        summary.record_errors += len(prepared.record_errors)
+        summary.record_problems.extend((str(path), pos, msg) for pos, msg in prepared.record_errors)
         summary.events_added += added
         summary.duplicates += duplicates
         return added
 
-    def _insert_events(self, file_id: int, decoded: DecodedFile) -> tuple[int, int]:
-        rows = [event_row(record.event, record.original) + (file_id, record.index) for record in decoded.records]
-        ids = [row[0] for row in rows]
+    def _insert_events(self, file_id: int, prepared: PreparedFile) -> tuple[int, int]:
+        ids = [row[0] for row, _, _ in prepared.events]
         existing: set[str] = set()
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
@@ -260,21 +335,25 @@ class _Writer:
             existing.update(
                 found for (found,) in self.conn.execute(f'SELECT "eventID" FROM events WHERE "eventID" IN ({marks})', chunk)
             )
-        event_rows, raw_rows, text_rows = [], [], []
+        event_rows, text_rows, kept_rows = [], [], []
         duplicates = 0
-        for row, record in zip(rows, decoded.records):
+        new_id = self.next_id
+        for row, body, kept in prepared.events:
             if row[0] in existing:
                 duplicates += 1
                 continue
             existing.add(row[0])
-            new_id = self.next_id
-            self.next_id += 1
-            event_rows.append((new_id, *row))
-            raw_rows.append((new_id, pack_event(record.original)))
-            text_rows.append((new_id, event_text(record.event)))
+            # row ends with (record_index, raw_offset, raw_length); file_id goes before them.
+            event_rows.append((new_id, *row[:-3], file_id, *row[-3:]))
+            text_rows.append((new_id, body))
+            if kept is not None:
+                kept_rows.append((new_id, pack_event(kept)))
+            new_id += 1
+        self.next_id = new_id
         self.conn.executemany(_INSERT_EVENT, event_rows)
-        self.conn.executemany("INSERT INTO event_raw (id, raw) VALUES (?, ?)", raw_rows)
         self.conn.executemany("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", text_rows)
+        if kept_rows:
+            self.conn.executemany("INSERT INTO event_raw (id, raw) VALUES (?, ?)", kept_rows)
         return len(event_rows), duplicates
 
 
@@ -293,6 +372,8 @@ def _loader_main(db_path: str, paths: list[str], messages) -> None:
     """
     from trailtui.core.index import IndexError_, connect
 
+    # terminate() sends SIGTERM: leave through SystemExit so the decoder pool is shut down too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         conn = connect(Path(db_path))
         summary = index_paths(conn, paths, on_progress=lambda p: messages.put(("progress", asdict(p))))
@@ -326,7 +407,8 @@ class BackgroundLoader:
             context = multiprocessing.get_context("spawn")
             self._messages = context.Queue()
             self._process = context.Process(
-                target=_loader_main, args=(self._db_path, self._paths, self._messages), daemon=True
+                # Not a daemon: daemonic processes may not start the decoder pool. stop() ends it.
+                target=_loader_main, args=(self._db_path, self._paths, self._messages)
             )
             self._process.start()
         finally:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.rawstore import unpack_event
+from trailtui.core.originals import original_event, original_events  # noqa: F401  (re-exported)
 
 #: The event list's columns: ``(events column, title shown)``. Titles are CloudTrail's names
 #: where the column is one field; ``actor`` and ``resource`` are trailtui's display columns.
@@ -80,25 +80,23 @@ class EventQuery:
             yield event_id
 
     def iter_rows(self, columns: list[str], limit: int | None = None) -> Iterator[tuple]:
-        """Matching events as tuples of ``columns`` (names from ``schema.EVENT_COLUMNS`` or
-        ``"raw"`` for the original bytes), in list order."""
-        parts = []
-        for column in columns:
-            parts.append("r.raw" if column == "raw" else f'e."{_checked(column)}"')
-        sql = (
-            f"SELECT {', '.join(parts)} FROM events e JOIN event_raw r ON r.id = e.id "
-            f"WHERE e.id IN (SELECT id FROM events WHERE {self.compiled.where}) "
-            f'ORDER BY e."eventTime" {"DESC" if self.newest_first else "ASC"}, e.id {"DESC" if self.newest_first else "ASC"}'
-        )
+        """Matching events as tuples of ``columns`` (names from ``schema.EVENT_COLUMNS``), in list
+        order."""
+        select = ", ".join(f'"{_checked(column)}"' for column in columns)
+        sql = f"SELECT {select} FROM events WHERE {self.compiled.where} {self._order}"
         params: tuple = self.compiled.params
         if limit is not None:
             sql += " LIMIT ?"
             params = (*params, limit)
-        raw_at = columns.index("raw") if "raw" in columns else -1
-        for row in self.conn.execute(sql, params):
-            if raw_at >= 0:
-                row = (*row[:raw_at], unpack_event(row[raw_at]), *row[raw_at + 1 :])
-            yield row
+        yield from self.conn.execute(sql, params)
+
+    def iter_originals(self, limit: int | None = None) -> Iterator[bytes]:
+        """The original bytes of the matching events, in list order (each file read once per
+        chunk of events). Raises :class:`trailtui.core.originals.OriginalUnavailable` if a file
+        changed since it was indexed."""
+        ids = list(self.iter_ids(limit))
+        for _, original in original_events(self.conn, ids):
+            yield original
 
 
 def _checked(column: str) -> str:
@@ -112,12 +110,6 @@ def _checked(column: str) -> str:
 def total_events(conn: sqlite3.Connection) -> int:
     """Number of events in the index."""
     return conn.execute("SELECT count(*) FROM events").fetchone()[0]
-
-
-def original_event(conn: sqlite3.Connection, event_id: int) -> bytes | None:
-    """The event's exact original bytes, or None if ``event_id`` is not in the index."""
-    row = conn.execute("SELECT raw FROM event_raw WHERE id = ?", (event_id,)).fetchone()
-    return unpack_event(row[0]) if row else None
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     ``userIdentity_arn``). Text columns compare case-insensitively (``COLLATE NOCASE``) so the
     filter's case-insensitive equality and ``LIKE`` can use the indexes.
 ``event_raw``
-    The original bytes of each event, exactly as they stood in their file, compressed
-    (see :mod:`trailtui.core.rawstore`). Keyed by the same ``id`` as ``events``.
+    Original bytes of the events that are not a span of their file (the ``CloudTrailEvent``
+    strings of lookup-events output), compressed (see :mod:`trailtui.core.rawstore`). Every
+    other event is read back from its file (see :mod:`trailtui.core.originals`).
 ``events_fts``
     A contentless FTS5 table (``rowid`` = ``events.id``) over every string and number value of
     the event, for bare-word filters.
@@ -28,7 +29,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -65,17 +66,22 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resource", "TEXT COLLATE NOCASE"),
     ("actor", "TEXT COLLATE NOCASE"),
     ("actorKey", "TEXT COLLATE NOCASE"),
-    # Where the event came from: files.id and the record's 0-based position in that file.
+    # Where the event came from: files.id, the record's 0-based position in that file, and its
+    # byte span in the file's decompressed content (NULL when the original is kept in event_raw).
     ("file_id", "INTEGER"),
     ("record_index", "INTEGER"),
+    ("raw_offset", "INTEGER"),
+    ("raw_length", "INTEGER"),
 )
 
 EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
 
-#: Indexes created on ``events`` (name, columns). Chosen for the list's sort order and the
-#: filter fields users reach for first.
+#: Indexes kept on ``events`` while a loader writes: the list's sort order and dedupe by eventID.
+LOAD_INDEXES: tuple[tuple[str, str], ...] = (("events_eventTime", "eventTime"),)
+
+#: Indexes for the filter fields users reach for first. A load into an empty index builds them
+#: after the bulk insert (cheaper than maintaining them row by row).
 EVENT_INDEXES: tuple[tuple[str, str], ...] = (
-    ("events_eventTime", "eventTime"),
     ("events_eventName", "eventName"),
     ("events_eventSource", "eventSource"),
     ("events_sourceIPAddress", "sourceIPAddress"),
@@ -121,7 +127,10 @@ def schema_sql() -> list[str]:
         "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', "
         "tokenize='unicode61 remove_diacritics 2')",
     ]
-    statements += [
-        f'CREATE INDEX IF NOT EXISTS {name} ON events("{column}")' for name, column in EVENT_INDEXES
-    ]
+    statements += [index_sql(name, column) for name, column in LOAD_INDEXES + EVENT_INDEXES]
     return statements
+
+
+def index_sql(name: str, column: str) -> str:
+    """The ``CREATE INDEX`` statement of one of :data:`LOAD_INDEXES` / :data:`EVENT_INDEXES`."""
+    return f'CREATE INDEX IF NOT EXISTS {name} ON events("{column}")'
