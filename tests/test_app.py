@@ -207,6 +207,22 @@ async def test_small_terminal_stacks_panes(indexed) -> None:
         assert app.focused is app.event_list
 
 
+async def test_deep_scrolling_in_a_large_filter_uses_the_listed_ids(indexed, monkeypatch) -> None:
+    db_path, _ = indexed
+    monkeypatch.setattr("trailtui.tui.app.MATERIALIZE_MATCHES", 10)
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("slash", *"-is:anonymous", "enter")
+        await settle(pilot)
+        await settle(pilot)
+        listed = app.event_list
+        assert listed.count == 38 and listed._ids is not None and len(listed._ids) == 38
+        by_offset = [row.id for row in listed._query.page(0, 38)]
+        assert [listed.row_at(i).id for i in range(38)] == by_offset
+        await pilot.press("G")
+        assert listed.cursor == 37 and listed.row_at(37).eventTime == "2026-03-14T10:00:00Z"
+
+
 def test_filter_term_quotes_what_needs_it() -> None:
     assert filter_term("ip", "198.51.100.7") == "ip:198.51.100.7"
     assert filter_term("actor", 'a b,"c') == 'actor:"a b,\\"c"'

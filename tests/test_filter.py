@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
 from trailtui.core.rawstore import pack_event
-from trailtui.core.schema import EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.schema import VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
@@ -319,6 +319,11 @@ def db(tmp_path_factory) -> sqlite3.Connection:
             rowid = number_of(event) * 10  # ids differ from event numbers: nothing may rely on them
             columns = columns_of(event)
             conn.execute(insert, (rowid, *(columns.get(name) for name in EVENT_COLUMN_NAMES)))
+            # The loader lists each column's distinct values for wildcard filters; so does this.
+            conn.executemany(
+                "INSERT OR IGNORE INTO column_values (column_name, value) VALUES (?, ?)",
+                [(name, columns[name]) for name in VALUE_LIST_COLUMNS if columns.get(name) is not None],
+            )
             raw = orjson.dumps(event, option=orjson.OPT_INDENT_2)
             conn.execute("INSERT INTO event_raw (id, raw) VALUES (?, ?)", (rowid, pack_event(raw)))
             conn.execute("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", (rowid, text_of(event)))

@@ -66,7 +66,7 @@ import orjson
 from dateutil.parser import isoparse, isoparser
 
 from trailtui.core.originals import main_database_path, original_event
-from trailtui.core.schema import EVENT_COLUMNS
+from trailtui.core.schema import EVENT_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
 
 # Longer filters are refused: this bounds the number of bound parameters (SQLite allows 32766),
@@ -523,7 +523,15 @@ def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
     parts: list[str] = []
     params: list = []
     for column in info.columns:
-        sql, column_params = _match(_column(column), value, nocase=column in _BINARY_COLUMNS)
+        if value.wild and not value.anything and column in VALUE_LIST_COLUMNS:
+            # LIKE on the column's few distinct values, then the events through its index.
+            sql = (
+                f"{_column(column)} IN (SELECT value FROM column_values WHERE column_name = ? "
+                "AND value LIKE ? ESCAPE '\\')"
+            )
+            column_params = [column, _like_pattern(value)]
+        else:
+            sql, column_params = _match(_column(column), value, nocase=column in _BINARY_COLUMNS)
         parts.append(sql)
         params.extend(column_params)
     return _join("OR", parts), params

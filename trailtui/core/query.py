@@ -8,6 +8,7 @@ from a whitelist, user values as bound parameters).
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -68,6 +69,30 @@ class EventQuery:
         """Rows ``offset`` .. ``offset + limit - 1`` of the list (fewer at the end)."""
         sql = f"SELECT {_LIST_SELECT} FROM events WHERE {self.compiled.where} {self._order} LIMIT ? OFFSET ?"
         return [EventRow(*row) for row in self.conn.execute(sql, (*self.compiled.params, limit, max(0, offset)))]
+
+    def ordered_ids(self) -> array:
+        """Every matching ``events.id`` in list order, as an ``array('q')`` (8 bytes per match).
+
+        One sorted pass; afterwards :meth:`rows_for_ids` fetches any window in constant time,
+        where ``LIMIT/OFFSET`` on a filter the index cannot order would sort all matches for
+        every page.
+        """
+        ids = array("q")
+        cursor = self.conn.execute(f"SELECT id FROM events WHERE {self.compiled.where} {self._order}", self.compiled.params)
+        while True:
+            chunk = cursor.fetchmany(8192)
+            if not chunk:
+                return ids
+            ids.extend(event_id for (event_id,) in chunk)
+
+    def rows_for_ids(self, ids) -> list[EventRow]:
+        """The list rows of ``ids`` (``events.id`` values), in the order given (missing ids skipped)."""
+        ids = list(ids)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        found = {row[0]: EventRow(*row) for row in self.conn.execute(f"SELECT {_LIST_SELECT} FROM events WHERE id IN ({marks})", ids)}
+        return [found[event_id] for event_id in ids if event_id in found]
 
     def iter_ids(self, limit: int | None = None) -> Iterator[int]:
         """The matching ``events.id`` values in list order (at most ``limit``)."""

@@ -15,6 +15,9 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 ``events_fts``
     A contentless FTS5 table (``rowid`` = ``events.id``) over every string and number value of
     the event, for bare-word filters.
+``column_values``
+    The distinct values of the :data:`VALUE_LIST_COLUMNS`, so wildcard filters can match values
+    first and events through an index.
 ``files``
     One row per file seen: path, size (bytes), mtime (ns), outcome, reason, counts. What makes
     reopening a tree incremental.
@@ -29,7 +32,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -77,21 +80,39 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
 EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
 
 #: Indexes kept on ``events`` while a loader writes: the list's sort order and dedupe by eventID.
-LOAD_INDEXES: tuple[tuple[str, str], ...] = (("events_eventTime", "eventTime"),)
+LOAD_INDEXES: tuple[tuple[str, str], ...] = (("events_eventTime", '"eventTime"'),)
 
-#: Indexes for the filter fields users reach for first. A load into an empty index builds them
-#: after the bulk insert (cheaper than maintaining them row by row).
+#: Indexes for the filter fields users reach for first: ``(name, columns)``. Equality filters
+#: on the leading column get their matches already in the list's time order from the second
+#: column, so the first screen needs no sort. A load into an empty index builds them after the
+#: bulk insert (cheaper than maintaining them row by row).
 EVENT_INDEXES: tuple[tuple[str, str], ...] = (
-    ("events_eventName", "eventName"),
-    ("events_eventSource", "eventSource"),
-    ("events_sourceIPAddress", "sourceIPAddress"),
-    ("events_sourceIPv4", "sourceIPv4"),
-    ("events_errorCode", "errorCode"),
-    ("events_actorKey", "actorKey"),
-    ("events_userIdentity_arn", "userIdentity_arn"),
-    ("events_userIdentity_accessKeyId", "userIdentity_accessKeyId"),
-    ("events_bucket", "requestParameters_bucketName"),
-    ("events_file", "file_id"),
+    ("events_eventName", '"eventName", "eventTime"'),
+    ("events_eventSource", '"eventSource", "eventTime"'),
+    ("events_sourceIPAddress", '"sourceIPAddress", "eventTime"'),
+    ("events_sourceIPv4", '"sourceIPv4"'),
+    ("events_errorCode", '"errorCode", "eventTime"'),
+    ("events_actorKey", '"actorKey", "eventTime"'),
+    ("events_actor", '"actor"'),
+    ("events_userIdentity_arn", '"userIdentity_arn"'),
+    ("events_userIdentity_principalId", '"userIdentity_principalId"'),
+    ("events_userIdentity_userName", '"userIdentity_userName"'),
+    ("events_userIdentity_accountId", '"userIdentity_accountId", "eventTime"'),
+    ("events_userIdentity_accessKeyId", '"userIdentity_accessKeyId", "eventTime"'),
+    ("events_bucket", '"requestParameters_bucketName", "eventTime"'),
+    ("events_file", '"file_id"'),
+)
+
+#: Text columns whose distinct values the loader records in ``column_values``: a wildcard
+#: filter (``actor:*alice*``) matches the few distinct values with LIKE, then finds the events
+#: through the column's index, instead of running LIKE on every event.
+VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
+    (
+        "eventName", "eventSource", "awsRegion", "sourceIPAddress", "userAgent", "errorCode", "eventType",
+        "eventCategory", "recipientAccountId", "userIdentity_type", "userIdentity_arn", "userIdentity_accountId",
+        "userIdentity_principalId", "userIdentity_accessKeyId", "userIdentity_userName", "userIdentity_invokedBy",
+        "sessionIssuer_arn", "requestParameters_bucketName", "requestParameters_vaultName", "actor", "actorKey",
+    )
 )
 
 
@@ -123,6 +144,8 @@ def schema_sql() -> list[str]:
         f"CREATE TABLE IF NOT EXISTS events (\n  id INTEGER PRIMARY KEY,\n  {cols}\n)",
         'CREATE UNIQUE INDEX IF NOT EXISTS events_eventID ON events("eventID")',
         "CREATE TABLE IF NOT EXISTS event_raw (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS column_values (column_name TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE, "
+        "PRIMARY KEY (column_name, value)) WITHOUT ROWID",
         # Contentless: the text lives compressed in event_raw, FTS keeps only its index.
         "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', "
         "tokenize='unicode61 remove_diacritics 2')",
@@ -131,6 +154,6 @@ def schema_sql() -> list[str]:
     return statements
 
 
-def index_sql(name: str, column: str) -> str:
+def index_sql(name: str, columns: str) -> str:
     """The ``CREATE INDEX`` statement of one of :data:`LOAD_INDEXES` / :data:`EVENT_INDEXES`."""
-    return f'CREATE INDEX IF NOT EXISTS {name} ON events("{column}")'
+    return f"CREATE INDEX IF NOT EXISTS {name} ON events({columns})"

@@ -44,6 +44,8 @@ from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
 FILTER_DEBOUNCE = 0.15
 #: While the loader runs, the list's counts refresh at most this often (seconds).
 LOADING_REFRESH = 1.0
+#: Filters with more matches than this get their ids listed in order for deep scrolling.
+MATERIALIZE_MATCHES = 2_000
 #: Terminals narrower than this (columns) stack the panes.
 NARROW_WIDTH = 120
 
@@ -247,7 +249,11 @@ class TrailApp(App[int]):
             return  # a newer filter or order superseded this result
         self._matches, self._total, self._query_ms = matches, total, elapsed_ms
         assert self._conn is not None
-        self.event_list.set_query(EventQuery(self._conn, compiled, newest_first=newest_first), matches, keep_cursor=keep_cursor)
+        query = EventQuery(self._conn, compiled, newest_first=newest_first)
+        self.event_list.set_query(query, matches, keep_cursor=keep_cursor)
+        # Not while loading: the list is refreshed every second then, and would list ids each time.
+        if compiled.where != "1" and matches > MATERIALIZE_MATCHES and not self.loading:
+            self._materialize(query)
         order = "newest first" if newest_first else "oldest first"
         pane = self.query_one("#list-pane")
         pane.border_title = f"Events {matches:,} / {total:,}"
@@ -255,6 +261,20 @@ class TrailApp(App[int]):
         self.query_one("#filter-info", Static).update(f"{matches:,} / {total:,} · {elapsed_ms:,.0f} ms")
         if matches == 0:
             self._show_event(None)
+
+    @work(thread=True, exclusive=True, group="materialize", exit_on_error=False)
+    def _materialize(self, shown: EventQuery) -> None:
+        """List the matches' ids in order once, so scrolling deep into a filter the index cannot
+        order does not sort every match again for each page."""
+        conn = connect(self.db_path, readonly=True)
+        try:
+            ids = EventQuery(conn, shown.compiled, newest_first=shown.newest_first).ordered_ids()
+        except sqlite3.OperationalError:
+            return
+        finally:
+            conn.close()
+        if not get_current_worker().is_cancelled:
+            self.call_from_thread(self.event_list.use_ids, shown, ids)
 
     def action_focus_filter(self) -> None:
         self.query_one("#filter", Input).focus()

@@ -154,6 +154,7 @@ class EventList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._query: EventQuery | None = None
+        self._ids = None  # array('q') of the matches in order, once materialised
         self._count = 0
         self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
         self._layout: list[tuple[ListColumn, int]] = layout_columns(80)
@@ -170,6 +171,7 @@ class EventList(ScrollView, can_focus=True):
         """Show ``query``'s ``count`` matches (the cursor goes to the top unless ``keep_cursor``)."""
         self._query = query
         self._count = count
+        self._ids = None
         self._pages.clear()
         self.virtual_size = Size(self.size.width, count)
         if not keep_cursor:
@@ -179,6 +181,18 @@ class EventList(ScrollView, can_focus=True):
             self.cursor = min(self.cursor, max(0, count - 1))
         self.refresh()
 
+    def use_ids(self, query: EventQuery, ids) -> None:
+        """Page through ``ids`` (``query``'s matches in list order, see
+        ``EventQuery.ordered_ids``) from now on, if ``query`` is still the one shown."""
+        if query is not self._query:
+            return
+        self._ids = ids
+        self._count = len(ids)
+        self._pages.clear()
+        self.virtual_size = Size(self.size.width, self._count)
+        self.cursor = min(self.cursor, max(0, self._count - 1))
+        self.refresh()
+
     def row_at(self, position: int) -> EventRow | None:
         """The row at ``position`` (0-based), fetching its page from the index if needed."""
         if self._query is None or not 0 <= position < self._count:
@@ -186,7 +200,11 @@ class EventList(ScrollView, can_focus=True):
         page_number, offset = divmod(position, _PAGE_ROWS)
         page = self._pages.get(page_number)
         if page is None:
-            page = self._query.page(page_number * _PAGE_ROWS, _PAGE_ROWS)
+            start = page_number * _PAGE_ROWS
+            if self._ids is not None:
+                page = self._query.rows_for_ids(self._ids[start : start + _PAGE_ROWS])
+            else:
+                page = self._query.page(start, _PAGE_ROWS)
             self._pages[page_number] = page
             if len(self._pages) > _CACHED_PAGES:
                 self._pages.popitem(last=False)
