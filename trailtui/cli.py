@@ -126,7 +126,7 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(
-                TextColumn("indexing"),
+                TextColumn("{task.fields[phase]}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("files · {task.fields[events]:,} events · {task.fields[rate]:,.0f}/s"),
@@ -135,7 +135,7 @@ class _Progress:
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("index", total=None, events=0, rate=0.0)
+            self.task = self.bar.add_task("index", total=None, events=0, rate=0.0, phase="indexing")
 
     def update(self, progress) -> None:
         if not self.enabled:
@@ -144,8 +144,11 @@ class _Progress:
             self.bar.update(
                 self.task, total=progress.files_total, completed=progress.files_done,
                 events=progress.events_added, rate=progress.rate,
+                phase="building indexes" if progress.phase == "building indexes" else "indexing",
             )
-        elif progress.elapsed - self.last_line >= 2.0 or progress.files_done == progress.files_total:
+        elif progress.phase == "building indexes":
+            print(f"indexing: {progress.events_added:,} events read, building the filter indexes", file=sys.stderr)
+        elif progress.elapsed - self.last_line >= 2.0 or progress.phase == "done":
             self.last_line = progress.elapsed
             print(
                 f"indexing: {progress.files_done}/{progress.files_total} files, "

@@ -49,3 +49,8 @@ def prepare_file(path: str) -> PreparedFile:
             kept = record.original
         events.append((row + tail, event_text(record.event), kept))
     return prepared
+
+
+def prepare_files(paths: list[str]) -> list[PreparedFile]:
+    """:func:`prepare_file` for each path, in order: one decoder task for a batch of small files."""
+    return [prepare_file(path) for path in paths]

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from trailtui.core.discover import discover_files
 from trailtui.core.extract import event_text
-from trailtui.core.ingest import PreparedFile, prepare_file
+from trailtui.core.ingest import PreparedFile, prepare_file, prepare_files
 from trailtui.core.rawstore import pack_event, unpack_event_json
 from trailtui.core.schema import EVENT_COLUMN_NAMES, EVENT_INDEXES, VALUE_LIST_COLUMNS, index_sql
 
@@ -46,6 +46,7 @@ _VALUE_POSITIONS = tuple(
 _ID_CHUNK = 500  # eventIDs looked up per query when deduplicating
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
 _PARALLEL_FILES = 4  # fewer files than this are decoded in the writer's own process
+_BATCH_BYTES = 256 * 1024  # files sent to a decoder together, by size on disk
 
 
 @dataclass
@@ -204,29 +205,44 @@ def _pool_context():
 def _prepare_in_order(todo: list, workers: int | None) -> Iterator[tuple[tuple, PreparedFile]]:
     """Yield ``(todo item, PreparedFile)`` in ``todo`` order, decoding in worker processes.
 
-    At most a few files per worker are decoded ahead of the writer, so a slow writer does not
-    let decoded files pile up in memory.
+    Small files travel to the workers in batches (one round trip per file would cost more than
+    decoding a 2 KB file), and only a few batches per worker are decoded ahead of the writer, so
+    a slow writer does not let decoded files pile up in memory.
     """
     workers = default_workers() if workers is None else workers
     if workers == 0 or len(todo) < _PARALLEL_FILES:
         for item in todo:
             yield item, prepare_file(str(item[0]))
         return
-    ahead = 4 * workers
+    ahead = 3 * workers
+    batches = iter(_batches(todo))
     with _pool_context().Pool(workers) as pool:
         pending: deque = deque()
-        items = iter(todo)
-        for item in items:
-            pending.append((item, pool.apply_async(prepare_file, (str(item[0]),))))
+        for batch in batches:
+            pending.append((batch, pool.apply_async(prepare_files, ([str(item[0]) for item in batch],))))
             if len(pending) >= ahead:
                 break
         while pending:
-            item, result = pending.popleft()
+            batch, result = pending.popleft()
             prepared = result.get()
-            next_item = next(items, None)
-            if next_item is not None:
-                pending.append((next_item, pool.apply_async(prepare_file, (str(next_item[0]),))))
-            yield item, prepared
+            following = next(batches, None)
+            if following is not None:
+                pending.append((following, pool.apply_async(prepare_files, ([str(item[0]) for item in following],))))
+            yield from zip(batch, prepared)
+
+
+def _batches(todo: list) -> Iterator[list]:
+    """Group ``todo`` into runs of files of about ``_BATCH_BYTES`` on disk (at most 64 files)."""
+    batch: list = []
+    size = 0
+    for item in todo:
+        batch.append(item)
+        size += item[1].st_size if item[1] else 0
+        if size >= _BATCH_BYTES or len(batch) >= 64:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _snapshot(summary: LoadSummary) -> LoadProgress:

@@ -457,7 +457,9 @@ class TrailApp(App[int]):
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)
         progress = self._progress
-        if self.loading and progress is not None:
+        if self.loading and progress is not None and progress.phase == "building indexes":
+            text = f"{progress.events_added:,} events read · building the filter indexes…"
+        elif self.loading and progress is not None:
             remaining = ""
             if progress.files_done and progress.files_total > progress.files_done and progress.elapsed > 0:
                 per_file = progress.elapsed / progress.files_done
