@@ -12,8 +12,6 @@ import os
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from trailtui import __version__
 from trailtui.core.schema import SCHEMA_VERSION, schema_sql
 
@@ -129,6 +127,8 @@ def _schema_version(conn: sqlite3.Connection) -> int | None:
 
 def _reset(conn: sqlite3.Connection) -> None:
     """Drop every table so the schema is created afresh (another version wrote this index)."""
+    import sqlite_utils  # only needed here; importing it costs ~50 ms of every loader start
+
     db = sqlite_utils.Database(conn)
     for name in db.view_names():
         db[name].drop(ignore=True)

@@ -154,7 +154,9 @@ def index_paths(
             pending_events += writer.store_file(path, info, old_id, prepared)
             summary.files_done += 1
             now = time.monotonic()
-            if now - last_commit >= _COMMIT_SECONDS or pending_events >= _COMMIT_EVENTS:
+            # The first file is committed at once: the app shows events as soon as they exist.
+            first = summary.events_added == pending_events and pending_events > 0
+            if first or now - last_commit >= _COMMIT_SECONDS or pending_events >= _COMMIT_EVENTS:
                 writer.commit()
                 summary.elapsed = now - started
                 if on_progress:
