@@ -1,0 +1,311 @@
+"""Run the real trailtui app under Textual's Pilot and time what a user sees. One subprocess per run.
+
+    python -m benchmarks.app_probe fresh  --db NEW.sqlite --corpus DIR --out R.json [--presses 100] --launched T
+    python -m benchmarks.app_probe reopen --db INDEXED.sqlite --corpus DIR --out R.json --expected N --launched T
+
+It does what ``trailtui DIR`` does (``connect(db).close()``, then ``TrailApp(db_path=..., paths=[DIR])``
+with its background loader) in a headless 160x45 terminal, and times from ``T``, the
+``time.time()`` at which the parent launched this process (so Python's start and the imports count).
+
+How a frame is "on screen": Textual's compositor renders each update and hands it to
+``App._display`` for the terminal. The probe's app subclass wraps ``_display``: it encodes the update
+to the terminal's escape sequences as a real terminal run would (headless Textual skips that), then
+records the time, the event list's cursor and row count. ``EventList.render_line`` is wrapped to
+note when a row with an event was painted. So:
+
+* counts on screen: the first frame after the first filter result reached ``_show_results``;
+* first rows: the first frame, after rows were painted, with ``event_list.count > 0``
+  (``reopen``: also the first with ``count == expected``);
+* key latency (``fresh``, while the loader indexes): inside the Pilot session a key event is sent
+  through the app's driver, the path ``pilot.press`` and a real terminal use, at up to ``--rate``
+  keys per second; latency is from just before the key is sent to the first frame on which the
+  cursor shows the position that key moved it to. The next key waits for that frame (latencies
+  do not pile up). ``j`` and ``pagedown`` alternate; a key that could not move the cursor (end of
+  the list) is not counted.
+* ``G`` (``reopen``, loader finished): the same latency for ``G`` (jump to the last event) and ``g``.
+
+Prints ``BENCH-MARK indexed`` when the loader has finished, so the parent can read the memory peak
+of app + loader while indexing. Writes its figures as JSON to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from benchmarks.common import summarize_ms, write_json
+
+
+class Probe:
+    """What the instrumented app saw: frames and the moments that matter."""
+
+    def __init__(self, launched: float) -> None:
+        self.launched = launched
+        # perf_counter -> wall time: both clocks read together once.
+        self.wall_offset = time.time() - time.perf_counter()
+        self.frames: list[tuple[float, int, int]] = []  # (perf_counter, cursor, count)
+        self.results_at: float | None = None  # first _show_results
+        self.rows_painted_at: float | None = None
+        self.counts_frame_at: float | None = None
+        self.first_rows_at: float | None = None
+        self.first_rows_count = 0
+        self.full_at: float | None = None
+        self.expected: int | None = None
+
+    def since_launch(self, perf: float | None) -> float | None:
+        return None if perf is None else perf + self.wall_offset - self.launched
+
+
+def make_app_class(probe: Probe):
+    """A TrailApp subclass that reports frames to ``probe`` (the app's behaviour is unchanged)."""
+    import trailtui.tui.app as app_module
+
+    TrailApp = app_module.TrailApp
+    event_list_class = getattr(app_module, "EventList", None)
+    if event_list_class is not None and hasattr(event_list_class, "render_line"):
+        original_render_line = event_list_class.render_line
+
+        def render_line(self, y):
+            strip = original_render_line(self, y)
+            if probe.rows_painted_at is None and _count(self) > 0:
+                probe.rows_painted_at = time.perf_counter()
+            return strip
+
+        event_list_class.render_line = render_line
+        rows_hook = True
+    else:
+        rows_hook = False
+
+    class ProbeApp(TrailApp):
+        # CSS_PATH is relative to the module that defines the class: keep pointing at trailtui's.
+        CSS_PATH = _css_paths(TrailApp, Path(app_module.__file__).parent)
+
+        def _display(self, screen, renderable) -> None:
+            if renderable is not None and not getattr(self, "_batch_count", 0):
+                render_segments = getattr(renderable, "render_segments", None)
+                if render_segments is not None:
+                    try:
+                        render_segments(self.console)  # the terminal output a real run would write
+                    except Exception:  # noqa: BLE001 - measuring must not break the app
+                        pass
+                self._probe_frame()
+            super()._display(screen, renderable)
+
+        def _probe_frame(self) -> None:
+            now = time.perf_counter()
+            try:
+                event_list = self.event_list
+                cursor, count = int(event_list.cursor), _count(event_list)
+            except Exception:  # noqa: BLE001 - not mounted yet
+                return
+            probe.frames.append((now, cursor, count))
+            if probe.counts_frame_at is None and probe.results_at is not None:
+                probe.counts_frame_at = now
+            if probe.first_rows_at is None and count > 0 and (probe.rows_painted_at is not None or not rows_hook):
+                probe.first_rows_at = now
+                probe.first_rows_count = count
+            if probe.full_at is None and probe.expected is not None and count >= probe.expected and probe.first_rows_at:
+                probe.full_at = now
+
+        def _show_results(self, *args, **kwargs):
+            if probe.results_at is None:
+                probe.results_at = time.perf_counter()
+            return super()._show_results(*args, **kwargs)
+
+    return ProbeApp, rows_hook
+
+
+def _css_paths(app_class, base: Path):
+    paths = app_class.CSS_PATH
+    if paths is None:
+        return None
+    if isinstance(paths, (str, Path)):
+        return str(base / paths)
+    return [str(base / path) for path in paths]
+
+
+def _count(event_list) -> int:
+    return int(event_list.count)
+
+
+class AppStopped(RuntimeError):
+    """The app stopped (crashed) while the probe waited for it."""
+
+
+_APP = None  # the running app, so waits can stop when it dies
+
+
+async def wait_until(predicate, timeout: float, step: float = 0.005) -> bool:
+    """Wait until ``predicate()`` holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            return False
+        if _APP is not None and (getattr(_APP, "_exception", None) is not None or getattr(_APP, "_closed", False)):
+            raise AppStopped(f"the app stopped: {getattr(_APP, '_exception', None)!r}")
+        await asyncio.sleep(step)
+    return True
+
+
+def send_key(app, key: str) -> bool:
+    """Send ``key`` through the app's driver, as ``pilot.press`` (and a terminal) does, without
+    Pilot's wait-for-idle afterwards (it sleeps at least 40 ms per key and waits while the app is
+    busy, which would cap the rate near 7 keys/s while the loader runs). False if not possible."""
+    from textual import events
+
+    driver = getattr(app, "_driver", None)
+    if driver is None or not hasattr(driver, "send_message"):
+        return False
+    key_event = events.Key(key, key if len(key) == 1 else None)
+    key_event.set_sender(app)
+    driver.send_message(key_event)
+    return True
+
+
+async def key_latency(app, pilot, probe: Probe, key: str, timeout: float = 10.0) -> tuple[float | None, bool]:
+    """Press ``key``; seconds until a frame shows the cursor where the key put it.
+
+    None if the key did not move the cursor (end of the list) within ``timeout``.
+    """
+    before = int(app.event_list.cursor)
+    loading = bool(getattr(app, "loading", False))
+    frames_before = len(probe.frames)
+    started = time.perf_counter()
+    if not send_key(app, key):
+        await pilot.press(key)
+    if not await wait_until(lambda: int(app.event_list.cursor) != before, timeout, 0.001):
+        return None, loading
+    target = int(app.event_list.cursor)
+
+    def shown_at() -> float | None:
+        for frame_time, cursor, _ in probe.frames[frames_before:]:
+            if cursor == target:
+                return frame_time
+        return None
+
+    if not await wait_until(lambda: shown_at() is not None, timeout, 0.001):
+        return timeout, loading
+    return shown_at() - started, loading
+
+
+async def run(args) -> dict:
+    probe = Probe(args.launched)
+    probe.expected = args.expected
+    from trailtui.core.index import connect
+
+    db = Path(args.db)
+    connect(db).close()  # as `trailtui DIR` does before the UI starts
+    ProbeApp, rows_hook = make_app_class(probe)
+    app = ProbeApp(db_path=db, paths=[args.corpus])
+    global _APP
+    _APP = app
+    out: dict = {"mode": args.mode, "rows_hook": rows_hook}
+    width, height = (int(part) for part in args.size.split("x"))
+    loader_done: list[float] = []
+
+    async def watch_loader() -> None:
+        # The moment the app learns the loader finished (its `loading` flag, set on mount, drops).
+        await wait_until(lambda: not getattr(app, "loading", False), 10 * args.timeout, 0.02)
+        loader_done.append(time.perf_counter())
+
+    async with app.run_test(size=(width, height)) as pilot:
+        out["app_ready_s"] = probe.since_launch(time.perf_counter())
+        watcher = asyncio.create_task(watch_loader())
+        await wait_until(lambda: probe.first_rows_at is not None, args.timeout)
+        out["counts_on_screen_s"] = probe.since_launch(probe.counts_frame_at)
+        out["first_rows_s"] = probe.since_launch(probe.first_rows_at)
+        out["first_rows_count"] = probe.first_rows_count
+        if args.mode == "reopen":
+            await wait_until(lambda: probe.full_at is not None, args.timeout)
+            out["full_count_s"] = probe.since_launch(probe.full_at)
+        if args.mode == "fresh":
+            out["keys"] = await press_keys(app, pilot, probe, args)
+        await wait_until(lambda: bool(loader_done), args.timeout, 0.02)
+        watcher.cancel()
+        out["loader_done_s"] = probe.since_launch(loader_done[0]) if loader_done else None
+        print("BENCH-MARK indexed", flush=True)
+        await pilot.pause(0.2)
+        out["final_count"] = _count(app.event_list)
+        if args.mode == "reopen":
+            out["jump_keys"] = await jump_keys(app, pilot, probe, args.jumps)
+    out["frames"] = len(probe.frames)
+    return out
+
+
+async def press_keys(app, pilot, probe: Probe, args) -> dict:
+    interval = 1.0 / args.rate
+    samples: dict[str, list[float]] = {"j": [], "pagedown": []}
+    during_load = skipped = 0
+    next_at = phase_started = time.perf_counter()
+    for number in range(args.presses):
+        key = "j" if number % 2 == 0 else "pagedown"
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        next_at = max(next_at + interval, time.perf_counter())
+        latency, loading = await key_latency(app, pilot, probe, key, timeout=2.0)
+        if latency is None:
+            skipped += 1
+            continue
+        samples[key].append(latency)
+        during_load += loading
+    every = samples["j"] + samples["pagedown"]
+    phase = time.perf_counter() - phase_started
+    return {
+        "phase_s": phase,
+        "achieved_rate_per_s": args.presses / phase if phase > 0 else None,
+        "all": summarize_ms(every),
+        "j": summarize_ms(samples["j"]),
+        "pagedown": summarize_ms(samples["pagedown"]),
+        "during_load": during_load,
+        "measured": len(every),
+        "skipped_no_move": skipped,
+        "rate_per_s": args.rate,
+    }
+
+
+async def jump_keys(app, pilot, probe: Probe, times: int) -> dict:
+    samples: dict[str, list[float]] = {"G": [], "g": []}
+    for _ in range(times):
+        for key in ("G", "g"):
+            latency, _ = await key_latency(app, pilot, probe, key)
+            if latency is not None:
+                samples[key].append(latency)
+            await asyncio.sleep(0.05)
+    return {key: summarize_ms(values) for key, values in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.app_probe")
+    parser.add_argument("mode", choices=("fresh", "reopen"))
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--expected", type=int, default=None, help="events in the finished index")
+    parser.add_argument("--presses", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=20.0, help="key presses per second")
+    parser.add_argument("--jumps", type=int, default=5)
+    parser.add_argument("--size", default="160x45")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each stage")
+    parser.add_argument("--launched", type=float, default=None, help="time.time() when the parent launched us")
+    args = parser.parse_args(argv)
+    if args.launched is None:
+        args.launched = time.time()
+    try:
+        result = asyncio.run(run(args))
+    except Exception as err:  # noqa: BLE001
+        write_json(
+            args.out, {"error": f"{type(err).__name__}: {err}"[:300], "traceback": traceback.format_exc()[-3000:]}
+        )
+        traceback.print_exc()
+        return 1
+    write_json(args.out, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
