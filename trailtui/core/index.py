@@ -86,8 +86,11 @@ def _connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
         if not readonly:
             _ensure_schema(conn, db_path)
             conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache
+        # Bounded memory: sorts larger than the cache (index builds, big ORDER BYs) spill to
+        # temporary files instead of growing the process (measured: 400 MB at 1M events with
+        # temp_store = MEMORY and a 64 MiB cache).
+        conn.execute("PRAGMA temp_store = FILE")
+        conn.execute(f"PRAGMA cache_size = {-32768 if not readonly else -16384}")  # KiB: 32 / 16 MiB
     except OSError as err:
         raise IndexError_(
             f"cannot create index {db_path}: {err.strerror or err} (choose another file with --db)"

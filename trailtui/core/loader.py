@@ -415,6 +415,12 @@ def _loader_main(db_path: str, paths: list[str], messages) -> None:
 
     # terminate() sends SIGTERM: leave through SystemExit so the decoder pool is shut down too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # The loader and its decoders (which inherit this) yield the CPU to the app: on two cores,
+    # three busy processes would otherwise make key presses wait their turn.
+    try:
+        os.nice(10)
+    except OSError:
+        pass
     try:
         conn = connect(Path(db_path))
         summary = index_paths(conn, paths, on_progress=lambda p: messages.put(("progress", asdict(p))))

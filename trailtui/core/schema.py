@@ -32,7 +32,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -87,19 +87,20 @@ LOAD_INDEXES: tuple[tuple[str, str], ...] = (("events_eventTime", '"eventTime"')
 #: column, so the first screen needs no sort. A load into an empty index builds them after the
 #: bulk insert (cheaper than maintaining them row by row).
 EVENT_INDEXES: tuple[tuple[str, str], ...] = (
-    ("events_eventName", '"eventName", "eventTime"'),
-    ("events_eventSource", '"eventSource", "eventTime"'),
-    ("events_sourceIPAddress", '"sourceIPAddress", "eventTime"'),
-    ("events_sourceIPv4", '"sourceIPv4"'),
+    # errorCode rides along as a last column so "X is:error" counts from the index alone.
+    ("events_eventName", '"eventName", "eventTime", "errorCode"'),
+    ("events_eventSource", '"eventSource", "eventTime", "errorCode"'),
+    ("events_sourceIPAddress", '"sourceIPAddress", "eventTime", "errorCode"'),
+    ("events_sourceIPv4", '"sourceIPv4", "errorCode"'),
     ("events_errorCode", '"errorCode", "eventTime"'),
-    ("events_actorKey", '"actorKey", "eventTime"'),
+    ("events_actorKey", '"actorKey", "eventTime", "errorCode"'),
     ("events_actor", '"actor"'),
     ("events_userIdentity_arn", '"userIdentity_arn"'),
     ("events_userIdentity_principalId", '"userIdentity_principalId"'),
     ("events_userIdentity_userName", '"userIdentity_userName"'),
-    ("events_userIdentity_accountId", '"userIdentity_accountId", "eventTime"'),
-    ("events_userIdentity_accessKeyId", '"userIdentity_accessKeyId", "eventTime"'),
-    ("events_bucket", '"requestParameters_bucketName", "eventTime"'),
+    ("events_userIdentity_accountId", '"userIdentity_accountId", "eventTime", "errorCode"'),
+    ("events_userIdentity_accessKeyId", '"userIdentity_accessKeyId", "eventTime", "errorCode"'),
+    ("events_bucket", '"requestParameters_bucketName", "eventTime", "errorCode"'),
     ("events_file", '"file_id"'),
 )
 

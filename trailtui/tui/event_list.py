@@ -155,6 +155,7 @@ class EventList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._query: EventQuery | None = None
         self._ids = None  # array('q') of the matches in order, once materialised
+        self._dense = False
         self._count = 0
         self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
         self._layout: list[tuple[ListColumn, int]] = layout_columns(80)
@@ -167,9 +168,11 @@ class EventList(ScrollView, can_focus=True):
         """Number of rows (matching events)."""
         return self._count
 
-    def set_query(self, query: EventQuery, count: int, *, keep_cursor: bool = False) -> None:
-        """Show ``query``'s ``count`` matches (the cursor goes to the top unless ``keep_cursor``)."""
+    def set_query(self, query: EventQuery, count: int, *, keep_cursor: bool = False, dense: bool = False) -> None:
+        """Show ``query``'s ``count`` matches (the cursor goes to the top unless ``keep_cursor``);
+        ``dense`` as in ``EventQuery.page``."""
         self._query = query
+        self._dense = dense
         self._count = count
         self._ids = None
         self._pages.clear()
@@ -204,7 +207,7 @@ class EventList(ScrollView, can_focus=True):
             if self._ids is not None:
                 page = self._query.rows_for_ids(self._ids[start : start + _PAGE_ROWS])
             else:
-                page = self._query.page(start, _PAGE_ROWS)
+                page = self._query.page(start, _PAGE_ROWS, dense=self._dense)
             self._pages[page_number] = page
             if len(self._pages) > _CACHED_PAGES:
                 self._pages.popitem(last=False)
