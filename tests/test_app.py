@@ -223,6 +223,20 @@ async def test_deep_scrolling_in_a_large_filter_uses_the_listed_ids(indexed, mon
         assert listed.cursor == 37 and listed.row_at(37).eventTime == "2026-03-14T10:00:00Z"
 
 
+async def test_an_event_whose_file_changed_is_reported_not_shown(indexed) -> None:
+    db_path, logs = indexed
+    for path in logs.rglob("*.json.gz"):
+        path.write_bytes(b"rewritten since indexing")
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        assert app.is_running
+        assert app.query_one(EventDetail).root.label.plain.startswith("select an event")
+        assert any("changed since it was indexed" in str(n.message) for n in app._notifications)
+
+
 def test_filter_term_quotes_what_needs_it() -> None:
     assert filter_term("ip", "198.51.100.7") == "ip:198.51.100.7"
     assert filter_term("actor", 'a b,"c') == 'actor:"a b,\\"c"'

@@ -158,3 +158,18 @@ def test_core_never_imports_textual() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr or "trailtui.core imported textual"
+
+
+def test_a_file_changed_after_indexing_is_reported_not_misread(tmp_path: Path) -> None:
+    from trailtui.core.originals import OriginalUnavailable
+
+    logs = tmp_path / "logs"
+    path = write_records(logs / "a.json", [make_event("a1")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    event_id = conn.execute("SELECT id FROM events").fetchone()[0]
+    assert b'"a1"' in original_event(conn, event_id)
+    write_records(path, [make_event("zz")])
+    os.utime(path, ns=(5, 5))
+    with pytest.raises(OriginalUnavailable, match="changed since it was indexed"):
+        original_event(conn, event_id)

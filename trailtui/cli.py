@@ -200,7 +200,9 @@ def _cmd_index(args) -> int:
 
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.filter import FilterError, compile_filter
+    from trailtui.core.originals import OriginalUnavailable
     from trailtui.core.query import EventQuery
+    from trailtui.core.text import printable
 
     try:
         compiled = compile_filter(args.filter)
@@ -223,6 +225,9 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         # `trailtui query ... | head`: the reader left; that is not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+    except OriginalUnavailable as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_PARTIAL
     _report_problems(summary, sys.stderr)
     return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
 

@@ -39,7 +39,9 @@ term also matches events where the field is missing (``-error:*`` = events witho
     are matched exactly first, then case-insensitively. Known top-level record fields
     (``tlsDetails``, ``resources``, ``@timestamp``, ...) work without a dot.
 bare word, ``"quoted phrase"``
-    Matches the words anywhere in the event's string and number values (full-text index):
+    Matches the words anywhere in the event's string and number values (full-text index; the
+    values of ``extract.FREE_TEXT_SKIPPED_KEYS`` such as ``eventID`` and ``requestID`` are not
+    indexed: use their fields):
     ``198.51.100.7`` finds the word sequence 198 51 100 7. ``word*`` is a prefix search. FTS
     query syntax (``OR``, ``NEAR(``, ``col:``, ``^``) is never interpreted: it is text to find.
     Punctuation is not indexed, so a word with no letters or digits at all (``---``, ``"..."``)

@@ -25,6 +25,7 @@ from trailtui import __version__
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.index import connect
 from trailtui.core.loader import BackgroundLoader, LoadProgress
+from trailtui.core.originals import OriginalUnavailable
 from trailtui.core.query import (
     EventQuery,
     actor_totals,
@@ -324,7 +325,11 @@ class TrailApp(App[int]):
             self.detail.show_event(None)
             self.identity.show(None, None)
             return
-        original = original_event(self._conn, event_id)
+        try:
+            original = original_event(self._conn, event_id)
+        except OriginalUnavailable as err:
+            original = None
+            self.notify(f"Cannot show the event's JSON: {err}", severity="warning", markup=False)
         facts = event_facts(self._conn, event_id)
         if facts is None:
             return
