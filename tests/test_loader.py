@@ -69,6 +69,22 @@ def test_changed_file_replaces_its_events_and_free_text_follows(tmp_path: Path) 
     assert EventQuery(conn, compile_filter("okapi")).count() == 1
 
 
+def test_ids_of_deleted_events_are_not_reused_for_free_text(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("a1", userAgent="okapi-agent")])
+    last = write_records(logs / "b.json", [make_event("b1", userAgent="zebra-agent")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    # The last file goes: its event (the highest id) goes, and its full-text row cannot be
+    # rebuilt from a file that no longer exists. Then a new file arrives.
+    last.unlink()
+    index_paths(conn, [logs])
+    write_records(logs / "c.json", [make_event("c1", userAgent="lemur-agent")])
+    index_paths(conn, [logs])
+    assert EventQuery(conn, compile_filter("zebra")).count() == 0
+    assert EventQuery(conn, compile_filter("lemur")).count() == 1
+
+
 def test_vanished_files_lose_their_events(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     write_records(logs / "a.json", [make_event("a1")])

@@ -43,6 +43,7 @@ _COMMIT_EVENTS = 20_000
 _VALUE_POSITIONS = tuple(
     (name, 1 + position) for position, name in enumerate(EVENT_COLUMN_NAMES) if name in VALUE_LIST_COLUMNS
 )
+_KNOWN_VALUES = 50_000  # column values remembered as already written, at most
 _ID_CHUNK = 500  # eventIDs looked up per query when deduplicating
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
 _PARALLEL_FILES = 4  # fewer files than this are decoded in the writer's own process
@@ -263,6 +264,8 @@ class _Writer:
     def _record_values(self, event_rows: list[tuple]) -> None:
         """Add the new distinct values of :data:`VALUE_LIST_COLUMNS` to ``column_values``."""
         known = self.known_values
+        if len(known) > _KNOWN_VALUES:
+            known.clear()  # bounded memory; INSERT OR IGNORE keeps column_values right anyway
         fresh = []
         for column, position in _VALUE_POSITIONS:
             for value in {row[position] for row in event_rows}:
@@ -275,9 +278,14 @@ class _Writer:
     def begin(self) -> None:
         # IMMEDIATE: take the write lock now, so the next free id cannot change under us.
         self.conn.execute("BEGIN IMMEDIATE")
-        self.next_id = (self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0) + 1
+        highest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'next_event_id'").fetchone()
+        # Ids are never reused: a deleted event may leave a full-text row behind (its text could
+        # not be rebuilt once its file changed), which must not come to describe a new event.
+        self.next_id = max(highest + 1, int(row[0]) if row else 1)
 
     def commit(self) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_event_id', ?)", (str(self.next_id),))
         self.conn.execute("COMMIT")
 
     def record_walk_problems(self, problems: list[tuple[str, str]]) -> None:

@@ -32,7 +32,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -93,7 +93,9 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
     ("events_sourceIPAddress", '"sourceIPAddress", "eventTime", "errorCode"'),
     ("events_sourceIPv4", '"sourceIPv4", "errorCode"'),
     ("events_errorCode", '"errorCode", "eventTime"'),
-    ("events_actorKey", '"actorKey", "eventTime", "errorCode"'),
+    # The identity pane's totals (events, errors, first/last seen, distinct IPs, top eventNames)
+    # are read from this index alone.
+    ("events_actorKey", '"actorKey", "eventTime", "errorCode", "eventName", "sourceIPAddress"'),
     ("events_actor", '"actor"'),
     ("events_userIdentity_arn", '"userIdentity_arn"'),
     ("events_userIdentity_principalId", '"userIdentity_principalId"'),
@@ -104,14 +106,15 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
     ("events_file", '"file_id"'),
 )
 
-#: Text columns whose distinct values the loader records in ``column_values``: a wildcard
+#: Text columns whose distinct values the loader records in ``column_values`` (not
+#: ``accessKeyId``: temporary keys are nearly one per session, and keys are searched whole): a wildcard
 #: filter (``actor:*alice*``) matches the few distinct values with LIKE, then finds the events
 #: through the column's index, instead of running LIKE on every event.
 VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
     (
         "eventName", "eventSource", "awsRegion", "sourceIPAddress", "userAgent", "errorCode", "eventType",
         "eventCategory", "recipientAccountId", "userIdentity_type", "userIdentity_arn", "userIdentity_accountId",
-        "userIdentity_principalId", "userIdentity_accessKeyId", "userIdentity_userName", "userIdentity_invokedBy",
+        "userIdentity_principalId", "userIdentity_userName", "userIdentity_invokedBy",
         "sessionIssuer_arn", "requestParameters_bucketName", "requestParameters_vaultName", "actor", "actorKey",
     )
 )
@@ -148,7 +151,8 @@ def schema_sql() -> list[str]:
         "CREATE TABLE IF NOT EXISTS column_values (column_name TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE, "
         "PRIMARY KEY (column_name, value)) WITHOUT ROWID",
         # Contentless: the text lives compressed in event_raw, FTS keeps only its index.
-        "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', "
+        # columnsize=0: no per-row token counts (they serve ranking, which filters do not use).
+        "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
         "tokenize='unicode61 remove_diacritics 2')",
     ]
     statements += [index_sql(name, column) for name, column in LOAD_INDEXES + EVENT_INDEXES]
