@@ -90,6 +90,18 @@ async def test_typing_a_filter_narrows_the_list(indexed) -> None:
         assert app.focused is app.event_list
 
 
+async def test_keys_typed_right_after_slash_reach_the_filter_and_refine_it(indexed) -> None:
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        # No pause after /: "a" must not trigger the list's filter-to-actor key.
+        await pilot.press("slash", *"name:GetObject", "enter", "slash", *" is:anonymous")
+        await settle(pilot)
+        assert app.query_one("#filter").value == "name:GetObject is:anonymous"
+        assert app.event_list.count == 5
+
+
 async def test_invalid_filter_shows_why_and_keeps_the_last_result(indexed) -> None:
     db_path, _ = indexed
     app = TrailApp(db_path=db_path, start_loader=False)

@@ -125,6 +125,9 @@ class TrailApp(App[int]):
                 value=self.initial_filter,
                 placeholder="filter: name:GetObject is:anonymous  actor:*alice*  ip:203.0.113.0/24  (? for help)",
                 id="filter",
+                # / goes back to the filter to refine it: keep the text, cursor at the end
+                # (Ctrl+U clears it).
+                select_on_focus=False,
             )
             yield Static("", id="filter-info")
         yield Static("", id="filter-error")
@@ -284,7 +287,9 @@ class TrailApp(App[int]):
             self.call_from_thread(self.event_list.use_ids, shown, ids)
 
     def action_focus_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        # Focus now, not after a refresh (Widget.focus): keys typed right behind the / must
+        # reach the filter bar, not the list's bindings (a would filter to the actor).
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_back(self) -> None:
         self.screen.remove_class("-identity")
