@@ -246,11 +246,13 @@ class EventList(ScrollView, can_focus=True):
             base = base + self.get_component_rich_style("event-list--error")
         if position == self.cursor:
             base = base + self.get_component_rich_style("event-list--cursor")
-        segments = []
-        for index, (column, column_width) in enumerate(self._layout):
-            text = _fit(cell_text(column.attribute, getattr(row, column.attribute), column.width), column_width)
-            segments.append(Segment(text if index == 0 else " " + text, base))
-        return Strip(segments).crop_extend(0, width, base)
+        # One segment per row (every cell shares the row's style): cheaper to render, and SVG
+        # exports cannot drop a cell's leading separator space.
+        line = " ".join(
+            _fit(cell_text(column.attribute, getattr(row, column.attribute), column.width), column_width)
+            for column, column_width in self._layout
+        )
+        return Strip([Segment(line, base)]).crop_extend(0, width, base)
 
     # ------------------------------------------------------------------ cursor
 
