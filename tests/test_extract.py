@@ -54,3 +54,13 @@ def test_free_text_body_keeps_searchable_values_once_and_drops_identifiers() -> 
     for dropped in ("0f6c8ea6-2a64-4b0d-8f0e-000000000001", "ABCDEF0123456789", "bm9pc2U=", "42", "True"):
         assert dropped not in words
     assert words.count("arn:aws:s3:::finance") == 1
+
+
+def test_identity_center_users_are_keyed_each_on_their_own() -> None:
+    from trailtui.core.extract import actor_key
+
+    first = {"type": "IdentityCenterUser", "accountId": "111122223333", "onBehalfOf": {"userId": "u-1"}}
+    second = {"type": "IdentityCenterUser", "accountId": "111122223333", "onBehalfOf": {"userId": "u-2"}}
+    assert actor_key(first) == "identity-center:u-1"
+    assert actor_key(first) != actor_key(second)
+    assert actor_key({"type": "AWSAccount", "accountId": "444455556666"}) == "account:444455556666"

@@ -135,7 +135,12 @@ def actor_name(identity: dict) -> str:
 
 
 def actor_key(identity: dict) -> str | None:
-    """The key that groups one actor's events: the ARN, else principalId, else invokedBy/account."""
+    """The key that groups one actor's events: the ARN, else principalId, else the Identity
+    Center user (``onBehalfOf.userId``, "CloudTrail userIdentity element"), else
+    invokedBy, else ``account:<accountId>``."""
+    behalf = identity.get("onBehalfOf")
+    if not identity.get("arn") and isinstance(behalf, dict) and _text(behalf.get("userId")):
+        return f"identity-center:{behalf['userId']}"
     for name in ("arn", "principalId", "invokedBy"):
         value = _text(identity.get(name))
         if value:

@@ -32,7 +32,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
