@@ -176,12 +176,9 @@ def index_paths(
         if on_progress:
             summary.elapsed = time.monotonic() - started
             on_progress(_snapshot(summary))
-        # The decoders are done by now: let SQLite's sorter use the free core (~13% faster).
-        conn.execute("PRAGMA threads = 2")
         with conn:
             for name, column in EVENT_INDEXES:
                 conn.execute(index_sql(name, column))
-        conn.execute("PRAGMA threads = 0")
         # Statistics let the planner pick the index that matches fewest rows; sampled, so this
         # takes well under a second at a million events.
         conn.execute("PRAGMA analysis_limit = 1000")
