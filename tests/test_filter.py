@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
 from trailtui.core.rawstore import pack_event
-from trailtui.core.schema import VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
@@ -318,6 +318,15 @@ def db(tmp_path_factory) -> sqlite3.Connection:
         for event in EVENTS:
             rowid = number_of(event) * 10  # ids differ from event numbers: nothing may rely on them
             columns = columns_of(event)
+            # As the loader does: one actors row per identity combination, its id on the event.
+            combination = tuple(columns.get(name) for name in ACTOR_COLUMNS)
+            if any(combination):
+                found = conn.execute(
+                    "SELECT id FROM actors WHERE " + " AND ".join(f"{name} IS ?" for name in ACTOR_COLUMNS), combination
+                ).fetchone()
+                columns["actorId"] = found[0] if found else conn.execute(
+                    f"INSERT INTO actors ({', '.join(ACTOR_COLUMNS)}) VALUES (?, ?, ?, ?, ?) RETURNING id", combination
+                ).fetchone()[0]
             conn.execute(insert, (rowid, *(columns.get(name) for name in EVENT_COLUMN_NAMES)))
             # The loader lists each column's distinct values for wildcard filters; so does this.
             conn.executemany(

@@ -522,6 +522,12 @@ def _column(name: str) -> str:
 
 def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
     """The value against each of the field's columns (ORed: ``actor`` reads four)."""
+    if value.wild and not value.anything and info.columns == _ACTOR_FIELD_COLUMNS:
+        # The same four columns, tested once per distinct identity (the actors table), then
+        # the matching actors' events through the actorId index.
+        tests = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _ACTOR_FIELD_COLUMNS)
+        sql = f"{_column('actorId')} IN (SELECT id FROM actors WHERE {tests})"
+        return sql, [_like_pattern(value)] * len(_ACTOR_FIELD_COLUMNS)
     parts: list[str] = []
     params: list = []
     for column in info.columns:
@@ -537,6 +543,9 @@ def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
         parts.append(sql)
         params.extend(column_params)
     return _join("OR", parts), params
+
+
+_ACTOR_FIELD_COLUMNS = ("userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor")
 
 
 def _source_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:

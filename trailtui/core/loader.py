@@ -31,7 +31,7 @@ from trailtui.core.discover import discover_files
 from trailtui.core.extract import event_text
 from trailtui.core.ingest import PreparedFile, prepare_file, prepare_files
 from trailtui.core.rawstore import pack_event, unpack_event_json
-from trailtui.core.schema import EVENT_COLUMN_NAMES, EVENT_INDEXES, VALUE_LIST_COLUMNS, index_sql
+from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, EVENT_INDEXES, VALUE_LIST_COLUMNS, index_sql
 
 _INSERT_EVENT = "INSERT INTO events (id, {}) VALUES (?, {})".format(
     ", ".join(f'"{name}"' for name in EVENT_COLUMN_NAMES), ", ".join("?" for _ in EVENT_COLUMN_NAMES)
@@ -43,6 +43,8 @@ _COMMIT_EVENTS = 20_000
 _VALUE_POSITIONS = tuple(
     (name, 1 + position) for position, name in enumerate(EVENT_COLUMN_NAMES) if name in VALUE_LIST_COLUMNS
 )
+# Where each ACTOR_COLUMNS column sits in a row from ingest.prepare_file (no id, no file_id).
+_ACTOR_ROW_POSITIONS = tuple(EVENT_COLUMN_NAMES.index(name) for name in ACTOR_COLUMNS)
 _KNOWN_VALUES = 50_000  # column values remembered as already written, at most
 _ID_CHUNK = 500  # eventIDs looked up per query when deduplicating
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
@@ -260,6 +262,27 @@ class _Writer:
         self.conn = conn
         self.summary = summary
         self.known_values: set[tuple[str, str]] = set()  # column_values rows written this run
+        self.actors: dict[tuple, int] | None = None  # actors rows by combination, read at first use
+
+    def _actor_id(self, row: tuple) -> int | None:
+        """``actors.id`` of the event's identity combination (added when new); None when the
+        event has no identity columns at all."""
+        combination = tuple(row[position] for position in _ACTOR_ROW_POSITIONS)
+        if not any(combination):
+            return None
+        actors = self.actors
+        if actors is None:
+            actors = self.actors = {
+                tuple(found[1:]): found[0] for found in self.conn.execute(f"SELECT id, {', '.join(ACTOR_COLUMNS)} FROM actors")
+            }
+        actor_id = actors.get(combination)
+        if actor_id is None:
+            actor_id = self.conn.execute(
+                f"INSERT INTO actors ({', '.join(ACTOR_COLUMNS)}) VALUES ({', '.join('?' * len(ACTOR_COLUMNS))}) RETURNING id",
+                combination,
+            ).fetchone()[0]
+            actors[combination] = actor_id
+        return actor_id
 
     def _record_values(self, event_rows: list[tuple]) -> None:
         """Add the new distinct values of :data:`VALUE_LIST_COLUMNS` to ``column_values``."""
@@ -391,8 +414,9 @@ class _Writer:
                 duplicates += 1
                 continue
             existing.add(row[0])
-            # row ends with (record_index, raw_offset, raw_length); file_id goes before them.
-            event_rows.append((new_id, *row[:-3], file_id, *row[-3:]))
+            # row ends with (record_index, raw_offset, raw_length); file_id goes before them and
+            # actorId after them.
+            event_rows.append((new_id, *row[:-3], file_id, *row[-3:], self._actor_id(row)))
             text_rows.append((new_id, body))
             if kept is not None:
                 kept_rows.append((new_id, pack_event(kept)))

@@ -15,6 +15,8 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 ``events_fts``
     A contentless FTS5 table (``rowid`` = ``events.id``) over every string and number value of
     the event, for bare-word filters.
+``actors``
+    Each distinct combination of :data:`ACTOR_COLUMNS` once (``events.actorId`` points here).
 ``column_values``
     The distinct values of the :data:`VALUE_LIST_COLUMNS`, so wildcard filters can match values
     first and events through an index.
@@ -32,7 +34,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 8
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -75,6 +77,8 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("record_index", "INTEGER"),
     ("raw_offset", "INTEGER"),
     ("raw_length", "INTEGER"),
+    # actors.id of the event's (actorKey, arn, userName, principalId, actor) combination.
+    ("actorId", "INTEGER"),
 )
 
 EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
@@ -104,7 +108,14 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
     ("events_userIdentity_accessKeyId", '"userIdentity_accessKeyId", "eventTime", "errorCode"'),
     ("events_bucket", '"requestParameters_bucketName", "eventTime", "errorCode"'),
     ("events_file", '"file_id"'),
+    ("events_actorId", '"actorId", "eventTime", "errorCode"'),
 )
+
+#: The identity columns of the ``actors`` table: one row per distinct combination, whose id
+#: every event carries (``events.actorId``). ``actor:*alice*`` matches a few thousand actors,
+#: then finds their events through one index (at 1M events, four OR-ed column lookups took
+#: 54 ms).
+ACTOR_COLUMNS: tuple[str, ...] = ("actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor")
 
 #: Text columns whose distinct values the loader records in ``column_values`` (not
 #: ``accessKeyId``: temporary keys are nearly one per session, and keys are searched whole): a wildcard
@@ -150,6 +161,9 @@ def schema_sql() -> list[str]:
         "CREATE TABLE IF NOT EXISTS event_raw (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
         "CREATE TABLE IF NOT EXISTS column_values (column_name TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE, "
         "PRIMARY KEY (column_name, value)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS actors (id INTEGER PRIMARY KEY, "
+        + ", ".join(f"{name} TEXT COLLATE NOCASE" for name in ACTOR_COLUMNS)
+        + ")",
         # Contentless: the text lives compressed in event_raw, FTS keeps only its index.
         # columnsize=0: no per-row token counts (they serve ranking, which filters do not use).
         "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
