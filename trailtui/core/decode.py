@@ -155,7 +155,7 @@ def decode_bytes(data: bytes, *, log_name: bool = True) -> DecodedFile:
             _decode_ndjson(data, decoded)
             return _finish(decoded, data)
         return DecodedFile("failed", reason=f"invalid JSON: {_json_error(err, data)}")
-    _decode_value(bytes(top), decoded, where=None, base=data, top_level=True)
+    _decode_value(top, decoded, where=None, base=data, top_level=True)
     return _finish(decoded, data)
 
 
@@ -181,30 +181,41 @@ def _locate(decoded: DecodedFile, data: bytes) -> None:
             cursor = found + len(record.original)
 
 
-def _decode_value(raw: bytes, decoded: DecodedFile, *, where: str | None, base: bytes, top_level: bool) -> None:
-    """Add the events of one JSON value (array, envelope or event) to ``decoded``."""
-    head = raw[:1]
+def _head(raw: bytes | msgspec.Raw) -> bytes:
+    """The first byte of a JSON value (a Raw spans its value exactly: no leading space)."""
+    return memoryview(raw)[:1].tobytes()
+
+
+def _decode_value(
+    raw: bytes | msgspec.Raw, decoded: DecodedFile, *, where: str | None, base: bytes, top_level: bool
+) -> None:
+    """Add the events of one JSON value (array, envelope or event) to ``decoded``.
+
+    ``raw`` may be a ``msgspec.Raw``: it is decoded in place, so a whole file is never copied
+    (msgspec reads any buffer).
+    """
+    head = _head(raw)
     if head == b"[":
         decoded.shape = decoded.shape or "array"
         _add_records(_RAW_LIST.decode(raw), decoded, where)
         return
     if head != b"{":
-        _fail_or_record(decoded, where, f"not a JSON object or array ({_kind_of(raw)})", top_level)
+        _fail_or_record(decoded, where, f"not a JSON object or array ({_kind_of(bytes(raw))})", top_level)
         return
     obj = _RAW_DICT.decode(raw)
     if "Records" in obj:
         records = obj["Records"]
-        if bytes(records)[:1] != b"[":
+        if _head(records) != b"[":
             _fail_or_record(decoded, where, f"'Records' is not a list ({_kind_of(bytes(records))})", top_level)
             return
         decoded.shape = decoded.shape or "records"
-        _add_records(_RAW_LIST.decode(bytes(records)), decoded, where)
-    elif "Events" in obj and bytes(obj["Events"])[:1] == b"[":
+        _add_records(_RAW_LIST.decode(records), decoded, where)
+    elif "Events" in obj and _head(obj["Events"]) == b"[":
         decoded.shape = decoded.shape or "lookup-events"
-        _add_lookup_events(_RAW_LIST.decode(bytes(obj["Events"])), decoded, where)
+        _add_lookup_events(_RAW_LIST.decode(obj["Events"]), decoded, where)
     elif _EVENT_KEYS.intersection(obj):
         decoded.shape = decoded.shape or "event"
-        _add_event(raw, decoded, where or "record 0")
+        _add_event(bytes(raw), decoded, where or "record 0")
     elif _DIGEST_KEYS.intersection(obj):
         if top_level:
             decoded.outcome, decoded.reason = "skipped", "CloudTrail digest file"
