@@ -265,10 +265,17 @@ class _Writer:
         self.known_values: set[tuple[str, str]] = set()  # column_values rows written this run
         self.actors: dict[bytes, int] | None = None  # actors.id by combination digest, read at first use
 
-    def _actor_id(self, row: tuple) -> int | None:
+    def _actor_id(self, row: tuple, seen: dict[tuple, int | None]) -> int | None:
         """``actors.id`` of the event's identity combination (added when new); None when the
-        event has no identity columns at all."""
+        event has no identity columns at all. ``seen`` caches this file's combinations: a file
+        holds few actors, so most rows skip the digest."""
         combination = tuple(row[position] for position in _ACTOR_ROW_POSITIONS)
+        if combination in seen:
+            return seen[combination]
+        seen[combination] = actor_id = self._actor_id_of(combination)
+        return actor_id
+
+    def _actor_id_of(self, combination: tuple) -> int | None:
         if not any(combination):
             return None
         actors = self.actors
@@ -410,6 +417,7 @@ class _Writer:
                 found for (found,) in self.conn.execute(f'SELECT "eventID" FROM events WHERE "eventID" IN ({marks})', chunk)
             )
         event_rows, text_rows, kept_rows = [], [], []
+        actors_seen: dict[tuple, int | None] = {}
         duplicates = 0
         new_id = self.next_id
         for row, body, kept in prepared.events:
@@ -419,7 +427,7 @@ class _Writer:
             existing.add(row[0])
             # row ends with (record_index, raw_offset, raw_length); file_id goes before them and
             # actorId after them.
-            event_rows.append((new_id, *row[:-3], file_id, *row[-3:], self._actor_id(row)))
+            event_rows.append((new_id, *row[:-3], file_id, *row[-3:], self._actor_id(row, actors_seen)))
             text_rows.append((new_id, body))
             if kept is not None:
                 kept_rows.append((new_id, pack_event(kept)))
