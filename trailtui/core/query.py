@@ -89,13 +89,7 @@ class EventQuery:
         where ``LIMIT/OFFSET`` on a filter the index cannot order would sort all matches for
         every page.
         """
-        ids = array("q")
-        cursor = self.conn.execute(f"SELECT id FROM events WHERE {self.compiled.where} {self._order}", self.compiled.params)
-        while True:
-            chunk = cursor.fetchmany(8192)
-            if not chunk:
-                return ids
-            ids.extend(event_id for (event_id,) in chunk)
+        return array("q", self.iter_ids())
 
     def rows_for_ids(self, ids) -> list[EventRow]:
         """The list rows of ``ids`` (``events.id`` values), in the order given (missing ids skipped)."""

@@ -22,6 +22,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from trailtui import __version__
+from trailtui.core.extract import ANONYMOUS_PRINCIPAL
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.index import connect
 from trailtui.core.loader import BackgroundLoader, LoadProgress
@@ -375,7 +376,7 @@ class TrailApp(App[int]):
         columns = facts.columns
         term = None
         if what == "actor":
-            if columns.get("userIdentity_accountId") == "ANONYMOUS_PRINCIPAL":
+            if columns.get("userIdentity_accountId") == ANONYMOUS_PRINCIPAL:
                 term = "is:anonymous"
             elif columns.get("userIdentity_arn"):
                 term = filter_term("actor", columns["userIdentity_arn"])
