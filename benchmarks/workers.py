@@ -79,13 +79,16 @@ def run_queries(args) -> dict:
             jumps[label] = _error(err)
     out["jump"] = jumps
 
-    # Identity totals for the busiest actor (finding it is not timed).
+    # Identity totals for the busiest principal, as the identity pane shows them (finding it is
+    # not timed).
     try:
         key, events = conn.execute(
-            'SELECT "actorKey", count(*) FROM events WHERE "actorKey" IS NOT NULL AND "actorKey" <> \'\' '
-            'GROUP BY "actorKey" ORDER BY 2 DESC LIMIT 1'
+            'SELECT "principalKey", count(*) FROM events WHERE "principalKey" IS NOT NULL AND "principalKey" <> \'\' '
+            'GROUP BY "principalKey" ORDER BY 2 DESC LIMIT 1'
         ).fetchone()
-        summary, totals = time_repeated(lambda: actor_totals(conn, key), reps=args.jump_reps, warmup=0, budget_s=budget)
+        summary, totals = time_repeated(
+            lambda: actor_totals(conn, key, by="principal"), reps=args.jump_reps, warmup=0, budget_s=budget
+        )
         out["actor_totals"] = {**summary, "actor_key": key, "actor_events": events, "totals_events": totals.events}
     except Exception as err:  # noqa: BLE001
         out["actor_totals"] = _error(err)

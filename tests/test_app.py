@@ -137,14 +137,21 @@ async def test_selecting_an_event_fills_detail_and_identity(indexed) -> None:
         assert app.focused is detail
 
 
-async def test_identity_keys_filter_to_actor_key_and_ip(indexed) -> None:
+async def test_identity_keys_filter_to_principal_session_key_and_ip(indexed) -> None:
     db_path, _ = indexed
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        assert app.query_one("#filter").value == "actor:arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil"
+        # The principal behind an assumed-role session is its role.
+        assert app.query_one("#filter").value == "principal:arn:aws:iam::111122223333:role/DataPipeline"
+        assert app.event_list.count == 8
+        await pilot.press("S")
+        await settle(pilot)
+        assert app.query_one("#filter").value == (
+            'session:"arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil @ 2026-03-14T09:58:00Z"'
+        )
         assert app.event_list.count == 8
         await pilot.press("K")
         await settle(pilot)

@@ -8,7 +8,6 @@ stderr); 130 interrupted with Ctrl+C.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from pathlib import Path
@@ -23,6 +22,8 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui --demo                open the app on a built-in sample incident
   trailtui index PATH ...        build or update the index, print a summary
   trailtui query PATH ... --filter EXPR [--format table|csv|json|ndjson] [--limit N] [--count]
+  trailtui query PATH ... --preset NAME [--since TIME] [--until TIME]   a ready-made filter
+  trailtui query --list-presets  list the presets (incident response, S3 user guide)
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
 Press ? in the app for every key and the whole filter grammar."""
@@ -48,8 +49,12 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     _add_common(index)
 
     query = argparse.ArgumentParser(prog="trailtui query", description="Index as needed, then print matching events.")
-    query.add_argument("paths", nargs="+", metavar="PATH")
+    query.add_argument("paths", nargs="*", metavar="PATH")
     query.add_argument("--filter", "-f", metavar="EXPR", default="", help="filter expression (see README)")
+    query.add_argument("--preset", "-p", metavar="NAME", help="start from a preset filter (--list-presets); --filter terms are ANDed")
+    query.add_argument("--since", metavar="TIME", help="only events from TIME on (UTC ISO 8601, or -2h, -7d): since:TIME")
+    query.add_argument("--until", metavar="TIME", help="only events before TIME (a bare date keeps that day): until:TIME")
+    query.add_argument("--list-presets", action="store_true", help="list the presets (name, title, why) and exit")
     query.add_argument("--format", choices=("table", "csv", "json", "ndjson"), default="table")
     query.add_argument("--limit", type=int, metavar="N", help="print at most N events")
     query.add_argument("--count", action="store_true", help="print only the number of matching events")
@@ -199,15 +204,39 @@ def _cmd_index(args) -> int:
 
 
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
+    from trailtui.core.export import write_events
     from trailtui.core.filter import FilterError, compile_filter
     from trailtui.core.originals import OriginalUnavailable
+    from trailtui.core.presets import UnknownPreset, get_preset, preset_filter
     from trailtui.core.query import EventQuery
     from trailtui.core.text import printable
 
+    if args.list_presets:
+        try:
+            _list_presets(sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    if not args.paths:
+        parser.error("the following arguments are required: PATH")
+    columns = None
+    text = args.filter
+    if args.preset:
+        try:
+            preset = get_preset(args.preset)
+        except UnknownPreset as err:
+            print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+            return EXIT_USAGE
+        text = preset_filter(preset, since=args.since, until=args.until, extra=args.filter)
+        columns = preset.columns
+    else:
+        terms = [text] + [f"{name}:{value}" for name, value in (("since", args.since), ("until", args.until)) if value]
+        text = " ".join(term for term in terms if term.strip())
     try:
-        compiled = compile_filter(args.filter)
+        compiled = compile_filter(text)
     except FilterError as err:
-        _print_filter_error(args.filter, err)
+        _print_filter_error(text, err)
         return EXIT_USAGE
     if args.limit is not None and args.limit < 0:
         parser.error("--limit must be 0 or more")
@@ -219,7 +248,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         if args.count:
             print(query.count(), file=out)
         else:
-            _write_events(query, args.format, args.limit, out)
+            write_events(query, args.format, out, columns=columns, limit=args.limit)
         out.flush()
     except BrokenPipeError:
         # `trailtui query ... | head`: the reader left; that is not an error.
@@ -240,57 +269,22 @@ def _print_filter_error(text: str, err) -> None:
     print("  " + " " * len(printable(text[: err.position])) + "^", file=sys.stderr)
 
 
-#: Columns of ``--format table`` and ``csv``: CloudTrail names (plus trailtui's actor/resource).
-OUTPUT_COLUMNS = (
-    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource",
-    "errorCode", "userIdentity_arn", "userAgent", "recipientAccountId", "eventID",
-)
-
-
-def _write_events(query, fmt: str, limit: int | None, out) -> None:
+def _list_presets(out) -> None:
+    """``--list-presets``: each preset's name, title, why and filter (escaped), by group."""
+    from trailtui.core.presets import PRESETS
     from trailtui.core.text import printable
 
-    if fmt == "ndjson":
-        for original in query.iter_originals(limit):
-            out.write(_one_line(original).decode("utf-8", "replace") + "\n")
-    elif fmt == "json":
-        out.write("[")
-        for number, original in enumerate(query.iter_originals(limit)):
-            out.write(("," if number else "") + "\n" + _one_line(original).decode("utf-8", "replace"))
-        out.write("\n]\n")
-    elif fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow([name.replace("_", ".") for name in OUTPUT_COLUMNS])
-        for row in query.iter_rows(list(OUTPUT_COLUMNS), limit):
-            writer.writerow([_csv_cell(value) for value in row])
-    else:
-        columns = ("eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource", "errorCode")
-        widths = (20, 28, 26, 32, 16, 14, 40, 16)
-        out.write("  ".join(name.ljust(width) for name, width in zip(columns, widths)).rstrip() + "\n")
-        for row in query.iter_rows(list(columns), limit):
-            cells = [_fit(printable(value), width) for value, width in zip(row, widths)]
-            out.write("  ".join(cells).rstrip() + "\n")
-
-
-def _fit(text: str, width: int) -> str:
-    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
-
-
-def _csv_cell(value) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with ``'``."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _one_line(original: bytes) -> bytes:
-    """The original event on one line: whitespace outside strings removed, all else byte-exact."""
-    from trailtui.core.export import minify_json
-
-    return minify_json(original)
+    groups: dict[str, list] = {}
+    for preset in PRESETS:
+        groups.setdefault(preset.group, []).append(preset)
+    for number, (group, presets) in enumerate(groups.items()):
+        print(("\n" if number else "") + f"{printable(group)}:", file=out)
+        for preset in presets:
+            print(f"  {printable(preset.name):<30} {printable(preset.title)}", file=out)
+            print(f"  {'':<30} why: {printable(preset.why)}", file=out)
+            print(f"  {'':<30} filter: {printable(preset.filter)}", file=out)
+            if preset.time_range:
+                print(f"  {'':<30} add --since/--until for the time range", file=out)
 
 
 def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:

@@ -20,6 +20,8 @@ good records.
 from __future__ import annotations
 
 import gzip
+import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,7 @@ _RAW_LIST = msgspec.json.Decoder(list[msgspec.Raw])
 _RAW_DICT = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -148,14 +151,31 @@ def decode_bytes(data: bytes, *, log_name: bool = True) -> DecodedFile:
     decoded = DecodedFile("events")
     try:
         top = msgspec.json.decode(data, type=msgspec.Raw)
-    except msgspec.DecodeError as err:
+    except (msgspec.DecodeError, RecursionError) as err:
+        syntax = err if isinstance(err, msgspec.DecodeError) else None
         # Several JSON values in a row: NDJSON (or concatenated documents, tried line by line).
-        if _is_trailing_data(err) and _first_line_is_json(data, start):
+        if syntax is not None and _is_trailing_data(syntax) and _first_line_is_json(data, start):
             decoded.shape = "ndjson"
             _decode_ndjson(data, decoded)
             return _finish(decoded, data)
-        return DecodedFile("failed", reason=f"invalid JSON: {_json_error(err, data)}")
-    _decode_value(top, decoded, where=None, base=data, top_level=True)
+        if syntax is not None and not _is_string_problem(syntax):
+            return DecodedFile("failed", reason=f"invalid JSON: {_json_error(syntax, data)}")
+        # Nested deeper than msgspec goes (about 1,000 levels), or a string msgspec refuses (a
+        # lone surrogate escape) that costs only its own record: split with the scanner instead.
+        try:
+            end = _value_end(data, start)
+        except _Unbalanced as problem:
+            reason = _json_error(syntax, data) if syntax is not None else str(problem)
+            return DecodedFile("failed", reason=f"invalid JSON: {reason}")
+        if _first_non_space(data[end:]) >= 0:
+            decoded.shape = "ndjson"
+            _decode_ndjson(data, decoded)
+            return _finish(decoded, data)
+        top = memoryview(data)[start:end]
+    try:
+        _decode_value(top, decoded, where=None, base=data, top_level=True)
+    except _Unbalanced as err:
+        return DecodedFile("failed", reason=f"invalid JSON: {err}")
     return _finish(decoded, data)
 
 
@@ -197,22 +217,22 @@ def _decode_value(
     head = _head(raw)
     if head == b"[":
         decoded.shape = decoded.shape or "array"
-        _add_records(_RAW_LIST.decode(raw), decoded, where)
+        _add_records(_list_items(raw), decoded, where)
         return
     if head != b"{":
         _fail_or_record(decoded, where, f"not a JSON object or array ({_kind_of(bytes(raw))})", top_level)
         return
-    obj = _RAW_DICT.decode(raw)
+    obj = _dict_items(raw)
     if "Records" in obj:
         records = obj["Records"]
         if _head(records) != b"[":
             _fail_or_record(decoded, where, f"'Records' is not a list ({_kind_of(bytes(records))})", top_level)
             return
         decoded.shape = decoded.shape or "records"
-        _add_records(_RAW_LIST.decode(records), decoded, where)
+        _add_records(_list_items(records), decoded, where)
     elif "Events" in obj and _head(obj["Events"]) == b"[":
         decoded.shape = decoded.shape or "lookup-events"
-        _add_lookup_events(_RAW_LIST.decode(obj["Events"]), decoded, where)
+        _add_lookup_events(_list_items(obj["Events"]), decoded, where)
     elif _EVENT_KEYS.intersection(obj):
         decoded.shape = decoded.shape or "event"
         _add_event(bytes(raw), decoded, where or "record 0")
@@ -251,13 +271,15 @@ def _add_lookup_events(items: list[msgspec.Raw], decoded: DecodedFile, where: st
     for number, item in enumerate(items):
         position = f"{prefix}Events[{number}]"
         try:
-            wrapper = orjson.loads(bytes(item))
+            wrapper, repaired = _parse_record(bytes(item))
             text = wrapper["CloudTrailEvent"]
             if not isinstance(text, str):
                 raise TypeError
         except (orjson.JSONDecodeError, KeyError, TypeError):
             decoded.record_errors.append((position, "no CloudTrailEvent string"))
             continue
+        if repaired:
+            decoded.record_errors.append((position, repaired))
         original = text.encode("utf-8", "surrogatepass")
         if original.lstrip()[:1] != b"{":
             decoded.record_errors.append((position, "CloudTrailEvent is not a JSON object"))
@@ -267,14 +289,67 @@ def _add_lookup_events(items: list[msgspec.Raw], decoded: DecodedFile, where: st
 
 def _add_event(raw: bytes, decoded: DecodedFile, position: str, *, in_file: bool = True) -> None:
     try:
-        event = orjson.loads(raw)
+        event, repaired = _parse_record(raw)
     except orjson.JSONDecodeError as err:
         decoded.record_errors.append((position, f"invalid JSON: {err}"))
         return
     if not isinstance(event, dict):
         decoded.record_errors.append((position, f"not a JSON object ({_kind_of(raw)})"))
         return
+    if repaired:
+        decoded.record_errors.append((position, repaired))
     decoded.records.append(DecodedRecord(len(decoded.records), raw, event, in_file))
+
+
+def _parse_record(raw: bytes) -> tuple[object, str | None]:
+    """Parse one record with orjson; returns ``(value, None)``.
+
+    A record orjson refuses only for its text (bytes that are not UTF-8, a lone UTF-16 surrogate
+    escape such as ``\\ud800``) is still an event an attacker may have shaped to hide: it is
+    parsed with the bad characters replaced by U+FFFD and returned with a note saying so.
+    Raises :class:`orjson.JSONDecodeError` for anything else.
+    """
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError as err:
+        refused = err
+    if "UTF-8" not in str(refused) and "surrogate" not in str(refused):
+        raise refused
+    try:
+        raw.decode("utf-8")
+        problem = "a lone UTF-16 surrogate escape (\\ud800-\\udfff)"
+    except UnicodeDecodeError as bad:
+        problem = f"invalid UTF-8 (byte 0x{raw[bad.start]:02x} at byte {bad.start} of the record)"
+    try:
+        value = _without_surrogates(json.loads(raw.decode("utf-8", "replace")))
+    except (ValueError, RecursionError):
+        raise refused from None
+    return value, f"{problem}: loaded with U+FFFD in place of the bad characters"
+
+
+def _without_surrogates(value: object) -> object:
+    """``value`` (parsed JSON) with every lone surrogate in its strings and keys replaced by
+    U+FFFD, so it can be stored and shown. Iterative: nesting depth does not matter."""
+
+    def clean(text: str) -> str:
+        return _SURROGATE.sub("\ufffd", text)
+
+    root: list = [value]
+    stack: list = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            container[key] = clean(item)
+        elif isinstance(item, list):
+            stack.extend((item, index) for index in range(len(item)))
+        elif isinstance(item, dict):
+            if any(_SURROGATE.search(name) for name in item):
+                rebuilt = {clean(name): child for name, child in item.items()}
+                item.clear()
+                item.update(rebuilt)
+            stack.extend((item, name) for name in item)
+    return root[0]
 
 
 def _decode_ndjson(data: bytes, decoded: DecodedFile) -> None:
@@ -284,11 +359,25 @@ def _decode_ndjson(data: bytes, decoded: DecodedFile) -> None:
             continue
         where = f"line {number}"
         try:
-            raw = bytes(msgspec.json.decode(line, type=msgspec.Raw))
+            try:
+                raw = bytes(msgspec.json.decode(line, type=msgspec.Raw))
+            except (msgspec.DecodeError, RecursionError) as err:
+                if isinstance(err, msgspec.DecodeError) and not _is_string_problem(err):
+                    raise
+                try:
+                    end = _value_end(line, 0)
+                except _Unbalanced:
+                    if isinstance(err, msgspec.DecodeError):
+                        raise err from None
+                    raise
+                if end != len(line):
+                    raise _Unbalanced("more than one JSON value on the line") from None
+                raw = line
+            _decode_value(raw, decoded, where=where, base=line, top_level=False)
         except msgspec.DecodeError as err:
             decoded.record_errors.append((where, f"invalid JSON: {_json_error(err, line)}"))
-            continue
-        _decode_value(raw, decoded, where=where, base=line, top_level=False)
+        except _Unbalanced as err:
+            decoded.record_errors.append((where, f"invalid JSON: {err}"))
 
 
 def _is_trailing_data(err: msgspec.DecodeError) -> bool:
@@ -300,9 +389,21 @@ def _first_line_is_json(data: bytes, start: int) -> bool:
     line = data[start : end if end >= 0 else len(data)].strip()
     try:
         msgspec.json.decode(line, type=msgspec.Raw)
-    except msgspec.DecodeError:
-        return False
+    except (msgspec.DecodeError, RecursionError) as err:
+        if isinstance(err, msgspec.DecodeError) and not _is_string_problem(err):
+            return False
+        try:
+            return _value_end(line, 0) == len(line)
+        except _Unbalanced:
+            return False
     return True
+
+
+def _is_string_problem(err: msgspec.DecodeError) -> bool:
+    """True when msgspec refused a string's content (a lone surrogate escape, bad UTF-8), not
+    the JSON's syntax; msgspec reports a lone high surrogate at the very end as truncation."""
+    message = str(err).lower()
+    return any(word in message for word in ("surrogate", "hex escape", "utf-8", "utf-16", "truncated"))
 
 
 def _first_non_space(data: bytes) -> int:
@@ -341,3 +442,123 @@ def _json_error(err: msgspec.DecodeError, data: bytes) -> str:
         column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
         return f"line {line}, column {column}: {head}"
     return message
+
+
+# ------------------------------------------------------------------ nesting too deep for msgspec
+#
+# msgspec decodes (and skips) nested values recursively and raises RecursionError about 1,000
+# levels down. orjson has no such limit, so an event nested 100,000 levels deep is still a valid
+# event; only the splitting of a file into its records needs another way. The scanner below is
+# iterative and linear in the size of the value: it looks only at brackets, commas, colons and
+# string boundaries, and leaves validating each record to orjson.
+
+_STRUCTURE = re.compile(rb'[\[\]{},:"]')
+_SCALAR_END = re.compile(rb'[\s\[\]{},:"]')
+_OPENERS = frozenset(b"[{")
+_CLOSERS = frozenset(b"]}")
+_QUOTE, _BACKSLASH = ord('"'), ord("\\")
+
+
+class _Unbalanced(ValueError):
+    """A value too deep for msgspec whose brackets or strings do not close; the message says so."""
+
+
+def _string_end(data: bytes, quote: int) -> int:
+    """The index after the string whose opening quote is at ``quote``."""
+    search = quote + 1
+    while True:
+        close = data.find(b'"', search)
+        if close < 0:
+            raise _Unbalanced(f"unterminated string starting at byte {quote}")
+        backslashes = 0
+        while data[close - 1 - backslashes] == _BACKSLASH:
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return close + 1
+        search = close + 1
+
+
+def _scan(data: bytes, start: int) -> tuple[list[tuple[int, int]], int]:
+    """Spans ``(begin, end)`` of the direct children of the array or object opening at
+    ``data[start]``, and the index after its closing bracket. An object's children alternate key,
+    value. Raises :class:`_Unbalanced`."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    item = start + 1
+    position = start
+    while True:
+        match = _STRUCTURE.search(data, position)
+        if match is None:
+            raise _Unbalanced("brackets do not close (the value is nested more than 1,000 levels deep)")
+        at = match.start()
+        char = data[at]
+        position = at + 1
+        if char == _QUOTE:
+            position = _string_end(data, at)
+        elif char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                _add_span(spans, data, item, at)
+                return spans, at + 1
+            if depth < 0:
+                raise _Unbalanced(f"unexpected {chr(char)!r} at byte {at}")
+        elif depth == 1:  # a comma or colon between two children
+            if not _add_span(spans, data, item, at):
+                raise _Unbalanced(f"missing value before byte {at}")
+            item = at + 1
+
+
+def _add_span(spans: list[tuple[int, int]], data: bytes, begin: int, end: int) -> bool:
+    while begin < end and data[begin] in b" \t\r\n":
+        begin += 1
+    while end > begin and data[end - 1] in b" \t\r\n":
+        end -= 1
+    if begin < end:
+        spans.append((begin, end))
+        return True
+    return False
+
+
+def _value_end(data: bytes, start: int) -> int:
+    """The index after the JSON value starting at ``data[start]`` (an array, object or string;
+    anything else ends at the next structural character or space)."""
+    char = data[start]
+    if char in _OPENERS:
+        return _scan(data, start)[1]
+    if char == _QUOTE:
+        return _string_end(data, start)
+    match = _SCALAR_END.search(data, start)
+    return match.start() if match else len(data)
+
+
+def _list_items(raw: bytes | msgspec.Raw | memoryview) -> list:
+    """The elements of a JSON array, each as its exact bytes (``msgspec.Raw`` or ``bytes``)."""
+    try:
+        return _RAW_LIST.decode(raw)
+    except (RecursionError, msgspec.DecodeError, UnicodeDecodeError):
+        data = bytes(raw)
+        spans, _ = _scan(data, 0)
+        return [data[begin:end] for begin, end in spans]
+
+
+def _dict_items(raw: bytes | msgspec.Raw | memoryview) -> dict:
+    """The members of a JSON object, key -> the value's exact bytes (``msgspec.Raw`` or ``bytes``)."""
+    try:
+        return _RAW_DICT.decode(raw)
+    except (RecursionError, msgspec.DecodeError, UnicodeDecodeError):
+        data = bytes(raw)
+        spans, _ = _scan(data, 0)
+        if len(spans) % 2:
+            raise _Unbalanced("an object member has no value") from None
+        members = {}
+        for (key_begin, key_end), (value_begin, value_end) in zip(spans[0::2], spans[1::2]):
+            try:
+                key, _ = _parse_record(data[key_begin:key_end])
+            except orjson.JSONDecodeError:
+                key = None
+            if not isinstance(key, str):
+                raise _Unbalanced(f"object key at byte {key_begin} is not a string") from None
+            members[key] = data[value_begin:value_end]
+        return members

@@ -1,11 +1,58 @@
-"""Write events out as NDJSON, keeping each original event byte for byte where JSON allows."""
+"""Write the events of a query out: CSV, JSON, NDJSON (and the CLI's plain table).
+
+Used by ``trailtui query --format`` and the app's export (Ctrl+S). JSON and NDJSON carry each
+original event byte for byte where JSON allows (whitespace between tokens is dropped so an event
+fits one line); CSV and the table carry the indexed columns.
+
+Every value is attacker-controlled: CSV cells that a spreadsheet would run as a formula are
+neutralised (:func:`csv_cell`), the table escapes control characters and bidi marks
+(:func:`trailtui.core.text.printable`), and JSON output is the parsed-and-valid original (JSON
+strings cannot hold raw control characters; invalid UTF-8 becomes U+FFFD).
+"""
 
 from __future__ import annotations
 
+import csv
+import os
 import re
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TextIO
 
 # A JSON string (kept as is) or a run of whitespace outside strings (removed).
 _STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]|\\.)*")|[ \t\r\n]+', re.DOTALL)
+
+#: Formats of :func:`write_events`: the three file formats, then the CLI's table.
+FILE_FORMATS: tuple[str, ...] = ("csv", "json", "ndjson")
+FORMATS: tuple[str, ...] = (*FILE_FORMATS, "table")
+
+#: Columns of CSV output when no preset chooses them: CloudTrail names (plus trailtui's
+#: ``actor``/``resource``), in ``events`` column form (``userIdentity_arn``).
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource",
+    "errorCode", "userIdentity_arn", "userAgent", "recipientAccountId", "eventID",
+)
+
+#: Columns of the table when no preset chooses them.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource", "errorCode",
+)
+
+#: Table column widths in characters (others get :data:`DEFAULT_TABLE_WIDTH`).
+TABLE_WIDTHS: dict[str, int] = {
+    "eventTime": 20, "eventName": 28, "eventSource": 26, "actor": 32, "sourceIPAddress": 16, "awsRegion": 14,
+    "resource": 40, "errorCode": 16, "userAgent": 30, "bucketName": 24, "object": 32, "userArn": 48,
+    "userIdentity_arn": 48, "s3Level": 8, "eventID": 36,
+}
+DEFAULT_TABLE_WIDTH = 24
+
+#: :func:`write_events` calls ``progress`` after every this many events (and once at the end).
+PROGRESS_EVERY = 500
+
+
+class ExportCancelled(Exception):
+    """Raised (by a ``progress`` callback) to stop :func:`write_events` / :func:`export_to_file`."""
 
 
 def minify_json(original: bytes) -> bytes:
@@ -18,3 +65,142 @@ def minify_json(original: bytes) -> bytes:
     if b"\n" not in original and b"\r" not in original:
         return original
     return _STRING_OR_SPACE.sub(lambda match: match.group(1) or b"", original)
+
+
+def one_line(original: bytes) -> str:
+    """The original event as one line of text: :func:`minify_json`, decoded as UTF-8 (invalid
+    bytes become U+FFFD, so the line stays valid JSON)."""
+    return minify_json(original).decode("utf-8", "replace")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell for ``value``: ``""`` for None; text that a spreadsheet would run as a formula
+    (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'``."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def column_title(name: str) -> str:
+    """The header of a column: CloudTrail's dotted name for an ``events`` column
+    (``userIdentity_arn`` -> ``userIdentity.arn``); other names (``actor``, ``bucketName``) as is."""
+    return name.replace("_", ".")
+
+
+def write_events(
+    query,
+    fmt: str,
+    out: TextIO,
+    *,
+    columns: Iterable[str] | None = None,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the events of ``query`` (a :class:`trailtui.core.query.EventQuery`, in its order) to
+    the text stream ``out`` and return how many were written.
+
+    ``fmt``: ``csv`` (header row of :func:`column_title`, cells through :func:`csv_cell`),
+    ``json`` (one array, an original event per line), ``ndjson`` (an original event per line) or
+    ``table`` (fixed-width plain text, values escaped with ``printable``). ``columns`` (names of
+    ``schema.EVENT_COLUMNS`` or ``query.EXTRA_COLUMNS``) are the CSV/table columns, default
+    :data:`OUTPUT_COLUMNS` / :data:`TABLE_COLUMNS`; JSON formats ignore them. ``limit`` caps the
+    count. ``progress(written)`` is called every :data:`PROGRESS_EVERY` events and at the end; it
+    may raise :class:`ExportCancelled` to stop (the exception propagates; what was written
+    stays). Raises ValueError for an unknown format or column, and
+    ``originals.OriginalUnavailable`` when a log file changed since it was indexed (JSON formats).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+    written = 0
+
+    def tick() -> None:
+        if progress is not None and written % PROGRESS_EVERY == 0:
+            progress(written)
+
+    if fmt in ("json", "ndjson"):
+        if fmt == "json":
+            out.write("[")
+        for original in query.iter_originals(limit):
+            line = one_line(original)
+            if fmt == "json":
+                out.write(("," if written else "") + "\n" + line)
+            else:
+                out.write(line + "\n")
+            written += 1
+            tick()
+        if fmt == "json":
+            out.write("\n]\n")
+    elif fmt == "csv":
+        names = list(columns or OUTPUT_COLUMNS)
+        writer = csv.writer(out)
+        writer.writerow([column_title(name) for name in names])
+        for row in query.iter_rows(names, limit):
+            writer.writerow([csv_cell(value) for value in row])
+            written += 1
+            tick()
+    else:
+        from trailtui.core.text import printable
+
+        names = list(columns or TABLE_COLUMNS)
+        widths = [TABLE_WIDTHS.get(name, DEFAULT_TABLE_WIDTH) for name in names]
+        out.write("  ".join(_fit(column_title(name), width) for name, width in zip(names, widths)).rstrip() + "\n")
+        for row in query.iter_rows(names, limit):
+            cells = [_fit(printable(value), width) for value, width in zip(row, widths)]
+            out.write("  ".join(cells).rstrip() + "\n")
+            written += 1
+            tick()
+    if progress is not None:
+        progress(written)
+    return written
+
+
+def _fit(text: str, width: int) -> str:
+    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
+
+
+def default_export_path(fmt: str, now: datetime | None = None, directory: Path | str = ".") -> Path:
+    """``<directory>/trailtui-export-<UTC time>.<fmt>``, e.g. ``trailtui-export-20260314T101500Z.csv``
+    (``now`` defaults to the current time)."""
+    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return Path(directory) / f"trailtui-export-{moment.strftime('%Y%m%dT%H%M%SZ')}.{fmt}"
+
+
+def partial_path(path: Path) -> Path:
+    """Where :func:`export_to_file` writes until it is done: ``<path>.partial``."""
+    return path.with_name(path.name + ".partial")
+
+
+def export_to_file(
+    query,
+    fmt: str,
+    path: Path | str,
+    *,
+    columns: Iterable[str] | None = None,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the events of ``query`` to the file ``path`` in ``fmt`` (one of
+    :data:`FILE_FORMATS`, see :func:`write_events`); returns the number of events.
+
+    The events go to :func:`partial_path` first, which is renamed to ``path`` only when complete,
+    so a cancelled (:class:`ExportCancelled`) or failed export leaves no half-written file under
+    the chosen name: the partial file is removed and the exception re-raised. The new file is
+    created with mode 0600 (these are security logs). Raises OSError when the file cannot be
+    written, ValueError for an unknown format.
+    """
+    if fmt not in FILE_FORMATS:
+        raise ValueError(f"unknown file format {fmt!r}: one of {', '.join(FILE_FORMATS)}")
+    target = Path(path).expanduser()
+    partial = partial_path(target)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with open(descriptor, "w", encoding="utf-8", newline="" if fmt == "csv" else None) as out:
+            count = write_events(query, fmt, out, columns=columns, limit=limit, progress=progress)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count

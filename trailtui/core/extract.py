@@ -151,6 +151,77 @@ def actor_key(identity: dict) -> str | None:
     return None
 
 
+def principal_key(identity: dict) -> str | None:
+    """The principal behind ``userIdentity``: the first of the three ways trailtui keys an actor.
+
+    IAMUser and Root -> their ARN; AssumedRole -> the role (``sessionContext.sessionIssuer.arn``,
+    else the role derived from the ``assumed-role`` ARN); FederatedUser -> the IAM user that
+    called GetFederationToken (the session issuer); AWSService -> ``invokedBy``;
+    IdentityCenterUser -> ``identity-center:<onBehalfOf.userId>``; an unsigned request ->
+    ``ANONYMOUS_PRINCIPAL``; AWSAccount (another account) -> ``account:<accountId>``; other types
+    (SAMLUser, WebIdentityUser, Unknown) -> their ARN, else principalId. Types from "CloudTrail
+    userIdentity element" (AWS CloudTrail User Guide). None for an empty ``userIdentity``.
+    """
+    account = _text(identity.get("accountId"))
+    if account == ANONYMOUS_PRINCIPAL or identity.get("principalId") == ANONYMOUS_PRINCIPAL:
+        return ANONYMOUS_PRINCIPAL
+    kind = identity.get("type")
+    arn = _text(identity.get("arn"))
+    if kind in ("AssumedRole", "FederatedUser"):
+        context = identity.get("sessionContext")
+        issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
+        issuer_arn = _text(issuer.get("arn")) if isinstance(issuer, dict) else None
+        if issuer_arn:
+            return issuer_arn
+        if arn and ":assumed-role/" in arn:
+            # arn:aws:sts::A:assumed-role/ROLE/SESSION -> arn:aws:iam::A:role/ROLE (path unknown).
+            head, _, tail = arn.partition(":assumed-role/")
+            return head.replace(":sts:", ":iam:", 1) + ":role/" + tail.split("/", 1)[0]
+    if kind == "AWSService" or (not kind and not arn and identity.get("invokedBy")):
+        return _text(identity.get("invokedBy")) or arn
+    if kind == "AWSAccount" and account and not arn:
+        return f"account:{account}"
+    return actor_key(identity)
+
+
+def session_key(identity: dict) -> str | None:
+    """The session of ``userIdentity``: the second way trailtui keys an actor.
+
+    ``<arn> @ <sessionContext.attributes.creationDate>`` for identities that carry a session
+    creation date (assumed-role and federated sessions, GetSessionToken credentials, console
+    sessions); None for long-term credentials and service calls. The creation date is kept as the
+    log wrote it (UTC ISO-8601). Source: "CloudTrail userIdentity element", sessionContext.
+    """
+    context = identity.get("sessionContext")
+    attributes = context.get("attributes") if isinstance(context, dict) else None
+    created = _text(attributes.get("creationDate")) if isinstance(attributes, dict) else None
+    if not created:
+        return None
+    who = _text(identity.get("arn")) or _text(identity.get("principalId"))
+    return f"{who} @ {created}" if who else None
+
+
+def issued_access_key_id(event: dict) -> str | None:
+    """The access key id an event hands out, or None.
+
+    ``responseElements.credentials.accessKeyId`` of the STS calls that return credentials
+    (AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, GetFederationToken,
+    GetSessionToken: "AWS STS API reference" / "Logging IAM and AWS STS API calls with AWS
+    CloudTrail" in the IAM User Guide), or ``responseElements.accessKey.accessKeyId`` of
+    CreateAccessKey. Events later signed with that key belong to what this event created.
+    """
+    response = event.get("responseElements")
+    if not isinstance(response, dict):
+        return None
+    for holder in ("credentials", "accessKey"):
+        inner = response.get(holder)
+        if isinstance(inner, dict):
+            key = _text(inner.get("accessKeyId"))
+            if key:
+                return key
+    return None
+
+
 def _vault_name(event: dict, params: dict) -> str | None:
     name = _text(params.get("vaultName"))
     if name or event.get("eventSource") != "glacier.amazonaws.com":
@@ -233,6 +304,9 @@ def event_row(event: dict, original: bytes) -> tuple:
         _resource(bucket, key, vault, event),
         actor_name(identity) if identity else None,
         actor_key(identity),
+        principal_key(identity),
+        session_key(identity),
+        issued_access_key_id(event),
     )
 
 

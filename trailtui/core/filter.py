@@ -25,6 +25,15 @@ term also matches events where the field is missing (``-error:*`` = events witho
     User Guide); ``error``: ``errorCode`` not empty; ``write``/``read``: ``readOnly`` false/true;
     ``root``: ``userIdentity.type`` is ``Root``; ``crossaccount``: the caller's
     ``userIdentity.accountId`` differs from ``recipientAccountId`` (anonymous callers excluded).
+``s3:account|bucket|object``
+    The Amazon S3 User Guide's level of an S3 call ("Logging Amazon S3 API calls using AWS
+    CloudTrail": its lists of account-level, bucket-level and object-level actions, see
+    :mod:`trailtui.core.s3`): ``eventSource`` ``s3.amazonaws.com`` and ``eventName`` in that
+    list. Object-level calls are data events, the others management events.
+``name:SOAPOperation``
+    A ``name`` (or ``eventName``) value that is exactly, without ``*``, an operation of the S3
+    user guide's SOAP table (``ListAllMyBuckets``, ``SetBucketAccessControlPolicy``, ...) also
+    matches the CloudTrail ``eventName`` it is logged as (``ListBuckets``, ``PutBucketAcl``).
 ``since:TIME``, ``until:TIME``
     TIME is an ISO-8601 date or date-time (UTC unless it carries an offset): ``2021-07-28``,
     ``2021-07-29T12:00``, ``2021-07-28T10:00:00+02:00``; or a time relative to now: ``-90s``,
@@ -68,7 +77,8 @@ import orjson
 from dateutil.parser import isoparse, isoparser
 
 from trailtui.core.originals import main_database_path, original_event
-from trailtui.core.schema import EVENT_COLUMNS, VALUE_LIST_COLUMNS
+from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
+from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
 
 # Longer filters are refused: this bounds the number of bound parameters (SQLite allows 32766),
@@ -138,7 +148,7 @@ _ISSUER = "userIdentity.sessionContext.sessionIssuer.arn"
 # CloudTrail User Guide; bucketName/key from "Logging Amazon S3 API calls using AWS CloudTrail"
 # (Amazon S3 User Guide); vaultName from "Logging Amazon S3 Glacier API calls with AWS CloudTrail".
 _ALIASES: tuple[FieldInfo, ...] = (
-    _alias("name", "eventName", "eventName", "the API action (GetObject, AssumeRole, ...)"),
+    _alias("name", "eventName", "eventName", "the API action (GetObject, AssumeRole, ...)", "eventname"),
     _alias("source", "eventSource", "eventSource", "the service; source:s3 means s3.amazonaws.com", "source"),
     _alias("region", "awsRegion", "awsRegion", "the AWS Region of the request (us-east-1, ...)"),
     _alias("ip", "sourceIPAddress", "sourceIPAddress", "caller IP (or service host name); a/n is a CIDR", "ip"),
@@ -148,6 +158,25 @@ _ALIASES: tuple[FieldInfo, ...] = (
         "who: matches the ARN, user name, principal ID or the shown actor name",
         "text",
         ("userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor"),
+    ),
+    _alias(
+        "principal",
+        "principalKey",
+        "userIdentity (principal)",
+        "the principal: an IAM user or root ARN, the role behind a session, a service, ...",
+    ),
+    _alias(
+        "session",
+        "sessionKey",
+        "userIdentity.arn @ sessionContext.attributes.creationDate",
+        "one session, as '<arn> @ <creationDate>'; session:*name* matches a session name",
+        "session",
+    ),
+    _alias(
+        "issued",
+        "issuedAccessKeyId",
+        "responseElements.credentials.accessKeyId",
+        "the access key an AssumeRole*, GetSessionToken, GetFederationToken or CreateAccessKey handed out",
     ),
     _alias("type", "userIdentity_type", "userIdentity.type", "identity type: IAMUser, AssumedRole, Root, AWSService, ..."),
     _alias("account", "userIdentity_accountId", "userIdentity.accountId", "the caller's account ID"),
@@ -173,6 +202,13 @@ _ALIASES: tuple[FieldInfo, ...] = (
         "anonymous, error, write, read, root or crossaccount",
         "is",
     ),
+    FieldInfo(
+        "s3",
+        "eventSource, eventName",
+        "account, bucket or object: the S3 user guide's level of an S3 call",
+        "s3",
+        ("eventSource", "eventName"),
+    ),
     FieldInfo("since", "eventTime", "from this UTC time on: 2021-07-28, 2021-07-28T10:00, -2h, -7d", "since"),
     FieldInfo("until", "eventTime", "before this time; a bare date includes that whole day", "until"),
 )
@@ -181,7 +217,7 @@ _ALIASES: tuple[FieldInfo, ...] = (
 _CLOUDTRAIL_NAMES: tuple[FieldInfo, ...] = tuple(
     _alias(name, column, name, description, kind)
     for name, column, description, kind in (
-        ("eventName", "eventName", "the API action", "text"),
+        ("eventName", "eventName", "the API action", "eventname"),
         ("eventSource", "eventSource", "the service endpoint (s3.amazonaws.com)", "source"),
         ("awsRegion", "awsRegion", "the AWS Region", "text"),
         ("sourceIPAddress", "sourceIPAddress", "caller IP or service host name; a/n is a CIDR", "ip"),
@@ -521,16 +557,21 @@ def _column(name: str) -> str:
 
 
 def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
-    """The value against each of the field's columns (ORed: ``actor`` reads four)."""
-    if value.wild and not value.anything and info.columns == _ACTOR_FIELD_COLUMNS:
-        # The same four columns, tested once per distinct identity (the actors table), then
-        # the matching actors' events through the actorId index.
-        tests = " OR ".join(f"{column} LIKE ? ESCAPE '\\'" for column in _ACTOR_FIELD_COLUMNS)
-        sql = f"{_column('actorId')} IN (SELECT id FROM actors WHERE {tests})"
-        return sql, [_like_pattern(value)] * len(_ACTOR_FIELD_COLUMNS)
+    """The value against each of the field's columns (ORed: ``actor`` reads four).
+
+    Identity columns (``schema.ACTOR_COLUMNS``) are tested once per distinct identity in the
+    actors table, then the matching actors' events are found through the actorId index.
+    """
     parts: list[str] = []
     params: list = []
+    actor_parts: list[str] = []
+    actor_params: list = []
     for column in info.columns:
+        if column in ACTOR_COLUMNS:
+            sql, column_params = _match(f'actors."{column}"', value, nocase=column in _BINARY_COLUMNS)
+            actor_parts.append(sql)
+            actor_params.extend(column_params)
+            continue
         if value.wild and not value.anything and column in VALUE_LIST_COLUMNS:
             # LIKE on the column's few distinct values, then the events through its index.
             sql = (
@@ -542,10 +583,20 @@ def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
             sql, column_params = _match(_column(column), value, nocase=column in _BINARY_COLUMNS)
         parts.append(sql)
         params.extend(column_params)
+    if actor_parts:
+        parts.insert(0, f"{_column('actorId')} IN (SELECT id FROM actors WHERE {_join('OR', actor_parts)})")
+        params = actor_params + params
     return _join("OR", parts), params
 
 
-_ACTOR_FIELD_COLUMNS = ("userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor")
+def _session_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``sessionKey`` (``<arn> @ <creationDate>``, see ``extract.session_key``). An exact value
+    first finds the session's actors by its ARN (indexed), then checks the whole key."""
+    sql, params = _match(_column("sessionKey"), value)
+    if value.wild or " @ " not in value.literal:
+        return sql, params
+    arn = value.literal.rsplit(" @ ", 1)[0]
+    return f"{_column('actorId')} IN (SELECT id FROM actors WHERE userIdentity_arn = ?) AND {sql}", [arn, *params]
 
 
 def _source_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
@@ -639,9 +690,38 @@ def _json_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
     return sql, [orjson.dumps(list(info.path)).decode(), *params]
 
 
+def _event_name_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``eventName``; a SOAP operation name of the S3 user guide's table ("Amazon S3 SOAP
+    Actions Tracked by CloudTrail Logging") also matches the CloudTrail name it is logged as."""
+    sql, params = _text_value(info, value, now)
+    logged_as = None if value.wild else soap_event_name(value.literal)
+    if logged_as is None or logged_as.lower() == value.literal.lower():
+        return sql, params
+    other, other_params = _text_value(info, _Value((logged_as,), value.position), now)
+    return _join("OR", [sql, other]), [*params, *other_params]
+
+
+_S3_EXPECTED = "one of " + ", ".join(S3_LEVELS)
+
+
+def _s3_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``s3:LEVEL``: an S3 call whose eventName is in the user guide's list for LEVEL
+    ("Logging Amazon S3 API calls using AWS CloudTrail", see :mod:`trailtui.core.s3`)."""
+    level = None if value.wild else value.literal.lower()
+    if level not in S3_LEVELS:
+        raise FilterError(value.position, _S3_EXPECTED)
+    names = sorted(S3_LEVELS[level])
+    marks = ", ".join("?" * len(names))
+    sql = f"({_column('eventSource')} = ? AND {_column('eventName')} IN ({marks}))"
+    return sql, [S3_EVENT_SOURCE, *names]
+
+
 _VALUE_COMPILERS: dict[str, Callable[[FieldInfo, _Value, datetime], tuple[str, list]]] = {
     "text": _text_value,
+    "eventname": _event_name_value,
+    "s3": _s3_value,
     "source": _source_value,
+    "session": _session_value,
     "ip": _ip_value,
     "flag": _flag_value,
     "category": _category_value,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.originals import original_event, original_events  # noqa: F401  (re-exported)
+from trailtui.core.s3 import s3_level_sql
 
 #: The event list's columns: ``(events column, title shown)``. Titles are CloudTrail's names
 #: where the column is one field; ``actor`` and ``resource`` are trailtui's display columns.
@@ -28,23 +29,66 @@ LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("errorCode", "errorCode"),
 )
 
-_LIST_SELECT = "id, " + ", ".join(f'"{column}"' for column, _ in LIST_COLUMNS)
+#: Columns a list or an export can show besides the ``events`` table's own (``schema.EVENT_COLUMNS``):
+#: name -> SQL expression over ``events``. ``s3Level`` is the S3 user guide's level of the call
+#: (``account``/``bucket``/``object``, see :mod:`trailtui.core.s3`); ``bucketName``, ``object``
+#: and ``userArn`` are the column names of the guide's Athena examples ("Identifying Amazon S3
+#: requests using CloudTrail") for ``requestParameters.bucketName``, ``requestParameters.key``
+#: and ``userIdentity.arn``.
+EXTRA_COLUMNS: dict[str, str] = {
+    "s3Level": s3_level_sql(),
+    "bucketName": '"requestParameters_bucketName"',
+    "object": '"requestParameters_key"',
+    "userArn": '"userIdentity_arn"',
+}
+
+#: The names of :data:`LIST_COLUMNS`: what the list fetches unless told otherwise.
+DEFAULT_LIST_COLUMNS: tuple[str, ...] = tuple(column for column, _ in LIST_COLUMNS)
 
 
-@dataclass(frozen=True)
+def column_sql(name: str) -> str:
+    """The SELECT expression of a column name: an ``events`` column (``schema.EVENT_COLUMNS``),
+    ``id``, or one of :data:`EXTRA_COLUMNS` (``<expr> AS "name"``). Raises ValueError for any
+    other name (names never come from user text unchecked)."""
+    if name in EXTRA_COLUMNS:
+        return f'{EXTRA_COLUMNS[name]} AS "{name}"'
+    return f'"{_checked(name)}"'
+
+
+def is_known_column(name: str) -> bool:
+    """True if :func:`column_sql` accepts ``name``."""
+    from trailtui.core.schema import EVENT_COLUMN_NAMES
+
+    return name in EXTRA_COLUMNS or name in EVENT_COLUMN_NAMES
+
+
 class EventRow:
-    """One line of the event list: ``id`` (``events.id``) then the :data:`LIST_COLUMNS` values
-    (text or None; ``eventTime`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``)."""
+    """One line of the event list: ``id`` (``events.id``) and the values of the columns the
+    query fetched (text or None; ``eventTime`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``), readable as
+    attributes (``row.eventName``) or with :meth:`get`. ``errorCode`` is always fetched (error
+    rows show in red). An attribute that was not fetched raises AttributeError."""
 
-    id: int
-    eventTime: str | None
-    eventName: str | None
-    eventSource: str | None
-    actor: str | None
-    sourceIPAddress: str | None
-    awsRegion: str | None
-    resource: str | None
-    errorCode: str | None
+    __slots__ = ("id", "values")
+
+    def __init__(self, id: int, values: dict[str, object]) -> None:  # noqa: A002
+        self.id = id
+        self.values = values
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: object = None) -> object:
+        """The value of column ``name``, or ``default`` if it was not fetched."""
+        return self.values.get(name, default)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EventRow) and (self.id, self.values) == (other.id, other.values)
+
+    def __repr__(self) -> str:
+        return f"EventRow(id={self.id!r}, {self.values!r})"
 
 
 class EventQuery:
@@ -53,10 +97,22 @@ class EventQuery:
     Events without a time sort after the others when newest first.
     """
 
-    def __init__(self, conn: sqlite3.Connection, compiled: CompiledFilter, *, newest_first: bool = True) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        compiled: CompiledFilter,
+        *,
+        newest_first: bool = True,
+        columns: tuple[str, ...] | list[str] | None = None,
+    ) -> None:
         self.conn = conn
         self.compiled = compiled
         self.newest_first = newest_first
+        #: The columns :meth:`page` and :meth:`rows_for_ids` fetch (default :data:`DEFAULT_LIST_COLUMNS`).
+        self.columns: tuple[str, ...] = tuple(columns) if columns else DEFAULT_LIST_COLUMNS
+        fetched = self.columns if "errorCode" in self.columns else (*self.columns, "errorCode")
+        self._fetched = fetched
+        self._list_select = "id, " + ", ".join(column_sql(name) for name in fetched)
         direction = "DESC" if newest_first else "ASC"
         self._order = f'ORDER BY "eventTime" {direction}, id {direction}'
 
@@ -73,8 +129,11 @@ class EventQuery:
         planner's choice (the filter's own index) would sort every match first.
         """
         source = "events INDEXED BY events_eventTime" if dense else "events"
-        sql = f"SELECT {_LIST_SELECT} FROM {source} WHERE {self.compiled.where} {self._order} LIMIT ? OFFSET ?"
-        return [EventRow(*row) for row in self.conn.execute(sql, (*self.compiled.params, limit, max(0, offset)))]
+        sql = f"SELECT {self._list_select} FROM {source} WHERE {self.compiled.where} {self._order} LIMIT ? OFFSET ?"
+        return [self._row(row) for row in self.conn.execute(sql, (*self.compiled.params, limit, max(0, offset)))]
+
+    def _row(self, row: tuple) -> EventRow:
+        return EventRow(row[0], dict(zip(self._fetched, row[1:])))
 
     @staticmethod
     def is_dense(matches: int, total: int) -> bool:
@@ -97,7 +156,8 @@ class EventQuery:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
-        found = {row[0]: EventRow(*row) for row in self.conn.execute(f"SELECT {_LIST_SELECT} FROM events WHERE id IN ({marks})", ids)}
+        rows = self.conn.execute(f"SELECT {self._list_select} FROM events WHERE id IN ({marks})", ids)
+        found = {row[0]: self._row(row) for row in rows}
         return [found[event_id] for event_id in ids if event_id in found]
 
     def iter_ids(self, limit: int | None = None) -> Iterator[int]:
@@ -111,9 +171,9 @@ class EventQuery:
             yield event_id
 
     def iter_rows(self, columns: list[str], limit: int | None = None) -> Iterator[tuple]:
-        """Matching events as tuples of ``columns`` (names from ``schema.EVENT_COLUMNS``), in list
-        order."""
-        select = ", ".join(f'"{_checked(column)}"' for column in columns)
+        """Matching events as tuples of ``columns`` (names from ``schema.EVENT_COLUMNS`` or
+        :data:`EXTRA_COLUMNS`), in list order."""
+        select = ", ".join(column_sql(column) for column in columns)
         sql = f"SELECT {select} FROM events WHERE {self.compiled.where} {self._order}"
         params: tuple = self.compiled.params
         if limit is not None:
@@ -167,11 +227,41 @@ def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
     return EventFacts(event_id, columns, columns.pop("path"), columns.get("record_index"))
 
 
+#: The three ways trailtui keys an actor (issue: principal, session, credential), plus the
+#: session-level ``actor`` key of the list's actor column: name -> ``events`` column. The
+#: meanings are those of :func:`trailtui.core.extract.principal_key` and ``session_key``, and of
+#: ``userIdentity.accessKeyId`` ("CloudTrail userIdentity element", AWS CloudTrail User Guide).
+IDENTITY_KEYS: dict[str, str] = {
+    "principal": "principalKey",
+    "session": "sessionKey",
+    "credential": "userIdentity_accessKeyId",
+    "actor": "actorKey",
+}
+
+
+def identity_condition(by: str, value: str) -> tuple[str, tuple]:
+    """SQL condition (on ``events``) and parameters for "the events of this identity".
+
+    ``by`` is a key of :data:`IDENTITY_KEYS`; identity columns are looked up in the small
+    ``actors`` table and reached through the ``events_actorId`` index. Raises ValueError for an
+    unknown ``by``.
+    """
+    from trailtui.core.schema import ACTOR_COLUMNS
+
+    column = IDENTITY_KEYS.get(by)
+    if column is None:
+        raise ValueError(f"unknown identity key {by!r}: one of {', '.join(IDENTITY_KEYS)}")
+    if column in ACTOR_COLUMNS:
+        return f'"actorId" IN (SELECT id FROM actors WHERE "{column}" = ?)', (value,)
+    return f'"{column}" = ?', (value,)
+
+
 @dataclass(frozen=True)
 class ActorTotals:
-    """One actor's activity across the whole index.
+    """One identity's activity across the whole index.
 
-    ``events`` and ``errors`` are counts; ``source_ips`` the number of distinct
+    ``by`` says how it is keyed (a key of :data:`IDENTITY_KEYS`) and ``actor_key`` is the key's
+    value. ``events`` and ``errors`` are counts; ``source_ips`` the number of distinct
     ``sourceIPAddress`` values; ``top_event_names`` up to five ``(eventName, count)`` pairs, most
     frequent first; ``first_seen``/``last_seen`` UTC ISO-8601 times (None if no event has a time).
     """
@@ -183,21 +273,105 @@ class ActorTotals:
     top_event_names: list[tuple[str, int]]
     first_seen: str | None
     last_seen: str | None
+    by: str = "actor"
 
 
-def actor_totals(conn: sqlite3.Connection, actor_key: str) -> ActorTotals:
-    """Totals for the events whose ``actorKey`` is ``actor_key`` (see ``extract.actor_key``)."""
+def actor_totals(conn: sqlite3.Connection, actor_key: str, *, by: str = "actor") -> ActorTotals:
+    """Totals for the events of one identity: ``actor_key`` is the value of the
+    :data:`IDENTITY_KEYS` column named by ``by`` (default: ``actorKey``, see
+    ``extract.actor_key``). Read from the ``events_actorId`` index alone for identity columns.
+    Raises ValueError for an unknown ``by``."""
+    condition, params = identity_condition(by, actor_key)
     events, errors, source_ips, first_seen, last_seen = conn.execute(
         "SELECT count(*), count(nullif(\"errorCode\", '')), count(DISTINCT \"sourceIPAddress\"), "
-        'min("eventTime"), max("eventTime") FROM events WHERE "actorKey" = ?',
-        (actor_key,),
+        f'min("eventTime"), max("eventTime") FROM events WHERE {condition}',
+        params,
     ).fetchone()
     top = conn.execute(
-        'SELECT "eventName", count(*) AS n FROM events WHERE "actorKey" = ? GROUP BY "eventName" '
+        f'SELECT "eventName", count(*) AS n FROM events WHERE {condition} GROUP BY "eventName" '
         "ORDER BY n DESC, \"eventName\" LIMIT 5",
-        (actor_key,),
+        params,
     ).fetchall()
-    return ActorTotals(actor_key, events, errors, source_ips, [(name or "", n) for name, n in top], first_seen, last_seen)
+    return ActorTotals(
+        actor_key, events, errors, source_ips, [(name or "", n) for name, n in top], first_seen, last_seen, by
+    )
+
+
+@dataclass(frozen=True)
+class CredentialGrant:
+    """An event that handed out an access key, and what that key did afterwards.
+
+    ``event_id`` is the granting event (``events.id``); ``eventName`` (AssumeRole, GetSessionToken,
+    CreateAccessKey, ...) and ``eventTime`` (UTC ISO-8601) are its own; ``grantor`` is the
+    display name of who called it and ``grantor_principal``/``grantor_key`` its principal and the
+    access key it signed with. ``access_key_id`` is the key it handed out; ``used_events`` counts
+    the indexed events signed with that key, whose principal and session (of the first such
+    event) are ``principal`` and ``session`` (None when the key was never seen in use).
+    """
+
+    event_id: int
+    eventName: str | None
+    eventTime: str | None
+    grantor: str | None
+    grantor_principal: str | None
+    grantor_key: str | None
+    access_key_id: str
+    used_events: int
+    principal: str | None
+    session: str | None
+
+
+_GRANT_SELECT = (
+    'SELECT g.id, g."eventName", g."eventTime", g."actor", g."principalKey", g."userIdentity_accessKeyId", '
+    'g."issuedAccessKeyId", '
+    '(SELECT count(*) FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId"), '
+    '(SELECT u."principalKey" FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId" LIMIT 1), '
+    '(SELECT u."sessionKey" FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId" LIMIT 1) '
+    "FROM events g"
+)
+
+
+def grant_of_key(conn: sqlite3.Connection, access_key_id: str) -> CredentialGrant | None:
+    """The event that handed out ``access_key_id`` (the chain one step up), or None when no
+    indexed event did (a key created before the logs begin, or by an unlogged path)."""
+    row = conn.execute(
+        f'{_GRANT_SELECT} WHERE g."issuedAccessKeyId" = ? ORDER BY g."eventTime" LIMIT 1', (access_key_id,)
+    ).fetchone()
+    return CredentialGrant(*row) if row else None
+
+
+def grant_by_event(conn: sqlite3.Connection, event_id: int) -> CredentialGrant | None:
+    """What event ``event_id`` handed out, if it handed out a key (the chain one step down)."""
+    row = conn.execute(f'{_GRANT_SELECT} WHERE g.id = ? AND g."issuedAccessKeyId" IS NOT NULL', (event_id,)).fetchone()
+    return CredentialGrant(*row) if row else None
+
+
+def credential_chain(conn: sqlite3.Connection, access_key_id: str | None, *, limit: int = 8) -> list[CredentialGrant]:
+    """The grants behind ``access_key_id``, nearest first: the event that issued it, then the
+    event that issued the key that event was signed with, and so on (role chaining), up to
+    ``limit`` steps and stopping at a key already seen. Empty when no indexed event issued it."""
+    chain: list[CredentialGrant] = []
+    seen: set[str] = set()
+    key = access_key_id
+    while key and key not in seen and len(chain) < limit:
+        seen.add(key)
+        grant = grant_of_key(conn, key)
+        if grant is None:
+            break
+        chain.append(grant)
+        key = grant.grantor_key
+    return chain
+
+
+def grants_made(conn: sqlite3.Connection, by: str, value: str, *, limit: int = 50) -> tuple[int, list[CredentialGrant]]:
+    """The key-issuing events made by one identity (the chain's steps down from it): the total
+    number and up to ``limit`` of them, newest first. ``by``/``value`` as in :func:`actor_totals`."""
+    condition, params = identity_condition(by, value)
+    # The condition's bare column names are g's: the partial index of issuing events is scanned.
+    where = f'g."issuedAccessKeyId" IS NOT NULL AND {condition}'
+    total = conn.execute(f"SELECT count(*) FROM events g WHERE {where}", params).fetchone()[0]
+    rows = conn.execute(f'{_GRANT_SELECT} WHERE {where} ORDER BY g."eventTime" DESC LIMIT ?', (*params, limit)).fetchall()
+    return total, [CredentialGrant(*row) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -71,6 +71,15 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("resource", "TEXT COLLATE NOCASE"),
     ("actor", "TEXT COLLATE NOCASE"),
     ("actorKey", "TEXT COLLATE NOCASE"),
+    # The three keys of an actor (see trailtui.core.extract): the principal (IAM user, root, the
+    # role behind a session, service, ...), the session (ARN @ creationDate), and the credential
+    # (userIdentity_accessKeyId above).
+    ("principalKey", "TEXT COLLATE NOCASE"),
+    ("sessionKey", "TEXT COLLATE NOCASE"),
+    # The access key this event hands out (AssumeRole*, GetFederationToken, GetSessionToken:
+    # responseElements.credentials.accessKeyId; CreateAccessKey: responseElements.accessKey):
+    # the link from a credential to the event that created it.
+    ("issuedAccessKeyId", "TEXT COLLATE NOCASE"),
     # Where the event came from: files.id, the record's 0-based position in that file, and its
     # byte span in the file's decompressed content (NULL when the original is kept in event_raw).
     ("file_id", "INTEGER"),
@@ -97,25 +106,32 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
     ("events_sourceIPAddress", '"sourceIPAddress", "eventTime", "errorCode"'),
     ("events_sourceIPv4", '"sourceIPv4", "errorCode"'),
     ("events_errorCode", '"errorCode", "eventTime"'),
-    # The identity pane's totals (events, errors, first/last seen, distinct IPs, top eventNames)
-    # are read from this index alone.
-    ("events_actorKey", '"actorKey", "eventTime", "errorCode", "eventName", "sourceIPAddress"'),
-    ("events_actor", '"actor"'),
-    ("events_userIdentity_arn", '"userIdentity_arn"'),
-    ("events_userIdentity_principalId", '"userIdentity_principalId"'),
-    ("events_userIdentity_userName", '"userIdentity_userName"'),
-    ("events_userIdentity_accountId", '"userIdentity_accountId", "eventTime", "errorCode"'),
     ("events_userIdentity_accessKeyId", '"userIdentity_accessKeyId", "eventTime", "errorCode"'),
     ("events_bucket", '"requestParameters_bucketName", "eventTime", "errorCode"'),
     ("events_file", '"file_id"'),
-    ("events_actorId", '"actorId", "eventTime", "errorCode"'),
+    # Every identity column (ACTOR_COLUMNS) is filtered through the actors table and this one
+    # index, and the identity pane's totals (events, errors, first/last seen, distinct IPs, top
+    # eventNames) are read from it alone. One index instead of one per identity column: at 1M
+    # events the six it replaced took 273 MB.
+    ("events_actorId", '"actorId", "eventTime", "errorCode", "eventName", "sourceIPAddress"'),
+    # Few events issue keys: a partial index (see PARTIAL_INDEXES) stays tiny.
+    ("events_issuedAccessKeyId", '"issuedAccessKeyId"'),
 )
 
+#: The ``WHERE`` clause of the partial indexes among :data:`EVENT_INDEXES`, by index name.
+PARTIAL_INDEXES: dict[str, str] = {"events_issuedAccessKeyId": '"issuedAccessKeyId" IS NOT NULL'}
+
 #: The identity columns of the ``actors`` table: one row per distinct combination, whose id
-#: every event carries (``events.actorId``). ``actor:*alice*`` matches a few thousand actors,
+#: every event carries (``events.actorId``). Not ``sessionKey``: sessions can be nearly one per
+#: event (the benchmark corpus has 500k in 1M events), which would make this table as big as
+#: ``events``; a session filter finds its actors by ARN, then checks ``sessionKey``. ``actor:*alice*`` matches a few thousand actors,
 #: then finds their events through one index (at 1M events, four OR-ed column lookups took
 #: 54 ms).
-ACTOR_COLUMNS: tuple[str, ...] = ("actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor")
+ACTOR_COLUMNS: tuple[str, ...] = (
+    "actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor",
+    "principalKey", "userIdentity_type", "userIdentity_accountId", "userIdentity_invokedBy",
+    "sessionIssuer_arn",
+)
 
 #: Text columns whose distinct values the loader records in ``column_values`` (not
 #: ``accessKeyId``: temporary keys are nearly one per session, and keys are searched whole): a wildcard
@@ -128,7 +144,7 @@ VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
         "userIdentity_principalId", "userIdentity_userName", "userIdentity_invokedBy",
         "sessionIssuer_arn", "requestParameters_bucketName", "requestParameters_vaultName", "actor", "actorKey",
     )
-)
+) - frozenset(ACTOR_COLUMNS)  # identity columns: the actors table already holds their distinct values
 
 
 def schema_sql() -> list[str]:
@@ -164,6 +180,11 @@ def schema_sql() -> list[str]:
         "CREATE TABLE IF NOT EXISTS actors (id INTEGER PRIMARY KEY, "
         + ", ".join(f"{name} TEXT COLLATE NOCASE" for name in ACTOR_COLUMNS)
         + ")",
+        # Identity filters look actors up by these before reaching events through actorId.
+        *(
+            f"CREATE INDEX IF NOT EXISTS actors_{name} ON actors({name})"
+            for name in ("actorKey", "principalKey", "userIdentity_arn", "userIdentity_accountId")
+        ),
         # Contentless: the text lives compressed in event_raw, FTS keeps only its index.
         # columnsize=0: no per-row token counts (they serve ranking, which filters do not use).
         "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
@@ -174,5 +195,7 @@ def schema_sql() -> list[str]:
 
 
 def index_sql(name: str, columns: str) -> str:
-    """The ``CREATE INDEX`` statement of one of :data:`LOAD_INDEXES` / :data:`EVENT_INDEXES`."""
-    return f"CREATE INDEX IF NOT EXISTS {name} ON events({columns})"
+    """The ``CREATE INDEX`` statement of one of :data:`LOAD_INDEXES` / :data:`EVENT_INDEXES`
+    (partial when :data:`PARTIAL_INDEXES` names it)."""
+    where = PARTIAL_INDEXES.get(name)
+    return f"CREATE INDEX IF NOT EXISTS {name} ON events({columns})" + (f" WHERE {where}" if where else "")

@@ -19,10 +19,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
+from textual.widgets.input import Selection
 from textual.worker import get_current_worker
 
 from trailtui import __version__
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.facets import term as facet_term
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.index import connect
 from trailtui.core.loader import BackgroundLoader, LoadProgress
@@ -30,17 +32,27 @@ from trailtui.core.originals import OriginalUnavailable
 from trailtui.core.query import (
     EventQuery,
     actor_totals,
+    credential_chain,
+    grant_by_event,
+    grants_made,
     event_facts,
     index_counts,
     load_problems,
     original_event,
     total_events,
 )
+from trailtui.core.presets import Preset, time_span_terms
 from trailtui.core.text import printable
+from trailtui.tui.clipboard import copy_text
+from trailtui.tui.commands import TrailCommands
 from trailtui.tui.detail import EventDetail
-from trailtui.tui.event_list import EventList
-from trailtui.tui.identity import IdentityPane, identity_facts
+from trailtui.tui.drill import DrillPath
+from trailtui.tui.event_list import EventList, list_columns
+from trailtui.tui.export_screen import ExportRequest, ExportScreen
+from trailtui.tui.identity import IdentityLinks, IdentityPane, identity_facts
 from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
+from trailtui.tui.timeline import Timeline
+from trailtui.tui.views import ViewsMixin
 
 #: Keystrokes typed faster than this (seconds) run one query, not one each.
 FILTER_DEBOUNCE = 0.15
@@ -51,18 +63,13 @@ MATERIALIZE_MATCHES = 2_000
 #: Terminals narrower than this (columns) stack the panes.
 NARROW_WIDTH = 120
 
-_SAFE_VALUE_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=-")
-
-
 def filter_term(field: str, value: str) -> str:
-    """A filter term ``field:value`` for ``value``, quoted when it holds spaces, commas or quotes."""
-    if value and set(value) <= _SAFE_VALUE_CHARS:
-        return f"{field}:{value}"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{field}:"{escaped}"'
+    """A filter term ``field:value`` for ``value``, quoted when it holds spaces, commas, quotes or
+    stars (see :func:`trailtui.core.facets.quote_value`)."""
+    return facet_term(field, value)
 
 
-class TrailApp(App[int]):
+class TrailApp(ViewsMixin, App[int]):
     """Browse one trailtui index while a background loader fills it.
 
     ``db_path`` is the index file (created by the caller), ``paths`` the inputs the loader
@@ -72,6 +79,8 @@ class TrailApp(App[int]):
 
     TITLE = "trailtui"
     CSS_PATH = "app.tcss"
+    #: Ctrl+P: Textual's own commands plus presets, export and columns (tui/commands.py).
+    COMMANDS = App.COMMANDS | {TrailCommands}
 
     BINDINGS = [
         Binding("slash", "focus_filter", "Filter", id="app.filter"),
@@ -79,11 +88,18 @@ class TrailApp(App[int]):
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, id="app.next_pane", priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, id="app.prev_pane", priority=True),
         Binding("s", "toggle_order", "Order", id="app.order"),
-        Binding("a", "filter_identity('actor')", "Actor", id="app.filter_actor"),
+        Binding("a", "filter_identity('actor')", "Principal", id="app.filter_actor"),
+        Binding("S", "filter_identity('session')", "Session", show=False, id="app.filter_session"),
         Binding("K", "filter_identity('akid')", "Key", id="app.filter_key"),
+        Binding("u", "chain('up')", "Chain up", show=False, id="app.chain_up"),
+        Binding("d", "chain('down')", "Chain down", show=False, id="app.chain_down"),
         Binding("i", "filter_identity('ip')", "IP", id="app.filter_ip"),
+        Binding("F", "frequency", "Frequency", id="app.frequency"),
+        Binding("A", "actors", "Actors", id="app.actors"),
+        Binding("t", "focus_timeline", "Timeline", show=False, id="app.timeline"),
         Binding("exclamation_mark", "show_errors", "Errors", id="app.errors"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("ctrl+s", "export", "Export", id="app.export"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -116,6 +132,9 @@ class TrailApp(App[int]):
         self._load_note = ""
         self._selected_id: int | None = None
         self._pending_pane = None
+        self.drill_path = DrillPath()  # the drills from the frequency, actors and timeline views
+        self._preset: Preset | None = None  # the preset whose columns the list shows, if any
+        self._pinned_columns: tuple[str, ...] | None = None  # columns chosen in the palette
 
     # ------------------------------------------------------------------ layout
 
@@ -132,8 +151,10 @@ class TrailApp(App[int]):
             )
             yield Static("", id="filter-info")
         yield Static("", id="filter-error")
+        yield Static("", id="breadcrumbs")
         with Horizontal(id="main"):
             with Vertical(id="list-pane"):
+                yield Timeline(self.db_path, id="timeline")
                 yield Static("", id="list-header")
                 yield EventList(id="events")
             with Vertical(id="side"):
@@ -215,6 +236,9 @@ class TrailApp(App[int]):
             return
         error_bar.remove_class("-visible")
         self._compiled = compiled
+        if self._preset is not None and self._preset.filter not in text:
+            self._preset = None  # the preset's filter was edited away: so are its columns
+            self.event_list.set_columns(list_columns(self._pinned_columns) if self._pinned_columns else None)
         self._run_query(compiled, self.newest_first, keep_cursor)
 
     def _run_query(self, compiled: CompiledFilter, newest_first: bool, keep_cursor: bool) -> None:
@@ -259,7 +283,7 @@ class TrailApp(App[int]):
             return  # a newer filter or order superseded this result
         self._matches, self._total, self._query_ms = matches, total, elapsed_ms
         assert self._conn is not None
-        query = EventQuery(self._conn, compiled, newest_first=newest_first)
+        query = EventQuery(self._conn, compiled, newest_first=newest_first, columns=self.event_list.column_names)
         dense = EventQuery.is_dense(matches, total)
         self.event_list.set_query(query, matches, keep_cursor=keep_cursor, dense=dense)
         # Not while loading: the list is refreshed every second then, and would list ids each time.
@@ -272,6 +296,7 @@ class TrailApp(App[int]):
         self.query_one("#filter-info", Static).update(f"{matches:,} / {total:,} · {elapsed_ms:,.0f} ms")
         if matches == 0:
             self._show_event(None)
+        self.views_results_shown(compiled, loading=self.loading)
 
     @work(thread=True, exclusive=True, group="materialize", exit_on_error=False)
     def _materialize(self, shown: EventQuery) -> None:
@@ -293,6 +318,8 @@ class TrailApp(App[int]):
         self.set_focus(self.query_one("#filter", Input))
 
     def action_back(self) -> None:
+        if self.focused is self.event_list and self.drill_back():
+            return  # Esc on the list undoes the last drill (frequency, actors, timeline)
         self.screen.remove_class("-identity")
         self.event_list.focus()
 
@@ -327,6 +354,7 @@ class TrailApp(App[int]):
     def _show_event(self, event_id: int | None) -> None:
         assert self._conn is not None
         self._selected_id = event_id
+        self._identity_links = None  # the previous event's chain must not be walked
         if event_id is None:
             self.detail.show_event(None)
             self.identity.show(None, None)
@@ -348,22 +376,32 @@ class TrailApp(App[int]):
         self.detail.border_subtitle = printable(origin)
         details = identity_facts(facts, original)
         self.identity.show(details, None)
-        if columns.get("actorKey"):
-            self._count_actor(event_id, columns["actorKey"], details)
+        if columns.get("principalKey") or columns.get("userIdentity_accessKeyId"):
+            self._count_actor(event_id, details)
 
     @work(thread=True, exclusive=True, group="actor", exit_on_error=False)
-    def _count_actor(self, event_id: int, actor_key: str, details) -> None:
+    def _count_actor(self, event_id: int, details) -> None:
+        """The principal's totals and the credential chain of the selected event."""
+        columns = details.columns
         conn = connect(self.db_path, readonly=True)
         try:
-            totals = actor_totals(conn, actor_key)
+            principal = columns.get("principalKey")
+            totals = actor_totals(conn, principal, by="principal") if principal else None
+            issued = grant_by_event(conn, event_id)
+            links = IdentityLinks(
+                credential_chain(conn, columns.get("userIdentity_accessKeyId")),
+                issued,
+                0 if issued is not None or not principal else grants_made(conn, "principal", principal, limit=0)[0],
+            )
         finally:
             conn.close()
         if not get_current_worker().is_cancelled:
-            self.call_from_thread(self._show_actor_totals, event_id, details, totals)
+            self.call_from_thread(self._show_actor_totals, event_id, details, totals, links)
 
-    def _show_actor_totals(self, event_id: int, details, totals) -> None:
+    def _show_actor_totals(self, event_id: int, details, totals, links=None) -> None:
         if event_id == self._selected_id:
-            self.identity.show(details, totals)
+            self.identity.show(details, totals, links)
+            self._identity_links = links
 
     def action_filter_identity(self, what: str) -> None:
         event_id = self.event_list.selected_event_id
@@ -376,19 +414,51 @@ class TrailApp(App[int]):
         columns = facts.columns
         term = None
         if what == "actor":
-            if columns.get("userIdentity_accountId") == ANONYMOUS_PRINCIPAL:
+            if columns.get("principalKey") == ANONYMOUS_PRINCIPAL:
                 term = "is:anonymous"
-            elif columns.get("userIdentity_arn"):
-                term = filter_term("actor", columns["userIdentity_arn"])
+            elif columns.get("principalKey"):
+                term = filter_term("principal", columns["principalKey"])
             elif columns.get("actor"):
                 term = filter_term("actor", columns["actor"])
+        elif what == "session" and columns.get("sessionKey"):
+            term = filter_term("session", columns["sessionKey"])
         elif what == "akid" and columns.get("userIdentity_accessKeyId"):
             term = filter_term("akid", columns["userIdentity_accessKeyId"])
         elif what == "ip" and columns.get("sourceIPAddress"):
             term = filter_term("ip", columns["sourceIPAddress"])
         if term is None:
-            names = {"actor": "actor", "akid": "accessKeyId", "ip": "sourceIPAddress"}
+            names = {"actor": "principal", "session": "session", "akid": "accessKeyId", "ip": "sourceIPAddress"}
             self.notify(f"The selected event has no {names[what]}.", severity="warning")
+            return
+        self.set_filter(term)
+        self.event_list.focus()
+
+    def action_chain(self, direction: str) -> None:
+        """Walk the selected event's credential chain: ``up`` to the event that issued its access
+        key, ``down`` to the events signed with the key it issued (or, on any other event, to the
+        key-issuing events of its principal)."""
+        links = getattr(self, "_identity_links", None)
+        event_id = self.event_list.selected_event_id
+        if event_id is None or self._conn is None:
+            self.notify("Select an event first (its identity pane shows the chain).", severity="warning")
+            return
+        if links is None:
+            self.notify("Still following this event's keys; try again in a moment.", severity="information")
+            return
+        facts = event_facts(self._conn, event_id)
+        if facts is None:
+            return
+        if direction == "up":
+            if not links.chain:
+                self.notify("No event in these logs issued this event's access key.", severity="warning")
+                return
+            term = filter_term("issued", links.chain[0].access_key_id)
+        elif links.issued is not None:
+            term = filter_term("akid", links.issued.access_key_id)
+        elif links.grants_total and facts.columns.get("principalKey"):
+            term = filter_term("principal", facts.columns["principalKey"]) + " issued:*"
+        else:
+            self.notify("This event handed out no access key, and its principal none either.", severity="warning")
             return
         self.set_filter(term)
         self.event_list.focus()
@@ -410,6 +480,67 @@ class TrailApp(App[int]):
                 self._pending_pane = None
 
         self.call_after_refresh(focus_target)
+
+    # ------------------------------------------------------------------ presets, columns, export, copy
+
+    def apply_preset(self, preset: Preset) -> None:
+        """Put ``preset``'s filter in the filter bar (editable) and show its columns, if any.
+
+        A preset that wants a time range (the S3 user guide's Athena examples) gets
+        ``since:``/``until:`` terms prefilled with the index's time span, and the filter bar is
+        focused with the ``since:`` value selected, so typing replaces it.
+        """
+        text = preset.filter
+        span = ""
+        if preset.time_range and self._conn is not None:
+            first, last = self._conn.execute('SELECT min("eventTime"), max("eventTime") FROM events').fetchone()
+            span = time_span_terms(first, last)
+            if span:
+                text = f"{text} {span}"
+        self._preset = preset
+        pinned = list_columns(self._pinned_columns) if self._pinned_columns else None
+        self.event_list.set_columns(list_columns(preset.columns) if preset.columns else pinned)
+        self.set_filter(text)
+        if span:
+            filter_input = self.query_one("#filter", Input)
+            self.set_focus(filter_input)
+            start = len(preset.filter) + len(" since:")
+            filter_input.selection = Selection(start, text.index(" until:", start))
+            self.notify(
+                "Type the time range: since: and until: are prefilled with the index's span (UTC).",
+                markup=False,
+            )
+        else:
+            self.event_list.focus()
+
+    def set_list_columns(self, names: tuple[str, ...] | None) -> None:
+        """Show the columns ``names`` in the event list (None: the default), until changed
+        again; a preset chosen later shows its own columns while its filter is in the bar."""
+        self._pinned_columns = tuple(names) if names else None
+        self._preset = None
+        if self.event_list.set_columns(list_columns(names) if names else None):
+            self._run_query(self._compiled, self.newest_first, True)
+
+    def export_columns(self) -> tuple[str, ...] | None:
+        """The CSV columns of an export: the list's when a preset or the palette chose them,
+        else None (``export.OUTPUT_COLUMNS``)."""
+        if (self._preset is not None and self._preset.columns) or self._pinned_columns:
+            return self.event_list.column_names
+        return None
+
+    def action_export(self) -> None:
+        """Ctrl+S: the export dialog for the filter shown (see ``tui/export_screen.py``)."""
+        if isinstance(self.screen, ExportScreen):
+            return
+        request = ExportRequest(self.db_path, self._compiled, self.newest_first, self.export_columns(), self._matches)
+        self.push_screen(ExportScreen(request))
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Copy through :mod:`trailtui.tui.clipboard`: OSC 52 wrapped for tmux / GNU screen,
+        refused with a notice over its size cap."""
+        result = copy_text(self, text)
+        if not result.copied:
+            self.notify(result.message, severity="warning", markup=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -24,7 +24,9 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from trailtui.core.s3 import deleted_keys_note, event_summary
 from trailtui.core.text import printable
+from trailtui.tui.clipboard import too_large_message
 
 #: Longest string (value or key) shown in full; longer ones are cut with a "(N chars)" note.
 MAX_SHOWN_CHARS = 4000
@@ -51,6 +53,8 @@ PUNCT_STYLE = "dim"
 ESCAPE_STYLE = "bold #f7768e"
 ERROR_STYLE = "bold #f7768e"
 HINT_STYLE = "dim italic"
+SUMMARY_STYLE = "#e0af68"
+NOTE_STYLE = "italic #e0af68"
 
 HINT = "select an event"
 
@@ -198,7 +202,11 @@ class EventDetail(Tree[JsonData]):
 
     Each node's ``data`` is a :class:`JsonData` (path, value); the hint root has ``None``. The
     app calls :meth:`show_event` with the event's original bytes and ``title``; ``c`` and ``y``
-    copy through :meth:`textual.app.App.copy_to_clipboard` (OSC 52, works over SSH).
+    copy through :meth:`textual.app.App.copy_to_clipboard` (OSC 52, works over SSH; trailtui's
+    app routes it through :mod:`trailtui.tui.clipboard`, which wraps it for tmux), refusing text
+    over the clipboard module's size cap with a notice. The pane's border title carries the S3
+    user guide's level of an S3 call or the vault of a Glacier call, and a DeleteObjects event
+    gets a first line noting that CloudTrail does not log the deleted keys (:mod:`trailtui.core.s3`).
     """
 
     BINDINGS = [
@@ -233,6 +241,7 @@ class EventDetail(Tree[JsonData]):
         super().__init__(label, None, name=name, id=id, classes=classes, disabled=disabled)
         self._original: bytes | None = None
         self._nodes_by_path: dict[JsonPath, TreeNode[JsonData]] = {}
+        self._base_title: str | None = None  # the border title the app gave, before any summary
 
     def process_label(self, label: str | Text) -> Text:
         """Labels given as ``str`` are plain text, escaped, never Rich markup."""
@@ -262,6 +271,7 @@ class EventDetail(Tree[JsonData]):
         self._original = original or None
         root = self.root
         if not original:
+            self._show_summary(None)
             root.set_label(Text(HINT, HINT_STYLE))
             root.data = None
             root.allow_expand = False
@@ -275,6 +285,7 @@ class EventDetail(Tree[JsonData]):
             event = orjson.loads(original)
         except orjson.JSONDecodeError as error:
             raw = original.decode("utf-8", errors="replace")
+            self._show_summary(None)
             root.set_label(title_text)
             root.data = None
             label = Text.assemble(("not valid JSON: ", ERROR_STYLE))
@@ -289,9 +300,13 @@ class EventDetail(Tree[JsonData]):
         if isinstance(event, (dict, list)) and event:
             count = f" {{{len(event)}}}" if isinstance(event, dict) else f" [{len(event)}]"
             title_text.append(count, PUNCT_STYLE)
+        self._show_summary(event_summary(event))  # S3 user guide level, or the Glacier vault
         root.set_label(title_text)
         root.data = JsonData((), event)
         self._nodes_by_path[()] = root
+        note = deleted_keys_note(event)
+        if note:
+            root.add_leaf(Text.assemble(("note: ", NOTE_STYLE), (note, NOTE_STYLE)), None)
         self._build_nodes(root, event)
         root.expand()
 
@@ -301,6 +316,17 @@ class EventDetail(Tree[JsonData]):
             if node is not None and self._is_shown(node):
                 target = node
         self._place_cursor(target)
+
+    def _show_summary(self, summary: str | None) -> None:
+        """Put ``summary`` (event text, escaped) after the pane's border title, as a Text (a
+        str title would be read as markup)."""
+        if self._base_title is None:
+            self._base_title = self.border_title or ""
+        title = Text(self._base_title)
+        if summary:
+            title.append(" · ")
+            _append_escaped(title, summary, SUMMARY_STYLE)
+        self.border_title = title
 
     def _build_nodes(self, root: TreeNode[JsonData], event: object) -> None:
         """Add every node below ``root``, choosing which containers start open.
@@ -441,13 +467,17 @@ class EventDetail(Tree[JsonData]):
         if text is None or node is None:
             self.notify("Nothing to copy: select a value first.", severity="warning", markup=False)
             return
-        self.app.copy_to_clipboard(text)
         data = node.data
         where = path_text(data.path) if isinstance(data, JsonData) else "value"
         if isinstance(data, JsonData) and isinstance(data.value, (dict, list)):
             what = f"{where} as JSON"
         else:
             what = where
+        refused = too_large_message(text, what)  # OSC 52 size cap (trailtui.tui.clipboard)
+        if refused:
+            self.notify(refused, severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
         # markup=False: the path is made of the event's (attacker-chosen) keys.
         self.notify(f"Copied {what} ({len(text):,} characters)", markup=False)
 
@@ -455,6 +485,10 @@ class EventDetail(Tree[JsonData]):
         text = self.event_text()
         if text is None or self._original is None:
             self.notify("No event to copy.", severity="warning", markup=False)
+            return
+        refused = too_large_message(text, "the whole event")  # OSC 52 size cap (trailtui.tui.clipboard)
+        if refused:
+            self.notify(refused, severity="warning", markup=False)
             return
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied the whole event ({len(self._original):,} bytes)", markup=False)

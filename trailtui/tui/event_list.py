@@ -50,18 +50,55 @@ COLUMNS: tuple[ListColumn, ...] = (
     ListColumn("errorCode", "errorCode", 14, 4),
 )
 
+#: Every column a preset or the palette can ask for, by name (``EventRow`` attribute): the
+#: default :data:`COLUMNS` plus the S3 columns (``s3Level``: the S3 user guide's account / bucket /
+#: object level; ``bucketName``/``object``/``userArn``: the Athena examples' names) and a few
+#: more CloudTrail fields. Priority decides what stays when the terminal is narrow.
+COLUMN_CATALOGUE: dict[str, ListColumn] = {
+    column.attribute: column
+    for column in (
+        *COLUMNS,
+        ListColumn("s3Level", "s3Level", 7, 3),
+        ListColumn("bucketName", "bucketName", 18, 3),
+        ListColumn("object", "object", 18, 4),
+        ListColumn("userArn", "userArn", 24, 5),
+        ListColumn("userAgent", "userAgent", 16, 7),
+        ListColumn("eventCategory", "eventCategory", 10, 7),
+        ListColumn("recipientAccountId", "recipientAccountId", 12, 8),
+    )
+}
 
-def layout_columns(width: int) -> list[tuple[ListColumn, int]]:
-    """Choose the columns that fit ``width`` cells, by priority, and their widths.
+#: The palette's "S3 columns": level, bucket and key of each S3 call.
+S3_COLUMN_NAMES: tuple[str, ...] = (
+    "eventTime", "eventName", "s3Level", "actor", "sourceIPAddress", "bucketName", "object", "errorCode",
+)
 
-    Spare cells go to ``actor`` (up to 16) and then ``resource``. Under 100 cells the time
-    drops its year (``MM-DD HH:MM:SS``) so ``sourceIPAddress`` still fits in 80 columns.
+
+def list_columns(names) -> tuple[ListColumn, ...]:
+    """The :data:`COLUMN_CATALOGUE` entries of ``names`` in that order; a name without an
+    entry gets a plain 16-cell column titled with the name. Priorities follow the order given
+    (earlier names stay longer on a narrow terminal), ``eventTime`` first."""
+    chosen = []
+    for rank, name in enumerate(names):
+        known = COLUMN_CATALOGUE.get(name)
+        width = known.width if known else 16
+        title = known.title if known else name
+        chosen.append(ListColumn(name, title, width, 0 if name == "eventTime" else rank + 1))
+    return tuple(chosen)
+
+
+def layout_columns(width: int, columns: tuple[ListColumn, ...] = COLUMNS) -> list[tuple[ListColumn, int]]:
+    """Choose the ``columns`` (default :data:`COLUMNS`) that fit ``width`` cells, by priority,
+    and their widths.
+
+    Spare cells go to ``actor`` (up to 16) and then ``resource`` (else to ``actor``, else to the
+    last column). Under 100 cells the time drops its year (``MM-DD HH:MM:SS``) so
+    ``sourceIPAddress`` still fits in 80 columns.
     """
-    columns = COLUMNS
     if width < 100:
         columns = tuple(
             ListColumn(c.attribute, "eventTime UTC", 14, c.priority) if c.attribute == "eventTime" else c
-            for c in COLUMNS
+            for c in columns
         )
     chosen: list[ListColumn] = []
     used = 0
@@ -110,7 +147,7 @@ class EventList(ScrollView, can_focus=True):
     :class:`EventList.Activated` on Enter or a double click.
     """
 
-    COMPONENT_CLASSES = {"event-list--cursor", "event-list--error", "event-list--dim"}
+    COMPONENT_CLASSES = {"event-list--cursor", "event-list--error", "event-list--dim", "event-list--current-cell"}
 
     BINDINGS = [
         Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
@@ -120,6 +157,8 @@ class EventList(ScrollView, can_focus=True):
         Binding("home,g", "first", "First", show=False, id="list.first"),
         Binding("end,G", "last", "Last", show=False, id="list.last"),
         Binding("enter", "activate", "Open", id="list.open"),
+        Binding("left,h", "column(-1)", "Column left", show=False, id="list.column_left"),
+        Binding("right,l", "column(1)", "Column right", show=False, id="list.column_right"),
     ]
 
     DEFAULT_CSS = """
@@ -131,6 +170,7 @@ class EventList(ScrollView, can_focus=True):
     EventList:focus > .event-list--cursor { background: $accent; color: $text; text-style: bold; }
     EventList > .event-list--error { color: $error; }
     EventList > .event-list--dim { color: $text-muted; }
+    EventList:focus > .event-list--current-cell { text-style: bold reverse; }
     """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -157,8 +197,10 @@ class EventList(ScrollView, can_focus=True):
         self._dense = False
         self._count = 0
         self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
+        self._columns: tuple[ListColumn, ...] = COLUMNS
         self._layout: list[tuple[ListColumn, int]] = layout_columns(80)
         self._last_highlighted: int | None = -1
+        self._current = "eventName"  # the current column (F counts it), moved with left/right
 
     # ------------------------------------------------------------------ data
 
@@ -223,11 +265,55 @@ class EventList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rendering
 
     def header_text(self) -> Text:
-        """The column titles for the current width, as a Text for the header line above."""
-        return Text(" ".join(_fit(column.title, width) for column, width in self._layout), no_wrap=True)
+        """The column titles for the current width, as a Text for the header line above; the
+        current column's title is highlighted."""
+        current = self.current_attribute
+        text = Text(no_wrap=True)
+        for index, (column, width) in enumerate(self._layout):
+            if index:
+                text.append(" ")
+            text.append(_fit(column.title, width), "reverse" if column.attribute == current else "")
+        return text
+
+    @property
+    def current_attribute(self) -> str:
+        """The current column (an ``EventRow`` attribute such as ``eventName``): the one chosen
+        with left/right, or the first shown after the time when that one is not shown."""
+        shown = [column.attribute for column, _ in self._layout]
+        if self._current in shown or not shown:
+            return self._current
+        return shown[1] if len(shown) > 1 else shown[0]
+
+    def action_column(self, step: int) -> None:
+        """Make the column ``step`` places right (negative: left) the current one."""
+        shown = [column.attribute for column, _ in self._layout]
+        if not shown:
+            return
+        index = shown.index(self.current_attribute) if self.current_attribute in shown else 0
+        self._current = shown[max(0, min(len(shown) - 1, index + step))]
+        self.post_message(self.LayoutChanged())
+        self.refresh()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The names of the columns the list shows when wide enough (what its query must fetch)."""
+        return tuple(column.attribute for column in self._columns)
+
+    def set_columns(self, columns: tuple[ListColumn, ...] | None) -> bool:
+        """Show ``columns`` (None: the default :data:`COLUMNS`). The caller then gives the list a
+        query fetching :attr:`column_names` (:meth:`set_query`). Returns True if they changed."""
+        columns = columns or COLUMNS
+        if columns == self._columns:
+            return False
+        self._columns = columns
+        self._pages.clear()
+        self._layout = layout_columns(max(20, self.scrollable_content_region.width or 80), columns)
+        self.post_message(self.LayoutChanged())
+        self.refresh()
+        return True
 
     def on_resize(self, event: events.Resize) -> None:
-        self._layout = layout_columns(max(20, self.scrollable_content_region.width))
+        self._layout = layout_columns(max(20, self.scrollable_content_region.width), self._columns)
         self.virtual_size = Size(self.scrollable_content_region.width, self._count)
         self.post_message(self.LayoutChanged())
 
@@ -241,17 +327,27 @@ class EventList(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, self.rich_style)
         base = self.rich_style
-        if row.errorCode:
+        if row.get("errorCode"):
             base = base + self.get_component_rich_style("event-list--error")
         if position == self.cursor:
             base = base + self.get_component_rich_style("event-list--cursor")
         # One segment per row (every cell shares the row's style): cheaper to render, and SVG
         # exports cannot drop a cell's leading separator space.
-        line = " ".join(
-            _fit(cell_text(column.attribute, getattr(row, column.attribute), column.width), column_width)
+        cells = [
+            _fit(cell_text(column.attribute, row.get(column.attribute), column.width), column_width)
             for column, column_width in self._layout
-        )
-        return Strip([Segment(line, base)]).crop_extend(0, width, base)
+        ]
+        if position == self.cursor and self.has_focus:
+            # The cursor row marks the current column's cell; separators end the segment before.
+            current = self.current_attribute
+            index = next((i for i, (column, _) in enumerate(self._layout) if column.attribute == current), None)
+            if index is not None:
+                cell_style = base + self.get_component_rich_style("event-list--current-cell")
+                before = "".join(cell + " " for cell in cells[:index])
+                after = "".join(" " + cell for cell in cells[index + 1 :])
+                segments = [Segment(before, base), Segment(cells[index], cell_style), Segment(after, base)]
+                return Strip([segment for segment in segments if segment.text]).crop_extend(0, width, base)
+        return Strip([Segment(" ".join(cells), base)]).crop_extend(0, width, base)
 
     # ------------------------------------------------------------------ cursor
 

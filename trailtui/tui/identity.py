@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL
-from trailtui.core.query import ActorTotals, EventFacts
+from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import printable
 
 _LABEL = "bold #7aa2f7"
@@ -68,6 +68,27 @@ def identity_facts(facts: EventFacts, original: bytes | None) -> IdentityFacts:
     return IdentityFacts(facts, identity)
 
 
+@dataclass(frozen=True)
+class IdentityLinks:
+    """How the selected event's credentials link to other events (counted in a worker).
+
+    ``chain``: the grants behind the event's access key, nearest first (see
+    ``query.credential_chain``); ``issued``: the key this event itself handed out, if any;
+    ``grants_total``: how many key-issuing events the event's principal made.
+    """
+
+    chain: list[CredentialGrant]
+    issued: CredentialGrant | None
+    grants_total: int
+
+
+def principal_label(principal: str | None) -> str:
+    """How the pane names a principal key: unsigned requests in words, others as stored."""
+    if principal == ANONYMOUS_PRINCIPAL:
+        return "anonymous (unsigned request)"
+    return principal or "-"
+
+
 def access_key_kind(access_key_id: str | None) -> str:
     """Describe an access key id by its prefix ("Unique identifiers", IAM User Guide)."""
     if not access_key_id:
@@ -114,7 +135,78 @@ def answers(facts: IdentityFacts) -> list[tuple[str, str]]:
     ]
 
 
-def render_identity(facts: IdentityFacts | None, totals: ActorTotals | None) -> RenderableType:
+def _key_hint(text: Text, key: str, what: str) -> None:
+    text.append(f" {key} ", "bold reverse")
+    text.append(f" {what}  ")
+
+
+def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
+    """The credential chain, top (the human or workload that started it) to bottom (this
+    event's key): each grant's caller, the call (AssumeRole, GetSessionToken, CreateAccessKey,
+    ...), the principal and session its key became, and how many events the key signed. Values
+    are escaped; nothing is markup."""
+    columns = facts.columns
+    text = Text(no_wrap=False)
+    text.append("Credential chain\n", "bold underline")
+    if links is None:
+        text.append("following the keys…\n", _DIM)
+        return text
+    depth = 0
+    for grant in reversed(links.chain):
+        pad = "  " * depth
+        text.append(pad + ("└ " if depth else ""))
+        text.append(printable(grant.grantor or principal_label(grant.grantor_principal)), "bold")
+        if grant.grantor_key:
+            text.append(f" with {printable(grant.grantor_key)}", _DIM)
+        text.append("\n")
+        text.append(pad + "  └ ")
+        text.append(printable(grant.eventName or "?"), _YES)
+        text.append(f" {printable(grant.eventTime or '')} → key {printable(grant.access_key_id)}")
+        text.append(f" ({grant.used_events:,} events)\n")
+        depth += 2
+    this_key = columns.get("userIdentity_accessKeyId")
+    pad = "  " * depth
+    if links.chain:
+        text.append(pad + "└ ")
+    text.append("this event: ", _LABEL)
+    text.append(printable(principal_label(columns.get("principalKey"))))
+    if columns.get("sessionKey"):
+        text.append(f"\n{pad}  session {printable(columns['sessionKey'])}", _DIM)
+    if this_key:
+        text.append(f"\n{pad}  signed with {printable(this_key)}", _DIM)
+    text.append("\n")
+    if not links.chain and this_key and this_key.startswith("ASIA"):
+        text.append("No event in these logs issued this temporary key (it was created earlier or elsewhere).\n", _DIM)
+    if links.issued is not None:
+        grant = links.issued
+        text.append(f"{pad}  └ ")
+        text.append("it handed out ", _YES)
+        text.append(f"key {printable(grant.access_key_id)}")
+        if grant.used_events:
+            text.append(f", which signed {grant.used_events:,} events")
+            if grant.principal:
+                text.append(f" as {printable(principal_label(grant.principal))}")
+        else:
+            text.append(", never seen in use in these logs")
+        text.append("\n")
+    elif links.grants_total:
+        text.append(f"This principal handed out {links.grants_total:,} keys (AssumeRole, CreateAccessKey, ...).\n")
+    hints = Text()
+    if links.chain:
+        _key_hint(hints, "u", "up: the event that issued this key")
+    if links.issued is not None:
+        _key_hint(hints, "d", "down: the events its key signed")
+    elif links.grants_total:
+        _key_hint(hints, "d", "down: the keys this principal handed out")
+    if hints:
+        text.append_text(hints)
+        text.append("\n")
+    return text
+
+
+def render_identity(
+    facts: IdentityFacts | None, totals: ActorTotals | None, links: IdentityLinks | None = None
+) -> RenderableType:
     """The pane's content, most telling first: who (actor, type), the user guide's three
     questions answered, the actor's totals, then every userIdentity field. Values are escaped
     and placed in Text objects, so nothing from the log is read as markup."""
@@ -140,20 +232,30 @@ def render_identity(facts: IdentityFacts | None, totals: ActorTotals | None) -> 
         head.append(question + " ", _LABEL)
         head.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
 
+    keyed = Text(no_wrap=False)
+    access_key = columns.get("userIdentity_accessKeyId")
+    for label, value in (
+        ("principal  ", principal_label(columns.get("principalKey")) if columns.get("principalKey") else None),
+        ("session    ", columns.get("sessionKey")),
+        ("credential ", f"{access_key} ({access_key_kind(access_key).split(':')[0]})" if access_key else None),
+    ):
+        keyed.append(label, _LABEL)
+        keyed.append(printable(value) if value else "-", _VALUE if value else _DIM)
+        keyed.append("\n")
+
     counts = Text(no_wrap=False)
     if totals is not None and totals.events:
-        counts.append("This actor: ", "bold underline")
+        counts.append("This principal: " if totals.by == "principal" else "This actor: ", "bold underline")
         counts.append(f"{totals.events:,} events · {totals.errors:,} errors · {totals.source_ips:,} source IPs\n")
         counts.append(f"first {printable(totals.first_seen or '-')} · last {printable(totals.last_seen or '-')}\n")
         if totals.top_event_names:
             counts.append("top eventNames: ", _LABEL)
             counts.append(", ".join(f"{printable(name)} {count:,}" for name, count in totals.top_event_names) + "\n")
-    elif totals is None and columns.get("actorKey"):
-        counts.append("counting this actor's events…\n", _DIM)
+    elif totals is None and (columns.get("principalKey") or columns.get("actorKey")):
+        counts.append("counting this principal's events…\n", _DIM)
 
     attributes = facts.session_attributes
     mfa = attributes.get("mfaAuthenticated")
-    access_key = columns.get("userIdentity_accessKeyId")
     rows = [
         ("type", kind_text),
         ("arn", columns.get("userIdentity_arn")),
@@ -178,11 +280,11 @@ def render_identity(facts: IdentityFacts | None, totals: ActorTotals | None) -> 
             # Text cells, never str: a Table would read a str as Rich markup.
             grid.add_row(Text(label), Text(printable(value)))
 
-    keys = Text("\n")
-    for key, what in (("a", " this actor  "), ("K", " this access key  "), ("i", " this source IP")):
-        keys.append(key, "bold reverse")
-        keys.append(what)
-    return Group(head, counts, grid, keys)
+    keys = Text("filter to: ")
+    for key, what in (("a", "principal"), ("S", "session"), ("K", "access key"), ("i", "source IP")):
+        _key_hint(keys, key, what)
+    chain = render_chain(facts, links) if facts.identity or kind else Text()
+    return Group(head, keyed, counts, chain, grid, keys)
 
 
 class IdentityPane(VerticalScroll, can_focus=True):
@@ -196,6 +298,9 @@ class IdentityPane(VerticalScroll, can_focus=True):
     def compose(self):
         yield Static(render_identity(None, None), id="identity-body")
 
-    def show(self, facts: IdentityFacts | None, totals: ActorTotals | None) -> None:
-        """Show ``facts`` (None: nothing selected) and the actor's ``totals`` (None: still counting)."""
-        self.query_one("#identity-body", Static).update(render_identity(facts, totals))
+    def show(
+        self, facts: IdentityFacts | None, totals: ActorTotals | None, links: IdentityLinks | None = None
+    ) -> None:
+        """Show ``facts`` (None: nothing selected), the principal's ``totals`` and the credential
+        ``links`` (None: still counting)."""
+        self.query_one("#identity-body", Static).update(render_identity(facts, totals, links))

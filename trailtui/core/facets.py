@@ -1,0 +1,521 @@
+"""The filtered events as a whole: value counts of a field, actors ranked, events over time.
+
+Three headless views over the events one :class:`~trailtui.core.filter.CompiledFilter` matches,
+each one SQL query (``GROUP BY`` over ``WHERE {compiled.where}``) returning a small result, so
+the app's frequency table, actors view and timeline never hold the events themselves:
+
+- :func:`value_counts`: the values of one field with their counts (VisiData's frequency table).
+- :func:`actor_ranking`: one row per actor (principal, session or credential) with its events,
+  errors, distinct source IPs and user agents, first and last seen.
+- :func:`time_histogram`: the events per time bucket, the bucket size chosen from the span.
+
+And the filter text that drills into one row: :func:`value_term`, :func:`actor_term`,
+:func:`with_time_range`. Values are quoted so the grammar reads them back exactly
+(:func:`quote_value`); attacker-controlled text never becomes SQL (values are bound parameters,
+column names come from the fixed tables below).
+
+Field meanings: "CloudTrail record contents" and "CloudTrail userIdentity element" (AWS CloudTrail
+User Guide).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.filter import FIELDS, CompiledFilter
+from trailtui.core.schema import EVENT_COLUMN_NAMES
+from trailtui.core.text import printable
+
+# ----------------------------------------------------------------------------------- quoting
+
+_SAFE_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=-")
+
+
+def quote_value(value: str) -> str:
+    """``value`` written as one value of the filter grammar (see :mod:`trailtui.core.filter`).
+
+    Plain values (letters, digits, ``._:/@+=-``) stay bare; anything else is double-quoted with
+    ``"``, ``\\`` and ``*`` escaped, so ``field:<result>`` matches exactly ``value`` (case
+    aside). A character :func:`~trailtui.core.text.printable` would escape (control characters,
+    bidi overrides: attacker text) becomes a ``*`` wildcard instead, so the filter bar never
+    holds a terminal escape; such a term may then match a few more values than ``value``.
+    An empty value gives ``""``, which the grammar refuses (a missing value is ``-field:*``,
+    see :func:`value_term`).
+    """
+    if value and set(value) <= _SAFE_VALUE_CHARS:
+        return value
+    parts = []
+    for char in value:
+        if char in '"\\*':
+            parts.append("\\" + char)
+        elif printable(char) != char:
+            parts.append("*")
+        else:
+            parts.append(char)
+    return '"' + "".join(parts) + '"'
+
+
+def term(field: str, value: str) -> str:
+    """The filter term ``field:value`` with ``value`` quoted as :func:`quote_value` does."""
+    return f"{field}:{quote_value(value)}"
+
+
+# ----------------------------------------------------------------------------------- fields
+
+
+@dataclass(frozen=True)
+class FacetField:
+    """A field the frequency table can count.
+
+    ``name`` is its CloudTrail name as shown (``userIdentity.arn``); ``column`` the ``events``
+    column counted (``schema.EVENT_COLUMNS``); ``filter_field`` the grammar field of the term
+    that selects one value (``eventName:GetObject``).
+    """
+
+    name: str
+    column: str
+    filter_field: str
+
+
+#: The fields worth counting, in the order the frequency screen cycles through them.
+FACET_FIELDS: tuple[FacetField, ...] = (
+    FacetField("eventName", "eventName", "eventName"),
+    FacetField("eventSource", "eventSource", "eventSource"),
+    FacetField("actor", "actor", "actor"),
+    FacetField("userIdentity.arn", "userIdentity_arn", "userIdentity.arn"),
+    FacetField("userIdentity.type", "userIdentity_type", "userIdentity.type"),
+    FacetField("userIdentity.accessKeyId", "userIdentity_accessKeyId", "userIdentity.accessKeyId"),
+    FacetField("userIdentity.accountId", "userIdentity_accountId", "userIdentity.accountId"),
+    FacetField("sourceIPAddress", "sourceIPAddress", "sourceIPAddress"),
+    FacetField("userAgent", "userAgent", "userAgent"),
+    FacetField("errorCode", "errorCode", "errorCode"),
+    FacetField("awsRegion", "awsRegion", "awsRegion"),
+    FacetField("requestParameters.bucketName", "requestParameters_bucketName", "requestParameters.bucketName"),
+    FacetField("requestParameters.key", "requestParameters_key", "requestParameters.key"),
+    FacetField("resource", "resource", "resource"),
+    FacetField("recipientAccountId", "recipientAccountId", "recipientAccountId"),
+    FacetField("eventType", "eventType", "eventType"),
+)
+
+#: Other names list columns go by (``query.EXTRA_COLUMNS``, the S3 user guide's Athena names).
+_COLUMN_ALIASES: dict[str, str] = {
+    "bucketname": "requestParameters_bucketName",
+    "object": "requestParameters_key",
+    "userarn": "userIdentity_arn",
+}
+
+_FACETS_BY_KEY: dict[str, FacetField] = {
+    **{facet.column.lower(): facet for facet in FACET_FIELDS},
+    **{facet.name.lower(): facet for facet in FACET_FIELDS},
+}
+
+
+def facet_field(name: str) -> FacetField | None:
+    """The :data:`FACET_FIELDS` entry whose CloudTrail name or ``events`` column is ``name``
+    (any case; also the list's ``bucketName``, ``object``, ``userArn``), or None."""
+    key = name.lower()
+    return _FACETS_BY_KEY.get(_COLUMN_ALIASES.get(key, key).lower())
+
+
+def value_term(field: FacetField, value: str | None) -> str:
+    """The filter term selecting the events whose ``field`` is ``value``.
+
+    ``None`` or ``""`` (missing) gives ``-field:*`` (the grammar's "field absent or empty"). A
+    ``sourceIPAddress`` holding a ``/`` or an ``eventSource`` without a ``.`` cannot be written
+    as an exact value (the grammar reads them as a CIDR network / adds ``.amazonaws.com``): they
+    get a trailing ``*``, which may also match longer values.
+    """
+    if not value:
+        return f"-{field.filter_field}:*"
+    kind = FIELDS[field.filter_field].kind if field.filter_field in FIELDS else "text"
+    if (kind == "ip" and "/" in value) or (kind == "source" and "." not in value):
+        quoted = quote_value(value)
+        body = quoted[1:-1] if quoted.startswith('"') else quoted
+        return f'{field.filter_field}:"{body}*"'
+    return term(field.filter_field, value)
+
+
+# ----------------------------------------------------------------------------- value counts
+
+#: How many values :func:`value_counts` returns unless told otherwise.
+VALUE_COUNT_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    """One value of a field and the number of matching events that have it; ``value`` None
+    stands for "missing" (the field absent, null or empty)."""
+
+    value: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class ValueCounts:
+    """The frequency table of one field over a filter.
+
+    ``rows``: at most ``limit`` values, most frequent first (ties by value, case-insensitive);
+    ``distinct``: how many different values there are in all (missing counts as one);
+    ``total``: the number of matching events (the sum over every value, shown or not).
+    """
+
+    field: FacetField
+    rows: list[ValueCount]
+    distinct: int
+    total: int
+
+
+def value_counts(
+    conn: sqlite3.Connection, compiled: CompiledFilter, field: FacetField, *, limit: int = VALUE_COUNT_LIMIT
+) -> ValueCounts:
+    """Count the values of ``field`` among the events ``compiled`` matches.
+
+    Values compare as the column does (case-insensitively), as the filter's ``field:value`` does,
+    so a row's count is the number of events its :func:`value_term` adds to the filter. NULL and
+    ``""`` are one "missing" row (value None). One query: a ``GROUP BY`` of the column (over its
+    index when the filter is empty); at 1M events about 50 ms for an indexed column, 0.5 s for
+    ``userAgent``. Raises ``sqlite3.OperationalError`` when interrupted.
+    """
+    column = _checked_column(field.column)
+    sql = (
+        "SELECT value, n, count(*) OVER (), sum(n) OVER () FROM ("
+        "  SELECT nullif(v, '') AS value, sum(n) AS n FROM ("
+        f'    SELECT "{column}" AS v, count(*) AS n FROM events WHERE {compiled.where} GROUP BY "{column}"'
+        "  ) GROUP BY nullif(v, '')"
+        ") ORDER BY n DESC, value COLLATE NOCASE LIMIT ?"
+    )
+    rows = conn.execute(sql, (*compiled.params, max(1, limit))).fetchall()
+    if not rows:
+        return ValueCounts(field, [], 0, 0)
+    return ValueCounts(field, [ValueCount(value, n) for value, n, _, _ in rows], rows[0][2], rows[0][3])
+
+
+# ---------------------------------------------------------------------------------- actors
+
+
+@dataclass(frozen=True)
+class ActorGrouping:
+    """One way to tell actors apart: the ``events`` ``column`` whose values are the actors, the
+    grammar ``filter_field`` that selects one of them, and a ``description`` for the screen."""
+
+    name: str
+    column: str
+    filter_field: str
+    description: str
+
+
+def _grouping(name: str, column: str, description: str) -> ActorGrouping:
+    """Group by ``column`` through the grammar field that reads exactly that column; while the
+    index has no such column (or field), by ``actorKey`` through ``actor:``."""
+    field = next((info.name for info in FIELDS.values() if info.columns == (column,)), None)
+    if column in EVENT_COLUMN_NAMES and field is not None:
+        return ActorGrouping(name, column, field, description)
+    return ActorGrouping(name, "actorKey", "actor", description)
+
+
+#: The groupings the actors view switches between, in that order. ``principal``: the IAM user,
+#: root, the role behind a session, the service...; ``session``: one assumed-role or federated
+#: session; ``credential``: one access key (``userIdentity.accessKeyId``).
+ACTOR_GROUPINGS: dict[str, ActorGrouping] = {
+    "principal": _grouping("principal", "principalKey", "who: user, root, role behind a session, service"),
+    "session": _grouping("session", "sessionKey", "one session (role session, federated, console)"),
+    "credential": ActorGrouping(
+        "credential", "userIdentity_accessKeyId", "userIdentity.accessKeyId", "one access key (AKIA…, ASIA…)"
+    ),
+}
+
+#: Orders of :func:`actor_ranking`: name -> SQL ``ORDER BY`` over its result columns.
+ACTOR_SORTS: dict[str, str] = {
+    "events": "events DESC, key COLLATE NOCASE",
+    "errors": "errors DESC, events DESC, key COLLATE NOCASE",
+    "source_ips": "source_ips DESC, events DESC, key COLLATE NOCASE",
+    "user_agents": "user_agents DESC, events DESC, key COLLATE NOCASE",
+    "first_seen": "first_seen IS NULL, first_seen, key COLLATE NOCASE",
+    "last_seen": "last_seen DESC, key COLLATE NOCASE",
+    "actor": "actor IS NULL, actor COLLATE NOCASE, key COLLATE NOCASE",
+}
+
+#: How many actors :func:`actor_ranking` returns unless told otherwise.
+ACTOR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    """One actor of the filtered events.
+
+    ``key``: the grouping column's value (None: events without one); ``actor``: the display
+    name (``events.actor``) of its events (None when they have several); ``events`` and ``errors`` (events with an
+    ``errorCode``) are counts; ``source_ips`` / ``user_agents`` the numbers of distinct
+    ``sourceIPAddress`` / ``userAgent`` values (missing ones not counted); ``first_seen`` /
+    ``last_seen`` UTC ISO-8601 ``eventTime`` (None when no event has a time); ``account`` the
+    ``userIdentity.accountId`` of its events.
+    """
+
+    key: str | None
+    actor: str | None
+    events: int
+    errors: int
+    source_ips: int
+    user_agents: int
+    first_seen: str | None
+    last_seen: str | None
+    account: str | None
+
+
+@dataclass(frozen=True)
+class ActorRanking:
+    """The result of :func:`actor_ranking`: ``rows`` in the asked order (at most ``limit``),
+    ``actors`` the number of actors in all, ``total`` the number of matching events."""
+
+    grouping: ActorGrouping
+    sort: str
+    rows: list[ActorRow]
+    actors: int
+    total: int
+
+
+def actor_ranking(
+    conn: sqlite3.Connection,
+    compiled: CompiledFilter,
+    grouping: ActorGrouping,
+    *,
+    sort: str = "events",
+    limit: int = ACTOR_LIMIT,
+) -> ActorRanking:
+    """Rank the actors of the events ``compiled`` matches, grouped by ``grouping.column``.
+
+    ``sort`` is a key of :data:`ACTOR_SORTS` (default: most events first); the top ``limit``
+    rows in that order are returned. One ``GROUP BY`` query; at 1M unfiltered events about
+    1.3 s (the distinct counts sort each group), a few ms for a filter matching thousands. Raises
+    ValueError for an unknown ``sort``, ``sqlite3.OperationalError`` when interrupted.
+    """
+    order = ACTOR_SORTS.get(sort)
+    if order is None:
+        raise ValueError(f"unknown sort {sort!r}: one of {', '.join(ACTOR_SORTS)}")
+    column = _checked_column(grouping.column)
+    sql = (
+        "SELECT key, actor, events, errors, source_ips, user_agents, first_seen, last_seen, account, "
+        "count(*) OVER (), sum(events) OVER () FROM ("
+        f'  SELECT "{column}" AS key, '
+        # The display name, unless the group holds several (events without a session, ...).
+        '  CASE WHEN min("actor") = max("actor") THEN max("actor") END AS actor, count(*) AS events, '
+        "  count(nullif(\"errorCode\", '')) AS errors, "
+        "  count(DISTINCT nullif(\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
+        "  count(DISTINCT nullif(\"userAgent\", '') COLLATE NOCASE) AS user_agents, "
+        '  min("eventTime") AS first_seen, max("eventTime") AS last_seen, '
+        '  max("userIdentity_accountId") AS account '
+        f'  FROM events WHERE {compiled.where} GROUP BY "{column}"'
+        f") ORDER BY {order} LIMIT ?"
+    )
+    rows = conn.execute(sql, (*compiled.params, max(1, limit))).fetchall()
+    if not rows:
+        return ActorRanking(grouping, sort, [], 0, 0)
+    actors = [ActorRow(*row[:9]) for row in rows]
+    return ActorRanking(grouping, sort, actors, rows[0][9], rows[0][10])
+
+
+def actor_term(grouping: ActorGrouping, row: ActorRow) -> str:
+    """The filter term selecting ``row``'s events (``principal:…``, ``session:…``, ``akid``…).
+
+    When the grouping falls back to ``actorKey`` (see :data:`ACTOR_GROUPINGS`), the term is
+    ``actor:<key>`` (``actor:`` reads the ARN and principalId ``actorKey`` is made of), the
+    anonymous S3 caller's is ``is:anonymous``, and a key that is neither (``account:…``,
+    ``identity-center:…``) selects by the display name. A missing key gives ``-field:*``.
+    """
+    if grouping.column != "actorKey":
+        return f"-{grouping.filter_field}:*" if not row.key else term(grouping.filter_field, row.key)
+    if row.account == ANONYMOUS_PRINCIPAL or row.key in (ANONYMOUS_PRINCIPAL, f"account:{ANONYMOUS_PRINCIPAL}"):
+        return "is:anonymous"
+    if row.key and not row.key.startswith(("account:", "identity-center:")):
+        return term("actor", row.key)
+    return term("actor", row.actor) if row.actor else "-actor:*"
+
+
+# -------------------------------------------------------------------------------- timeline
+
+#: Bucket sizes :func:`time_histogram` chooses from, in seconds: 1, 2, 5, 10, 15, 30 minutes;
+#: 1, 2, 3, 6, 12 hours; 1, 2 days; 1, 2 weeks; 30, 91, 365 days.
+BUCKET_SECONDS: tuple[int, ...] = (
+    60, 120, 300, 600, 900, 1800,
+    3600, 7200, 10800, 21600, 43200,
+    86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400,
+)
+
+_DAY = 86400
+_MONDAY = 4 * _DAY  # 1970-01-05, the first Monday after the epoch
+
+
+@dataclass(frozen=True)
+class TimeHistogram:
+    """Matching events per time bucket.
+
+    Bucket ``i`` covers ``[start + i * bucket_seconds, start + (i + 1) * bucket_seconds)``, in
+    seconds since the epoch (UTC); ``counts[i]`` is its number of events. ``first``/``last`` are
+    the earliest and latest ``eventTime`` (UTC ISO-8601) among the matches. Events without a
+    time are not counted.
+    """
+
+    start: int
+    bucket_seconds: int
+    counts: tuple[int, ...]
+    first: str
+    last: str
+
+    @property
+    def total(self) -> int:
+        """Events counted (the matches that have a time)."""
+        return sum(self.counts)
+
+    def bucket_start(self, index: int) -> int:
+        """Start of bucket ``index``, seconds since the epoch (UTC)."""
+        return self.start + index * self.bucket_seconds
+
+    def bucket_range(self, index: int) -> tuple[str, str]:
+        """The ``(since, until)`` times (UTC ``YYYY-MM-DDTHH:MM:SSZ``; since included, until
+        excluded) that hold exactly the matches of bucket ``index``: the bucket, narrowed to the
+        matches' first and last event (so the filter's own time bounds still hold)."""
+        low = max(self.bucket_start(index), _epoch(self.first))
+        high = min(self.bucket_start(index + 1), _epoch(self.last) + 1)
+        return iso_time(low), iso_time(high)
+
+    def index_of(self, moment: int) -> int | None:
+        """The bucket holding ``moment`` (seconds since the epoch), or None if outside."""
+        if moment < self.start:
+            return None
+        index = (moment - self.start) // self.bucket_seconds
+        return index if index < len(self.counts) else None
+
+
+def iso_time(seconds: int) -> str:
+    """Seconds since the epoch as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (``eventTime``'s format)."""
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epoch(event_time: str) -> int:
+    """``YYYY-MM-DDTHH:MM:SSZ`` (or a prefix of it: ``YYYY-MM-DDTHH:MM``, ``YYYY-MM-DDTHH``,
+    ``YYYY-MM-DD``) as seconds since the epoch. Raises ValueError."""
+    text = event_time.rstrip("Z")
+    formats = {19: "%Y-%m-%dT%H:%M:%S", 16: "%Y-%m-%dT%H:%M", 13: "%Y-%m-%dT%H", 10: "%Y-%m-%d"}
+    moment = datetime.strptime(text, formats[len(text)]) if len(text) in formats else None
+    if moment is None:
+        raise ValueError(f"not an eventTime: {event_time!r}")
+    return int(moment.replace(tzinfo=timezone.utc).timestamp())
+
+
+def choose_buckets(first: int, last: int, max_buckets: int) -> tuple[int, int, int]:
+    """``(start, bucket_seconds, buckets)`` for events from ``first`` to ``last`` (seconds since
+    the epoch): the smallest of :data:`BUCKET_SECONDS` that needs at most ``max_buckets``
+    buckets (the largest if none does). Buckets up to a day start at multiples of their size
+    (hours on the hour, days at midnight UTC), weeks on Monday, longer ones at ``first``'s
+    midnight."""
+    max_buckets = max(1, max_buckets)
+    for size in BUCKET_SECONDS:
+        start = _align(first, size)
+        buckets = (last - start) // size + 1
+        if buckets <= max_buckets or size == BUCKET_SECONDS[-1]:
+            return start, size, buckets
+    raise AssertionError("unreachable")
+
+
+def _align(moment: int, size: int) -> int:
+    if size <= _DAY:
+        return moment - moment % size
+    if size % (7 * _DAY) == 0:
+        return moment - (moment - _MONDAY) % size
+    return moment - moment % _DAY
+
+
+def time_histogram(conn: sqlite3.Connection, compiled: CompiledFilter, max_buckets: int) -> TimeHistogram | None:
+    """The events ``compiled`` matches, counted per time bucket, at most ``max_buckets`` of them
+    (see :func:`choose_buckets`). None when no match has a time.
+
+    Two statements: the first and last ``eventTime`` (index lookups for most filters), then the
+    counts. Without a filter, one index range count per bucket (about 30 ms at 1M events);
+    otherwise one ``GROUP BY`` of the time cut to the minute, hour or day (cost proportional to
+    the matches: about 0.25 s for a filter matching 1M). Raises ``sqlite3.OperationalError``
+    when interrupted.
+    """
+    where, params = compiled.where, compiled.params
+    first, last = conn.execute(
+        f'SELECT (SELECT min("eventTime") FROM events WHERE {where}), '
+        f'(SELECT max("eventTime") FROM events WHERE {where})',
+        (*params, *params),
+    ).fetchone()
+    if first is None or last is None:
+        return None
+    start, size, buckets = choose_buckets(_epoch(first), _epoch(last), max_buckets)
+    counts = [0] * buckets
+    if where == "1":
+        edges = [iso_time(start + i * size) for i in range(buckets + 1)]
+        pairs = ",".join("(?, ?)" for _ in range(buckets))
+        values = [edge for i in range(buckets) for edge in (edges[i], edges[i + 1])]
+        sql = (
+            f"WITH b(lo, hi) AS (VALUES {pairs}) SELECT "
+            '(SELECT count(*) FROM events WHERE "eventTime" >= b.lo AND "eventTime" < b.hi) FROM b'
+        )
+        for index, (n,) in enumerate(conn.execute(sql, values)):
+            counts[index] = n
+    else:
+        width = 16 if size < 3600 else 13 if size < _DAY else 10
+        sql = (
+            f'SELECT substr("eventTime", 1, {width}) AS unit, count(*) FROM events '
+            f'WHERE ({where}) AND "eventTime" IS NOT NULL GROUP BY unit'
+        )
+        for unit, n in conn.execute(sql, params):
+            try:
+                index = (_epoch(unit) - start) // size
+            except ValueError:
+                continue
+            if 0 <= index < buckets:  # a loader may add events between the two statements
+                counts[index] += n
+    return TimeHistogram(start, size, tuple(counts), first, last)
+
+
+def with_time_range(text: str, since: str, until: str) -> str:
+    """Filter ``text`` with its ``since:``/``until:`` terms (negated ones too) replaced by
+    ``since:<since> until:<until>``; every other term kept as written."""
+    kept = [token for token in split_terms(text) if not _is_time_term(token)]
+    return " ".join([*kept, f"since:{since}", f"until:{until}"])
+
+
+def _is_time_term(token: str) -> bool:
+    bare = token[1:] if token.startswith("-") else token
+    return bare.lower().startswith(("since:", "until:"))
+
+
+def split_terms(text: str) -> list[str]:
+    """The whitespace-separated terms of filter ``text``, quoted parts kept whole
+    (``bucket:"a b" x`` -> ``['bucket:"a b"', 'x']``), as the grammar splits them."""
+    terms: list[str] = []
+    current: list[str] = []
+    quoted = False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            current.append(char)
+            if char == "\\" and index + 1 < len(text) and text[index + 1] in '"\\*':
+                current.append(text[index + 1])
+                index += 1
+            elif char == '"':
+                quoted = False
+        elif char.isspace():
+            if current:
+                terms.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+            quoted = char == '"'
+        index += 1
+    if current:
+        terms.append("".join(current))
+    return terms
+
+
+def _checked_column(column: str) -> str:
+    if column not in EVENT_COLUMN_NAMES:
+        raise ValueError(f"unknown events column {column!r}")
+    return column

@@ -1,0 +1,72 @@
+"""The command palette (Ctrl+P): presets, export and column choices.
+
+:class:`TrailCommands` is a Textual command :class:`~textual.command.Provider` (the pattern of
+darrenburns/posting's ``commands.py``): with an empty query it lists every command (discovery),
+otherwise it fuzzy-matches the query against each command's title (and a preset's ``--preset``
+name). A preset's help line is its "why". Choosing a preset puts its filter in the filter bar,
+where it stays editable (see ``TrailApp.apply_preset``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from trailtui.core.presets import PRESETS
+
+
+class PaletteCommand(NamedTuple):
+    """One palette entry: the ``title`` shown, extra ``keywords`` matched too, the ``run``
+    callable and its ``help`` line."""
+
+    title: str
+    keywords: str
+    run: Callable[[], object]
+    help: str
+
+
+def palette_commands(app) -> list[PaletteCommand]:
+    """The palette's commands for ``app`` (a ``TrailApp``): every preset of
+    :data:`trailtui.core.presets.PRESETS`, then export and the column choices."""
+    from trailtui.tui.event_list import S3_COLUMN_NAMES
+
+    commands = [
+        PaletteCommand(f"Preset: {preset.title}", preset.name, partial(app.apply_preset, preset), preset.why)
+        for preset in PRESETS
+    ]
+    commands += [
+        PaletteCommand(
+            "Export the filtered events (Ctrl+S)", "save csv json ndjson file", app.action_export,
+            "Write the current filter's events to a CSV, JSON or NDJSON file",
+        ),
+        PaletteCommand(
+            "Columns: S3 (level, bucket, object key)", "s3 bucket key object level",
+            partial(app.set_list_columns, S3_COLUMN_NAMES),
+            "Show each S3 call's user-guide level (account/bucket/object), bucket and key",
+        ),
+        PaletteCommand(
+            "Columns: default", "reset columns", partial(app.set_list_columns, None),
+            "Back to time, eventName, eventSource, actor, IP, region, resource, errorCode",
+        ),
+    ]
+    return commands
+
+
+class TrailCommands(Provider):
+    """trailtui's commands in the command palette."""
+
+    async def discover(self) -> Hits:
+        """Every command, presets first, when nothing is typed yet."""
+        for command in palette_commands(self.app):
+            yield DiscoveryHit(command.title, command.run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        """The commands whose title (or keywords) fuzzy-match ``query``."""
+        matcher = self.matcher(query)
+        for command in palette_commands(self.app):
+            score = max(matcher.match(command.title), matcher.match(command.keywords) * 0.9)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.title), command.run, text=command.title, help=command.help)
