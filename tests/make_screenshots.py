@@ -25,6 +25,13 @@ SHOTS: dict[str, tuple[tuple[int, int], str, list[str]]] = {
     "identity": ((200, 50), "akid:ASIAQ3EGL7KD2VYB6WPE is:error", ["tab", "tab"]),
     "detail": ((160, 45), "name:StopLogging", ["enter", "j", "j", "j"]),
     "small": ((80, 24), "bucket:finance-reports", ["j"]),
+    "palette": ((120, 36), "", ["ctrl+p", *"anonymous requests"]),
+    "preset": ((200, 50), "", ["ctrl+p", *"all anonymous requests", "enter", "escape"]),
+    "export": ((120, 36), "name:GetObject is:anonymous", ["ctrl+s"]),
+    # The views over the whole filter: the actors of the errors, their IPs, the timeline.
+    "actors": ((160, 40), "", ["A"]),
+    "frequency": ((160, 40), "is:error", ["A", "i", "l"]),
+    "timeline": ((200, 50), "", ["t", "left", "left"]),
 }
 
 

@@ -123,3 +123,42 @@ def test_demo_opens_the_app_on_the_generated_sample(monkeypatch, tmp_path: Path)
     demo_logs = Path(opened["paths"][0])
     assert demo_logs.name == "AWSLogs" and any(demo_logs.rglob("*.json.gz"))
     assert opened["db"].exists() and opened["db"].parent == tmp_path / "cache" / "trailtui"
+
+
+def test_query_preset_prints_the_user_guides_columns(capsys, logs: Path, tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--preset", "s3-anonymous",
+                       "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert code == 0
+    assert rows[0] == ["eventTime", "eventName", "eventSource", "sourceIPAddress", "userAgent", "bucketName",
+                       "object", "userArn"]
+    assert [row[:2] for row in rows[1:]] == [["2026-03-14T11:00:00Z", "GetObject"]]
+    code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--preset", "s3-anonymous")
+    assert out.splitlines()[0].split() == rows[0]
+
+
+def test_query_preset_with_time_range_and_filter(capsys, logs: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "i.sqlite")
+    base = ("query", str(logs), "--db", db, "--count")
+    assert run(capsys, *base, "--preset", "s3-get-object")[1].strip() == "2"
+    assert run(capsys, *base, "--preset", "s3-get-object", "--since", "2026-03-14T10:30:00Z")[1].strip() == "1"
+    assert run(capsys, *base, "--preset", "s3-get-object", "--until", "2026-03-14T10:30:00Z")[1].strip() == "1"
+    assert run(capsys, *base, "--preset", "s3-get-object", "--filter=-is:anonymous")[1].strip() == "1"
+    assert run(capsys, *base, "--since", "2026-03-14T11:30:00Z")[1].strip() == "1"  # without a preset too
+
+
+def test_unknown_preset_and_bad_since_are_usage_errors(capsys, logs: Path, tmp_path: Path) -> None:
+    db = str(tmp_path / "i.sqlite")
+    code, out, err = run(capsys, "query", str(logs), "--db", db, "--preset", "s3-anonymus")
+    assert code == 2 and out == "" and "did you mean s3-anonymous" in err
+    code, _, err = run(capsys, "query", str(logs), "--db", db, "--preset", "s3-get-object", "--since", "yesterday")
+    assert code == 2 and "bad filter" in err
+
+
+def test_list_presets_names_title_and_why(capsys) -> None:
+    code, out, _ = run(capsys, "query", "--list-presets")
+    assert code == 0
+    for expected in ("s3-anonymous", "console-login-no-mfa", "Console sign-in without MFA",
+                     "why: A password alone opened the console", "filter: is:anonymous"):
+        assert expected in out
+    assert "\x1b" not in out

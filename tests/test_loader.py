@@ -35,6 +35,52 @@ def test_duplicates_across_files_are_one_event(tmp_path: Path) -> None:
     assert summary.files_read == 2
 
 
+
+def _bulk_tree(logs: Path) -> None:
+    """20 files (a bulk load: more than the loader's threshold) where each file repeats the
+    previous file's last event, as overlapping trail deliveries do."""
+    for number in range(20):
+        events = [make_event(f"f{number}-e{i}") for i in range(3)]
+        if number:
+            events.insert(0, make_event(f"f{number - 1}-e2"))
+        write_records(logs / f"{number:02d}.json", events)
+
+
+def test_bulk_load_removes_duplicates_after_inserting_and_counts_them_per_file(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _bulk_tree(logs)
+    conn = connect(tmp_path / "index.sqlite")
+    summary = index_paths(conn, [logs])
+    assert event_ids(conn) == {f"f{n}-e{i}" for n in range(20) for i in range(3)}
+    assert (summary.events_added, summary.duplicates) == (60, 19)
+    # The copy kept is the one in the file read first; the later file counts it as a duplicate.
+    assert conn.execute("SELECT sum(events), sum(duplicates) FROM files").fetchone() == (60, 19)
+    rows = dict(conn.execute("SELECT substr(path, -7), duplicates FROM files"))
+    assert rows["00.json"] == 0 and rows["07.json"] == 1
+    kept = conn.execute(
+        "SELECT substr(f.path, -7) FROM events e JOIN files f ON f.id = e.file_id WHERE e.eventID = 'f6-e2'"
+    ).fetchall()
+    assert kept == [("06.json",)]
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events_eventID'").fetchone()
+
+
+def test_an_interrupted_bulk_load_is_settled_by_the_next_load(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _bulk_tree(logs)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    # What a kill in the middle of a bulk load leaves: duplicates inserted, no eventID index.
+    with conn:
+        conn.execute("DROP INDEX events_eventID")
+        conn.execute(
+            "INSERT INTO events (id, eventID, file_id) SELECT id + 1000, eventID, file_id FROM events "
+            "WHERE eventID LIKE 'f1-%'"
+        )
+    write_records(logs / "20.json", [make_event("f19-e2"), make_event("late")])
+    summary = index_paths(conn, [logs])
+    assert event_ids(conn) == {f"f{n}-e{i}" for n in range(20) for i in range(3)} | {"late"}
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 61
+    assert summary.duplicates == 3 + 1  # the three planted copies, and f19-e2 in the new file
 def test_reopening_an_unchanged_tree_reads_no_file(tmp_path: Path, monkeypatch) -> None:
     logs = tmp_path / "logs"
     write_records(logs / "a.json", [make_event("e1")])

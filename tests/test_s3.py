@@ -7,12 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_event, write_records
 from trailtui.core.filter import FilterError, compile_filter
 from trailtui.core.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
-from trailtui.core.s3 import DELETE_OBJECTS_NOTE, event_summary, glacier_vault, s3_level, soap_event_name
-from tests.conftest import make_event, write_records
+from trailtui.core.s3 import (
+    DELETE_OBJECTS_NOTE,
+    event_summary,
+    glacier_vault,
+    s3_level,
+    soap_event_name,
+)
 
 GLACIER = {"accountId": "-", "vaultName": "photos"}
 

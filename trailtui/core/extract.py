@@ -9,6 +9,7 @@ path ``/-/vaults/<name>``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import timezone
@@ -56,6 +57,12 @@ def ipv4_number(address: str | None) -> int | None:
     """
     if not address or not address[0].isdigit() or ":" in address:
         return None
+    return _ipv4_number(address)
+
+
+# Logs repeat a few addresses many times: parse each once (bounded).
+@functools.lru_cache(maxsize=16384)
+def _ipv4_number(address: str) -> int | None:
     parts = address.split(".")
     # Plain decimal octets only (leading zeros refused, as ipaddress does): the loader calls this
     # for every event, and ipaddress.IPv4Address costs ~3 us.
@@ -73,10 +80,12 @@ def ipv4_number(address: str | None) -> int | None:
 
 
 def _text(value: object) -> str | None:
-    if value is None or value == "":
+    if type(value) is str:  # the common case first: this runs ~30 times per event
+        return value or None
+    if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return value or None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

@@ -32,7 +32,14 @@ from trailtui.core.discover import discover_files
 from trailtui.core.extract import event_text
 from trailtui.core.ingest import PreparedFile, prepare_file, prepare_files
 from trailtui.core.rawstore import pack_event, unpack_event_json
-from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, EVENT_INDEXES, VALUE_LIST_COLUMNS, index_sql
+from trailtui.core.schema import (
+    ACTOR_COLUMNS,
+    EVENT_COLUMN_NAMES,
+    EVENT_ID_INDEX_SQL,
+    EVENT_INDEXES,
+    VALUE_LIST_COLUMNS,
+    index_sql,
+)
 
 _INSERT_EVENT = "INSERT INTO events (id, {}) VALUES (?, {})".format(
     ", ".join(f'"{name}"' for name in EVENT_COLUMN_NAMES), ", ".join("?" for _ in EVENT_COLUMN_NAMES)
@@ -144,11 +151,17 @@ def index_paths(
 
     cold = not todo or conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
     bulk = cold and len(todo) >= _BULK_FILES
+    if not bulk:
+        # A bulk load that was interrupted left duplicates and no eventID index: settle them first.
+        ensure_unique_event_ids(conn, summary)
     with conn:
         for name, column in EVENT_INDEXES:
             # Filter indexes are built once after a bulk insert: cheaper than row by row. (A
             # bulk load that was interrupted left them out; any later load puts them back.)
             conn.execute(f"DROP INDEX IF EXISTS {name}" if bulk else index_sql(name, column))
+        if bulk:
+            conn.execute("DROP INDEX IF EXISTS events_eventID")
+    writer.bulk = bulk
     last_commit = time.monotonic()
     pending_events = 0
     writer.begin()
@@ -179,6 +192,7 @@ def index_paths(
         if on_progress:
             summary.elapsed = time.monotonic() - started
             on_progress(_snapshot(summary))
+        ensure_unique_event_ids(conn, summary)
         with conn:
             for name, column in EVENT_INDEXES:
                 conn.execute(index_sql(name, column))
@@ -193,6 +207,38 @@ def index_paths(
     if on_progress:
         on_progress(_snapshot(summary))
     return summary
+
+
+def ensure_unique_event_ids(conn: sqlite3.Connection, summary: LoadSummary | None = None) -> int:
+    """Make ``events`` hold each eventID once and create its unique index, if it is missing.
+
+    A bulk load inserts without looking eventIDs up (see ``schema.EVENT_ID_INDEX_SQL``); this
+    then keeps the first copy of each eventID (the lowest ``events.id``: the file read first,
+    as a row-by-row load would), deletes the others, moves them from each file's ``events`` to
+    its ``duplicates`` count, and updates ``summary``. Their full-text rows stay as orphans that
+    match no event (ids are never reused). Returns the number of duplicates removed.
+    """
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_eventID'").fetchone()
+    if exists:
+        return 0
+    with conn:
+        duplicates = conn.execute(
+            'SELECT id, file_id FROM events WHERE id NOT IN (SELECT min(id) FROM events GROUP BY "eventID")'
+        ).fetchall()
+        per_file: dict[int | None, int] = {}
+        for _, file_id in duplicates:
+            per_file[file_id] = per_file.get(file_id, 0) + 1
+        conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in duplicates])
+        conn.executemany("DELETE FROM events WHERE id = ?", [(event_id,) for event_id, _ in duplicates])
+        conn.executemany(
+            "UPDATE files SET events = events - ?, duplicates = duplicates + ? WHERE id = ?",
+            [(count, count, file_id) for file_id, count in per_file.items()],
+        )
+        conn.execute(EVENT_ID_INDEX_SQL)
+    if summary is not None:
+        summary.duplicates += len(duplicates)
+        summary.events_added -= len(duplicates)
+    return len(duplicates)
 
 
 def default_workers() -> int:
@@ -262,6 +308,9 @@ class _Writer:
     def __init__(self, conn: sqlite3.Connection, summary: LoadSummary) -> None:
         self.conn = conn
         self.summary = summary
+        # In a bulk load eventIDs are not looked up: duplicates go at the end
+        # (ensure_unique_event_ids); only those within one file are caught here.
+        self.bulk = False
         self.known_values: set[tuple[str, str]] = set()  # column_values rows written this run
         self.actors: dict[bytes, int] | None = None  # actors.id by combination digest, read at first use
 
@@ -410,7 +459,7 @@ class _Writer:
     def _insert_events(self, file_id: int, prepared: PreparedFile) -> tuple[int, int]:
         ids = [row[0] for row, _, _ in prepared.events]
         existing: set[str] = set()
-        for start in range(0, len(ids), _ID_CHUNK):
+        for start in range(0, 0 if self.bulk else len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
             marks = ",".join("?" * len(chunk))
             existing.update(

@@ -35,10 +35,15 @@ SORT_TITLES: dict[str, str] = {
 _NONE_LABELS = {"principal": "(no principal)", "session": "(no session)", "credential": "(no access key)"}
 
 
-def _time_cell(value: str | None, compact: bool) -> Text:
-    if not value:
-        return Text("")
-    return Text(printable(value[5:16].replace("T", " ") if compact else value))
+def _time_cell(value: str | None, compact: bool, *, gap: bool) -> Text:
+    """``eventTime`` as a cell: whole (UTC ISO-8601), or ``MM-DD HH:MM`` when ``compact``."""
+    shown = printable(value[5:16].replace("T", " ") if compact else value) if value else ""
+    return Text(shown.ljust(11 if compact else 20) + (" " if gap else ""))
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells with an ellipsis, else padded to it."""
+    return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
 
 
 class ActorsScreen(SheetScreen):
@@ -95,45 +100,50 @@ class ActorsScreen(SheetScreen):
         self.ranking = result
         table = self.table
         table.clear(columns=True)
+        table.cell_padding = 0  # one space between columns (below), not two: 80 columns hold a service name
         width = self.size.width - 4
         compact = width < 110
         show_key = width >= 150
         time_width = 11 if compact else 20
-        fixed = 8 + 7 + 5 + 6 + 2 * time_width + 2 * 7
-        actor_width = max(14, min(40, width - fixed - (50 if show_key else 0)))
-        titles: list[tuple[str, str, int, bool]] = [("actor", "actor", actor_width, False)]
+        agents = "UAs" if compact else "agents"
+        numbers = [("events", "events"), ("errors", "errors"), ("source_ips", "IPs"), ("user_agents", agents)]
+        counts = {key: [f"{getattr(row, key):,}" for row in result.rows] for key, _ in numbers}
+        # The sort column is named in the border title; wide tables also mark it with ▼.
+        marked = {key: title + (" ▼" if key == self.sort and not compact else "") for key, title in numbers}
+        number_widths = {key: max([len(marked[key]), *(len(v) for v in counts[key])]) for key, _ in numbers}
+        fixed = sum(number_widths.values()) + 2 * time_width + (7 if show_key else 6)
+        spare = max(14, width - fixed - 1)
+        actor_width = min(40, spare // 3) if show_key else min(48, spare)
+        key_width = spare - actor_width - 1
+        columns: list[tuple[str, str, int, bool]] = [("actor", "actor", actor_width, False)]
         if show_key:
-            titles.append(("key", result.grouping.name, max(20, width - fixed - actor_width - 2), False))
-        titles += [
-            ("events", "events", 8, True),
-            ("errors", "errors", 7, True),
-            ("source_ips", "IPs", 5, True),
-            ("user_agents", "agents", 6, True),
+            columns.append(("key", result.grouping.name, key_width, False))
+        columns += [(key, marked[key], number_widths[key], True) for key, _ in numbers]
+        columns += [
             ("first_seen", "first seen" if compact else "first seen (UTC)", time_width, False),
             ("last_seen", "last seen" if compact else "last seen (UTC)", time_width, False),
         ]
-        for key, title, column_width, numeric in titles:
-            label = Text(title + (" ▼" if key == self.sort else ""), "bold")
-            if numeric:
-                label.justify = "right"
-            table.add_column(label, width=column_width, key=key)
+        for position, (key, title, column_width, numeric) in enumerate(columns):
+            gap = 0 if position == len(columns) - 1 else 1
+            title = title + (" ▼" if key == self.sort and not numeric and not compact else "")
+            # Numbers padded by hand: DataTable cells do not honour Text.justify.
+            label = title.rjust(column_width) if numeric else _fit(title, column_width)
+            table.add_column(Text(label + " " * gap, "bold"), width=column_width + gap, key=key)
         select_row = 0
         none_label = _NONE_LABELS.get(result.grouping.name, "(none)")
         for index, row in enumerate(result.rows):
-            name = Text(printable(row.actor), no_wrap=True) if row.actor else Text(
-                none_label if row.key is None else "(several)", "italic dim"
-            )
+            if row.actor:
+                name = Text(_fit(printable(row.actor), actor_width) + " ")
+            else:
+                name = Text(_fit(none_label if row.key is None else "(several)", actor_width) + " ", "italic dim")
             cells: list[Text] = [name]
             if show_key:
-                cells.append(Text(printable(row.key), no_wrap=True) if row.key else Text(none_label, "italic dim"))
-            cells += [
-                Text(f"{row.events:,}", justify="right"),
-                Text(f"{row.errors:,}", "red" if row.errors else "", justify="right"),
-                Text(f"{row.source_ips:,}", justify="right"),
-                Text(f"{row.user_agents:,}", justify="right"),
-                _time_cell(row.first_seen, compact),
-                _time_cell(row.last_seen, compact),
-            ]
+                key_text = _fit(printable(row.key), key_width) + " " if row.key else _fit(none_label, key_width) + " "
+                cells.append(Text(key_text, "" if row.key else "italic dim"))
+            for key, _ in numbers:
+                value = counts[key][index].rjust(number_widths[key]) + " "
+                cells.append(Text(value, "red" if key == "errors" and row.errors else ""))
+            cells += [_time_cell(row.first_seen, compact, gap=True), _time_cell(row.last_seen, compact, gap=False)]
             table.add_row(*cells, key=str(index))
             if self._select is not None and row.key == self._select:
                 select_row = index

@@ -85,17 +85,22 @@ class DrillPath:
         return [printable(base) if base.strip() else ALL_EVENTS, *(step.crumb for step in self.steps)]
 
 
-def breadcrumbs(labels: list[str], current: str | None = None) -> Text:
+def breadcrumbs(labels: list[str], current: str | None = None, *, width: int | None = None) -> Text:
     """``labels`` joined by :data:`SEPARATOR`, then ``current`` (what the view shows) in bold;
-    the labels must already be escaped (see :func:`crumb`)."""
+    the labels must already be escaped (see :func:`crumb`). Longer than ``width`` cells, the
+    oldest crumbs give way to ``…``: the end of the path is what the user is looking at."""
+    # No part starts with a space: SVG screenshots stretch each part over its cells.
     text = Text(no_wrap=True, overflow="ellipsis")
-    for index, label in enumerate(labels):
-        if index:
-            text.append(SEPARATOR, "dim")
-        text.append(label, "bold" if current is None and index == len(labels) - 1 else "")
+    last = len(labels) - 1
+    parts = [(label, "bold" if current is None and index == last else "") for index, label in enumerate(labels)]
     if current is not None:
-        text.append(SEPARATOR, "dim")
-        text.append(printable(current), "bold")
+        parts.append((printable(current), "bold"))
+    while width is not None and len(parts) > 1 and len(SEPARATOR.join(label for label, _ in parts)) > width:
+        parts = [("…", "dim"), *parts[2:]] if parts[0][0] == "…" else [("…", "dim"), *parts[1:]]
+    for index, (label, style) in enumerate(parts):
+        text.append(label + (" " if index < len(parts) - 1 else ""), style)
+        if index < len(parts) - 1:
+            text.append(SEPARATOR.lstrip(), "dim")
     return text
 
 
@@ -172,7 +177,8 @@ class SheetScreen(ModalScreen["DrillRequest | None"]):
 
     def show_crumbs(self, current: str) -> None:
         """Show the breadcrumbs ending with ``current`` (what this screen counts)."""
-        self.query_one("#sheet-crumbs", Static).update(breadcrumbs(self.crumbs, current))
+        line = self.query_one("#sheet-crumbs", Static)
+        line.update(breadcrumbs(self.crumbs, current, width=max(20, (line.size.width or self.size.width) - 4)))
 
     def show_info(self, text: Text | str) -> None:
         """Replace the info line under the breadcrumbs."""

@@ -59,8 +59,8 @@ COLUMN_CATALOGUE: dict[str, ListColumn] = {
     for column in (
         *COLUMNS,
         ListColumn("s3Level", "s3Level", 7, 3),
-        ListColumn("bucketName", "bucketName", 18, 3),
-        ListColumn("object", "object", 18, 4),
+        ListColumn("bucketName", "bucketName", 14, 3),
+        ListColumn("object", "object", 14, 4),
         ListColumn("userArn", "userArn", 24, 5),
         ListColumn("userAgent", "userAgent", 16, 7),
         ListColumn("eventCategory", "eventCategory", 10, 7),
@@ -75,15 +75,21 @@ S3_COLUMN_NAMES: tuple[str, ...] = (
 
 
 def list_columns(names) -> tuple[ListColumn, ...]:
-    """The :data:`COLUMN_CATALOGUE` entries of ``names`` in that order; a name without an
-    entry gets a plain 16-cell column titled with the name. Priorities follow the order given
-    (earlier names stay longer on a narrow terminal), ``eventTime`` first."""
+    """The :data:`COLUMN_CATALOGUE` entries of ``names``, in that order; a name without an
+    entry gets a plain 16-cell column titled with the name, shown after the known ones when the
+    terminal is narrow (catalogue priorities decide: ``userAgent`` and ``eventSource`` go first)."""
+    names = list(names)
     chosen = []
     for rank, name in enumerate(names):
         known = COLUMN_CATALOGUE.get(name)
-        width = known.width if known else 16
-        title = known.title if known else name
-        chosen.append(ListColumn(name, title, width, 0 if name == "eventTime" else rank + 1))
+        if name == "eventName" and known is not None:
+            # Narrower than the default list's: at 80 columns the Athena columns then keep the
+            # source IP, bucket and key (S3 names fit; longer ones end in an ellipsis).
+            chosen.append(ListColumn(known.attribute, known.title, 15, known.priority))
+        elif known is not None:
+            chosen.append(known)
+        else:
+            chosen.append(ListColumn(name, name, 16, 10 + rank))
     return tuple(chosen)
 
 

@@ -20,7 +20,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from trailtui.core.export import FILE_FORMATS, ExportCancelled, default_export_path, export_to_file, partial_path
+from trailtui.core.export import (
+    FILE_FORMATS,
+    ExportCancelled,
+    default_export_path,
+    export_to_file,
+    partial_path,
+)
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.index import connect
 from trailtui.core.originals import OriginalUnavailable
@@ -135,7 +141,7 @@ class ExportScreen(ModalScreen[Path | None]):
         if not path_text.strip():
             self._status(Text("Type a file name."), error=True)
             return
-        target = Path(path_text.strip()).expanduser()
+        target = Path(path_text.strip()).expanduser().absolute()
         if target.is_dir():
             self._status(Text("That is a directory: type a file name."), error=True)
             return

@@ -82,10 +82,13 @@ class FrequencyScreen(SheetScreen):
         table.clear(columns=True)
         width = max(40, self.size.width - 4)
         bar_width = max(8, min(30, width // 4))
-        value_width = max(12, width - bar_width - 7 - 10 - 8)
+        count_width = max(5, len(f"{result.rows[0].count:,}") if result.rows else 0)
+        # DataTable pads every cell with one space on each side.
+        value_width = max(12, width - bar_width - count_width - 5 - 8)
         table.add_column(Text(self.field.name, "bold"), width=value_width, key="value")
-        table.add_column(Text("count", "bold", justify="right"), width=8, key="count")
-        table.add_column(Text("%", "bold", justify="right"), width=5, key="percent")
+        # Numbers padded by hand: DataTable cells do not honour Text.justify.
+        table.add_column(Text("count".rjust(count_width), "bold"), width=count_width, key="count")
+        table.add_column(Text("%".rjust(5), "bold"), width=5, key="percent")
         table.add_column(Text(""), width=bar_width, key="bar")
         peak = max((row.count for row in result.rows), default=0)
         select_row = 0
@@ -93,8 +96,8 @@ class FrequencyScreen(SheetScreen):
             share = row.count / result.total if result.total else 0.0
             table.add_row(
                 value_text(row.value),
-                Text(f"{row.count:,}", justify="right"),
-                Text(f"{share * 100:.1f}", justify="right"),
+                Text(f"{row.count:,}".rjust(count_width)),
+                Text(f"{share * 100:.1f}".rjust(5)),
                 Text(bar(row.count / peak if peak else 0.0, bar_width), "#7aa2f7"),
                 key=str(index),
             )
@@ -165,7 +168,7 @@ class FieldPicker(ModalScreen["FacetField | None"]):
     DEFAULT_CSS = """
     FieldPicker { align: center middle; }
     FieldPicker > Vertical { width: 44; height: auto; max-height: 90%; border: round $accent; background: $surface; }
-    FieldPicker OptionList { height: auto; max-height: 24; border: none; }
+    FieldPicker OptionList, FieldPicker OptionList:focus { height: auto; max-height: 24; border: none; }
     """
 
     def __init__(self, current: FacetField) -> None:

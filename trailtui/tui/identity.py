@@ -168,12 +168,10 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
     pad = "  " * depth
     if links.chain:
         text.append(pad + "└ ")
-    text.append("this event: ", _LABEL)
-    text.append(printable(principal_label(columns.get("principalKey"))))
-    if columns.get("sessionKey"):
-        text.append(f"\n{pad}  session {printable(columns['sessionKey'])}", _DIM)
+    text.append("this event", _LABEL)
+    text.append(f", by {printable(columns.get('actor') or principal_label(columns.get('principalKey')))}")
     if this_key:
-        text.append(f"\n{pad}  signed with {printable(this_key)}", _DIM)
+        text.append(f" with {printable(this_key)}", _DIM)
     text.append("\n")
     if not links.chain and this_key and this_key.startswith("ASIA"):
         text.append("No event in these logs issued this temporary key (it was created earlier or elsewhere).\n", _DIM)
@@ -228,9 +226,10 @@ def render_identity(
     if account and recipient and account != recipient and not anonymous:
         head.append("cross-account: ", _YES)
         head.append(f"account {printable(account)} acted in account {printable(recipient)}\n")
+    questions = Text(no_wrap=False)
     for question, answer in answers(facts):
-        head.append(question + " ", _LABEL)
-        head.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
+        questions.append(question + " ", _LABEL)
+        questions.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
 
     keyed = Text(no_wrap=False)
     access_key = columns.get("userIdentity_accessKeyId")
@@ -284,7 +283,8 @@ def render_identity(
     for key, what in (("a", "principal"), ("S", "session"), ("K", "access key"), ("i", "source IP")):
         _key_hint(keys, key, what)
     chain = render_chain(facts, links) if facts.identity or kind else Text()
-    return Group(head, keyed, counts, chain, grid, keys)
+    # Most telling first: who, keyed three ways, the chain their credentials came through.
+    return Group(head, keyed, chain, counts, questions, grid, keys)
 
 
 class IdentityPane(VerticalScroll, can_focus=True):

@@ -28,7 +28,12 @@ KEY_TABLE: list[tuple[str, list[tuple[str, str]]]] = [
         ("u", "credential chain up: the event that issued this event's access key (AssumeRole, ...)"),
         ("d", "credential chain down: the events signed with the key this event issued"),
         ("i", "filter to the selected event's source IP (sourceIPAddress)"),
+        ("F (Shift+F)", "frequency table of the list's current column over the filter"),
+        ("A (Shift+A)", "actors view: every actor of the filter ranked"),
+        ("t", "timeline: pick a bar (Left / Right), Enter narrows the filter to its time"),
         ("!", "show files and records that could not be loaded"),
+        ("Ctrl+P", "command palette: presets (incident response, S3 user guide), export, S3 columns"),
+        ("Ctrl+S", "export the filtered events to CSV, JSON or NDJSON (progress shown; Esc cancels)"),
         ("? / F1", "this help"),
         ("q / Ctrl+C", "quit"),
     ]),
@@ -37,13 +42,29 @@ KEY_TABLE: list[tuple[str, list[tuple[str, str]]]] = [
         ("PgDn / PgUp, Ctrl+F / Ctrl+B", "page down / up"),
         ("g / G, Home / End", "first / last event"),
         ("Enter, double click", "open the event's JSON detail"),
+        ("h / l, Left / Right", "move the current column (its title is highlighted; F counts it)"),
+        ("Esc", "after a drill (frequency, actors, timeline): the previous filter and view"),
+    ]),
+    ("Frequency table, actors view", [
+        ("j / k, g / G", "move"),
+        ("Enter, click", "drill in: add the row's value (or actor) to the filter and show the list"),
+        ("h / l, Left / Right", "frequency: count the previous / next field"),
+        ("f", "frequency: pick the field to count"),
+        ("s / p", "actors: cycle the sort column / group by principal, session or access key"),
+        ("i", "actors: filter to the actor and count its source IPs"),
+        ("Esc / q", "back to the event list"),
+    ]),
+    ("Timeline", [
+        ("Left / Right, h / l", "previous / next bar (Home / End: first / last)"),
+        ("Enter, double click", "narrow the filter to the bar (replaces since: / until:)"),
+        ("Esc", "back to the event list"),
     ]),
     ("JSON detail", [
         ("j / k, Down / Up", "move"),
         ("Enter / Space", "expand or collapse the node"),
         ("l / Right, h / Left", "expand / collapse (h on a closed node goes to its parent)"),
         ("e / E", "expand all / collapse all"),
-        ("c", "copy the selected value (OSC 52: works over SSH)"),
+        ("c", "copy the selected value (OSC 52: works over SSH and in tmux; over 100 kB: refused)"),
         ("y", "copy the whole original event"),
     ]),
     ("Filter bar", [
@@ -59,6 +80,8 @@ Terms separated by spaces must all hold; -term negates one.
   is:anonymous  is:error  is:write  is:read  is:root  is:crossaccount
   since:2021-07-28  until:2021-07-29T12:00  since:-2h  since:-7d   (UTC)
   requestParameters.bucketName:prod-*   any JSON path of the event
+  s3:account  s3:bucket  s3:object   the S3 user guide's level of an S3 call (object = data event)
+  name:ListAllMyBuckets              a SOAP operation name also finds the CloudTrail event (ListBuckets)
 Examples:
   name:GetObject is:anonymous          bucket:finance-* is:error
   actor:*alice* -error:*               ip:203.0.113.0/24 since:-1d

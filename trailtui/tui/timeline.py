@@ -55,13 +55,16 @@ def _utc(seconds: int, fmt: str) -> str:
 
 
 def bucket_label(histogram: TimeHistogram, index: int) -> str:
-    """The span of bucket ``index`` in UTC: ``2021-07-29 14:00–16:00`` within a day,
+    """The span of bucket ``index`` in UTC: ``2021-07-29 14:00–16:00`` within a day (``22:00–24:00``
+    up to midnight),
     ``2021-07-29`` for a day, ``2021-07-26 – 2021-08-01`` (last day included) for longer."""
     start = histogram.bucket_start(index)
     end = start + histogram.bucket_seconds
     if histogram.bucket_seconds < 86400:
         same_day = _utc(start, "%Y-%m-%d") == _utc(end - 1, "%Y-%m-%d")
         end_text = _utc(end, "%H:%M") if same_day else _utc(end, "%Y-%m-%d %H:%M")
+        if same_day and end % 86400 == 0:
+            end_text = "24:00"  # the end of that day
         return f"{_utc(start, '%Y-%m-%d %H:%M')}–{end_text}"
     if histogram.bucket_seconds == 86400:
         return _utc(start, "%Y-%m-%d")
@@ -125,7 +128,8 @@ class Timeline(Widget, can_focus=True):
     def show_filter(self, compiled: CompiledFilter, *, throttle: bool = False) -> None:
         """Count ``compiled``'s matches over time (in a worker). With ``throttle`` (the loader is
         adding events), the same filter is recounted at most every :data:`THROTTLE_SECONDS`."""
-        same = self._compiled is not None and (compiled.where, compiled.params) == (self._compiled.where, self._compiled.params)
+        previous = self._compiled
+        same = previous is not None and (compiled.where, compiled.params) == (previous.where, previous.params)
         if throttle and same and time.monotonic() - self._counted_at < THROTTLE_SECONDS:
             return
         self._compiled = compiled

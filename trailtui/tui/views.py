@@ -52,7 +52,8 @@ class ViewsMixin:
             return
         field = facet_field(name)
         if field is None:
-            self.notify(f"No frequency table for {printable(name)}; press f in one to pick a field.", severity="warning")  # type: ignore[attr-defined]
+            message = f"No frequency table for {printable(name)}; press f in one to pick a field."
+            self.notify(message, severity="warning")  # type: ignore[attr-defined]
             return
         compiled: CompiledFilter = self._compiled  # type: ignore[attr-defined]
         screen = FrequencyScreen(self.db_path, compiled, self._crumbs(), field)  # type: ignore[attr-defined]
@@ -141,8 +142,10 @@ class ViewsMixin:
         if not self.drill_path:
             bar.remove_class("-visible")
             return
-        text = breadcrumbs(self.drill_path.labels(self._filter_text()))
-        text.append("   Esc: back one step", "dim")
+        hint = "   Esc: back one step"
+        width = (bar.size.width or self.size.width) - 2 - len(hint)  # type: ignore[attr-defined]
+        text = breadcrumbs(self.drill_path.labels(self._filter_text()), width=max(20, width))
+        text.append(hint, "dim")
         bar.update(text)
         bar.add_class("-visible")
 
