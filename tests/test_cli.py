@@ -162,3 +162,19 @@ def test_list_presets_names_title_and_why(capsys) -> None:
                      "why: A password alone opened the console", "filter: is:anonymous"):
         assert expected in out
     assert "\x1b" not in out
+
+
+def test_a_negated_filter_is_read_as_the_filter_not_an_option(tmp_path, capsys) -> None:
+    from trailtui.cli import main
+    from tests.conftest import make_event, write_records
+
+    logs = tmp_path / "logs"
+    anonymous = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+    write_records(logs / "a.json", [make_event("signed"), make_event("unsigned", userIdentity=anonymous)])
+    db = str(tmp_path / "index.sqlite")
+    assert main(["index", "--db", db, str(logs)]) == 0
+    capsys.readouterr()
+    assert main(["query", "--db", db, "--count", "--filter", "-is:anonymous", str(logs)]) == 0
+    assert capsys.readouterr().out.strip() == "1"
+    assert main(["query", "--db", db, "--count", "-f", "-id:signed", str(logs)]) == 0
+    assert capsys.readouterr().out.strip() == "1"

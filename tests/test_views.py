@@ -568,3 +568,33 @@ async def test_hostile_values_are_escaped_in_the_views(tmp_path: Path) -> None:
         assert app.event_list.count == 1
         crumbs = crumbs_text(app)
         assert "userAgent: evil\\x1b]52;c;QUFB\\x07\\u202e" in crumbs and "\x1b" not in crumbs
+
+
+async def test_a_slow_timeline_is_skipped_and_says_so(db_path, monkeypatch) -> None:
+    import sqlite3
+
+    def too_slow(conn, compiled, max_buckets):
+        raise sqlite3.OperationalError("interrupted")  # what the progress handler's abort raises
+
+    monkeypatch.setattr("trailtui.tui.timeline.TIMELINE_BUDGET", -1.0)
+    monkeypatch.setattr("trailtui.tui.timeline.time_histogram", too_slow)
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        assert app.timeline.state == "skipped" and app.timeline.histogram is None
+        assert "timeline skipped" in plain(app.timeline.render())
+        assert app.event_list.count == 14  # the list does not wait for it
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.focused is app.event_list  # nothing to pick
+
+
+async def test_frequency_on_the_time_column_opens_the_timeline(db_path) -> None:
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await move_column_to(pilot, "eventTime")
+        await pilot.press("F")
+        await pilot.pause()
+        assert app.focused is app.timeline
+        assert "▲ 2026-03-14" in plain(app.timeline.render())

@@ -1,14 +1,16 @@
 """The ``trailtui`` command: browse (default), ``index`` and ``query``.
 
 Exit codes: 0 every input loaded; 2 usage error (bad arguments, a path that does not exist, a
-filter that does not parse); 3 results printed but some inputs could not be loaded (listed on
-stderr); 130 interrupted with Ctrl+C.
+filter that does not parse, an index that cannot be written or read: a full disk, a read-only
+directory; the message suggests ``--db``); 3 results printed but some inputs could not be loaded
+(listed on stderr); 130 interrupted with Ctrl+C.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -65,7 +67,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _join_negated_filters(list(sys.argv[1:] if argv is None else argv))
     browse, index, query = build_parsers()
     try:
         if argv and argv[0] == "index":
@@ -76,9 +78,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trailtui: interrupted; what was indexed so far is kept", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except sqlite3.Error as err:  # the index failed while being read (damaged, its disk gone)
+        return _index_failed(err, None)
     except SystemExit as exit_:
         # argparse and the usage checks below end with SystemExit; a caller of main() gets a code.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+
+
+_VALUE_OPTIONS = frozenset(("--filter", "-f"))
+
+
+def _join_negated_filters(argv: list[str]) -> list[str]:
+    """``--filter -is:anonymous`` as the user meant it: argparse would read a value starting with
+    ``-`` as an option, so such a value is joined to its option (``--filter=-is:anonymous``)."""
+    joined: list[str] = []
+    position = 0
+    while position < len(argv):
+        arg = argv[position]
+        following = argv[position + 1] if position + 1 < len(argv) else None
+        if arg in _VALUE_OPTIONS and following is not None and following.startswith("-") and following != "--":
+            joined.append(f"{'--filter' if arg == '-f' else arg}={following}")
+            position += 2
+            continue
+        joined.append(arg)
+        position += 1
+    return joined
 
 
 def _db_path(args, paths: list[str]) -> Path:
@@ -113,9 +137,24 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     except InputPathError as err:
         print(f"trailtui: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    except (sqlite3.Error, OSError) as err:  # a full disk, a read-only file, a damaged index
+        conn.close()
+        raise SystemExit(_index_failed(err, db_path)) from None
     finally:
         progress.close()
     return conn, summary
+
+
+def _index_failed(err: BaseException, db_path: Path | None) -> int:
+    """Say why the index could not be written or read (no traceback) and what to do; a damaged
+    index in the cache directory is removed so the next run rebuilds it. Returns exit code 2."""
+    from trailtui.core.index import describe_write_error, discard_damaged, is_damaged
+    from trailtui.core.text import printable
+
+    print(f"trailtui: {printable(describe_write_error(err, db_path))}", file=sys.stderr)
+    if db_path is not None and is_damaged(err) and discard_damaged(db_path):
+        print("trailtui: the damaged index was removed; run the command again to rebuild it", file=sys.stderr)
+    return EXIT_USAGE
 
 
 class _Progress:
@@ -242,6 +281,8 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         parser.error("--limit must be 0 or more")
     db_path = _db_path(args, args.paths)
     conn, summary = _run_index(args.paths, db_path, quiet=True)
+    for notice in summary.notices:  # e.g. the index was rebuilt
+        print(f"trailtui: notice: {notice}", file=sys.stderr)
     query = EventQuery(conn, compiled, newest_first=not args.oldest_first)
     out = sys.stdout
     try:

@@ -3,6 +3,12 @@
 One index per set of input paths lives in the user's cache directory
 (``$XDG_CACHE_HOME/trailtui/``, else ``~/.cache/trailtui/``). The directory is made 0700 and the
 index 0600: CloudTrail logs are security records.
+
+An index is a cache: one written by another schema version, or one damaged past reading, is
+rebuilt with a notice (:func:`take_rebuild_notice`). A file that is not a trailtui index (another
+program's SQLite database, a log file given to ``--db`` by mistake) is never overwritten: opening
+it raises :class:`IndexError_`. One process indexes an index at a time (:func:`indexing_lock`);
+any number read it meanwhile (WAL mode).
 """
 
 from __future__ import annotations
@@ -10,7 +16,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; concurrent indexers then rely on SQLite's own
+    fcntl = None  # type: ignore[assignment]
 
 from trailtui import __version__
 from trailtui.core.schema import SCHEMA_VERSION, schema_sql
@@ -18,6 +31,11 @@ from trailtui.core.schema import SCHEMA_VERSION, schema_sql
 
 class IndexError_(RuntimeError):
     """The index file cannot be created or opened; the message says why and suggests ``--db``."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: Words of SQLite errors that mean the file's pages cannot be trusted (SQLITE_CORRUPT, SQLITE_NOTADB).
+_DAMAGED = ("not a database", "malformed", "corrupt")
 
 
 def cache_dir() -> Path:
@@ -59,18 +77,85 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     directory, not a database, disk full...).
     """
     db_path = Path(db_path)
+    if not readonly:
+        _refuse_foreign_file(db_path)
     try:
         return _connect(db_path, readonly)
     except sqlite3.DatabaseError as err:
-        if readonly or "not a database" not in str(err):
+        if readonly or not is_damaged(err):
             raise IndexError_(f"cannot open index {db_path}: {err} (choose another file with --db)") from None
-    # Not an SQLite file (corrupt, or something else at that path): start a new index there.
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
+        if not (_is_ours(db_path) or _has_trailtui_meta(db_path)):
+            raise IndexError_(
+                f"cannot open index {db_path}: {err}; it may not be a trailtui index, so it is left as it is "
+                "(delete it to rebuild, or choose another file with --db)"
+            ) from None
+        damage = str(err)
+    # A damaged index (truncated, overwritten, not SQLite at all): start a new one there.
+    _remove_index_files(db_path)
     conn = _connect(db_path, readonly)
     with conn:
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('rebuilt', 'the old file was not a readable index')")
+        notice = "the old file was not a readable index" if "not a database" in damage else f"the old file was damaged ({damage})"
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('rebuilt', ?)", (notice,))
     return conn
+
+
+def is_damaged(err: BaseException) -> bool:
+    """True when an SQLite error says the index file is corrupt or not a database."""
+    return isinstance(err, sqlite3.DatabaseError) and any(word in str(err) for word in _DAMAGED)
+
+
+def discard_damaged(db_path: os.PathLike | str) -> bool:
+    """Remove the index at ``db_path`` (found damaged while in use) if it is trailtui's own (in
+    the cache directory), so the next run rebuilds it. Returns True if it was removed."""
+    path = Path(db_path)
+    if not _is_ours(path):
+        return False
+    _remove_index_files(path)
+    return True
+
+
+def _remove_index_files(db_path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+
+
+def _is_ours(db_path: Path) -> bool:
+    """True when ``db_path`` is in trailtui's cache directory, so only trailtui writes there."""
+    try:
+        return db_path.resolve().parent == cache_dir().resolve()
+    except OSError:
+        return False
+
+
+def _has_trailtui_meta(db_path: Path) -> bool:
+    """True when a damaged database still shows trailtui's ``meta`` rows (so it is an index)."""
+    try:
+        probe = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            return probe.execute("SELECT 1 FROM meta WHERE key = 'trailtui_version'").fetchone() is not None
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return False
+
+
+def _refuse_foreign_file(db_path: Path) -> None:
+    """Raise :class:`IndexError_` when ``db_path`` (outside the cache directory) holds something
+    that is not an SQLite database: a log file or a document given to ``--db`` by mistake."""
+    if _is_ours(db_path):
+        return
+    try:
+        with open(db_path, "rb") as handle:
+            head = handle.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise IndexError_(f"cannot open index {db_path}: {err.strerror or err} (choose another file with --db)") from None
+    if head and head != _SQLITE_HEADER:
+        raise IndexError_(
+            f"{db_path} is not a trailtui index (not an SQLite database); it is left as it is "
+            "(choose another file with --db)"
+        )
 
 
 def _connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
@@ -101,18 +186,30 @@ def _connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
 
 def _ensure_schema(conn: sqlite3.Connection, db_path: Path) -> None:
     version = _schema_version(conn)
+    if version == -2 and not _is_ours(db_path):
+        raise IndexError_(
+            f"{db_path} is an SQLite database but not a trailtui index; it is left as it is "
+            "(choose another file with --db)"
+        )
     rebuilt = version is not None and version != SCHEMA_VERSION
     if rebuilt:
         _reset(conn)
     conn.execute("PRAGMA journal_mode = WAL")
     with conn:
+        # Statements that change nothing take no write lock: opening an index another process is
+        # writing to does not wait for it.
         for statement in schema_sql():
             conn.execute(statement)
         if rebuilt:
-            notice = f"written by another trailtui version (schema {version}, this one reads {SCHEMA_VERSION})"
+            if version == -2:
+                notice = "the old file was not a trailtui index"
+            else:
+                notice = f"written by another trailtui version (schema {version}, this one reads {SCHEMA_VERSION})"
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('rebuilt', ?)", (notice,))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('trailtui_version', ?)", (__version__,))
+        stored = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('schema_version', 'trailtui_version')"))
+        for key, value in (("schema_version", str(SCHEMA_VERSION)), ("trailtui_version", __version__)):
+            if stored.get(key) != value:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
     for suffix in ("-wal", "-shm"):
         side = Path(str(db_path) + suffix)
         if side.exists():
@@ -120,11 +217,13 @@ def _ensure_schema(conn: sqlite3.Connection, db_path: Path) -> None:
 
 
 def _schema_version(conn: sqlite3.Connection) -> int | None:
+    """The index's schema version; None for an empty database, -1 for a trailtui index without a
+    readable version, -2 for a database without trailtui's ``meta`` table (not an index)."""
     try:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.OperationalError:
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        return None if tables == 0 else -1
+        return None if tables == 0 else -2
     return int(row[0]) if row and str(row[0]).isdigit() else -1
 
 
@@ -150,3 +249,53 @@ def take_rebuild_notice(conn: sqlite3.Connection) -> str | None:
     with conn:
         conn.execute("DELETE FROM meta WHERE key = 'rebuilt'")
     return f"index rebuilt: {row[0]}"
+
+
+@contextmanager
+def indexing_lock(conn: sqlite3.Connection) -> Iterator[bool]:
+    """Hold the right to index the index open on ``conn`` until the block ends.
+
+    Two trailtui processes may open one index at once (a ``trailtui query`` while the app
+    loads): the second indexer waits here until the first is done, then finds the files it read
+    unchanged, instead of decoding them again and competing for SQLite's write lock. Readers
+    never wait. The lock is an advisory ``flock`` on ``<index>.lock`` (an empty 0600 file),
+    released when the block ends or the process dies. Yields True if it had to wait.
+    """
+    path = _main_path(conn)
+    if fcntl is None or path is None:
+        yield False
+        return
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        waited = False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waited = True
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield waited
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _main_path(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def describe_write_error(err: BaseException, db_path: os.PathLike | str | None) -> str:
+    """One line for an error met while writing or reading the index at ``db_path`` (None when
+    unknown): a full disk, a read-only file or directory, a damaged file; it says what to do.
+    SQLite's and the OS's messages name only the condition, never event contents."""
+    reason = str(getattr(err, "strerror", None) or err)
+    name = f"the index {db_path}" if db_path is not None else "the index"
+    if is_damaged(err):
+        return f"{name} is damaged ({reason}): delete it to rebuild it, or choose another file with --db"
+    lowered = reason.lower()
+    if any(word in lowered for word in ("full", "i/o", "no space", "too large", "quota")):
+        return f"cannot write {name}: {reason} (is the disk full? free some space or choose another file with --db)"
+    if any(word in lowered for word in ("readonly", "read-only", "permission", "unable to open")):
+        return f"cannot write {name}: {reason} (the file or its directory is read-only: choose another file with --db)"
+    return f"{name} failed: {reason} (choose another file with --db)"

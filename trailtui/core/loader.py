@@ -119,7 +119,17 @@ def index_paths(
     commit. ``workers`` decoder processes run beside the writer (default
     :func:`default_workers`; 0 decodes in this process). Raises
     :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
+
+    One process indexes an index at a time: a second one waits here until the first is done
+    (:func:`trailtui.core.index.indexing_lock`), then reads only what is still new.
     """
+    from trailtui.core.index import indexing_lock
+
+    with indexing_lock(conn):
+        return _index_paths_locked(conn, paths, on_progress=on_progress, workers=workers)
+
+
+def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None) -> LoadSummary:
     from trailtui.core.index import take_rebuild_notice
 
     started = time.monotonic()
@@ -268,7 +278,9 @@ def _prepare_in_order(todo: list, workers: int | None) -> Iterator[tuple[tuple, 
         return
     ahead = 3 * workers
     batches = iter(_batches(todo))
-    with _pool_context().Pool(workers) as pool:
+    # Decoders ignore SIGINT: Ctrl+C reaches the whole process group, and a decoder killed by it
+    # while holding the task queue's lock would hang the writer's pool shutdown.
+    with _pool_context().Pool(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append((batch, pool.apply_async(prepare_files, ([str(item[0]) for item in batch],))))
@@ -509,7 +521,7 @@ def _loader_main(db_path: str, paths: list[str], messages) -> None:
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
     ``"error"`` (a one-line reason).
     """
-    from trailtui.core.index import IndexError_, connect
+    from trailtui.core.index import IndexError_, connect, describe_write_error
 
     # terminate() sends SIGTERM: leave through SystemExit so the decoder pool is shut down too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -524,7 +536,9 @@ def _loader_main(db_path: str, paths: list[str], messages) -> None:
         summary = index_paths(conn, paths, on_progress=lambda p: messages.put(("progress", asdict(p))))
         conn.close()
         messages.put(("done", asdict(summary)))
-    except (IndexError_, OSError, sqlite3.Error, ValueError) as err:
+    except (OSError, sqlite3.Error) as err:
+        messages.put(("error", describe_write_error(err, db_path)))
+    except (IndexError_, ValueError) as err:
         messages.put(("error", str(err)))
 
 

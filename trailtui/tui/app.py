@@ -373,7 +373,8 @@ class TrailApp(ViewsMixin, App[int]):
         )
         self.detail.show_event(original, title=title or "event")
         origin = f"{Path(facts.path).name}, record {facts.record_index}" if facts.path else ""
-        self.detail.border_subtitle = printable(origin)
+        # Text, not str: Textual reads a str title as markup, and a file name may hold "[...]".
+        self.detail.border_subtitle = Text(printable(origin))
         details = identity_facts(facts, original)
         self.identity.show(details, None)
         if columns.get("principalKey") or columns.get("userIdentity_accessKeyId"):

@@ -53,7 +53,7 @@ class ViewsMixin:
         field = facet_field(name)
         if field is None:
             message = f"No frequency table for {printable(name)}; press f in one to pick a field."
-            self.notify(message, severity="warning")  # type: ignore[attr-defined]
+            self.notify(message, severity="warning", markup=False)  # type: ignore[attr-defined]
             return
         compiled: CompiledFilter = self._compiled  # type: ignore[attr-defined]
         screen = FrequencyScreen(self.db_path, compiled, self._crumbs(), field)  # type: ignore[attr-defined]
