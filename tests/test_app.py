@@ -272,3 +272,20 @@ def _plain(renderable) -> str:
     console = Console(width=200, record=True, file=open("/dev/null", "w"))
     console.print(renderable)
     return console.export_text()
+
+
+async def test_a_crash_report_shows_no_local_variables(indexed) -> None:
+    """Textual shows locals in crash tracebacks by default; they would carry event values."""
+    db_path, _ = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(120, 30)):
+        def fails(secret_user_agent: str) -> None:
+            raise RuntimeError("boom")
+
+        try:
+            fails("-".join(("aws-cli/SECRET", "FROM", "THE", "LOGS")))  # the literal is not in the source
+        except RuntimeError:
+            app._fatal_error()
+        text = "".join(segment.text for renderable in app._exit_renderables for segment in renderable.segments)
+        assert "RuntimeError" in text and "boom" in text
+        assert "SECRET-FROM-THE-LOGS" not in text

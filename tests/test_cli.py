@@ -178,3 +178,41 @@ def test_a_negated_filter_is_read_as_the_filter_not_an_option(tmp_path, capsys) 
     assert capsys.readouterr().out.strip() == "1"
     assert main(["query", "--db", db, "--count", "-f", "-id:signed", str(logs)]) == 0
     assert capsys.readouterr().out.strip() == "1"
+
+
+def test_rerunning_index_on_an_unchanged_tree_still_reports_its_bad_files(tmp_path, capsys) -> None:
+    from trailtui.cli import EXIT_PARTIAL, main
+    from tests.conftest import make_event, write_records
+
+    logs = tmp_path / "logs"
+    write_records(logs / "good.json", [make_event("e1")])
+    (logs / "broken.json").write_text('{"Records": [')
+    db = str(tmp_path / "index.sqlite")
+    assert main(["index", "--db", db, str(logs)]) == EXIT_PARTIAL
+    capsys.readouterr()
+    # Nothing changed: nothing is read again, but the index is still missing broken.json's events.
+    assert main(["index", "--db", db, str(logs)]) == EXIT_PARTIAL
+    err = capsys.readouterr().err
+    assert "broken.json" in err and "unchanged since it was indexed" in err
+
+
+def test_csv_to_a_terminal_shows_control_characters_escaped(tmp_path) -> None:
+    import io
+
+    from trailtui.core.export import write_events
+    from trailtui.core.filter import compile_filter
+    from trailtui.core.index import connect
+    from trailtui.core.loader import index_paths
+    from trailtui.core.query import EventQuery
+    from tests.conftest import make_event, write_records
+
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("e1", userAgent="evil\x1b]52;c;ZXZpbA==\x07")])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    query = EventQuery(conn, compile_filter(""))
+    to_file, to_terminal = io.StringIO(), io.StringIO()
+    write_events(query, "csv", to_file, columns=["userAgent"])
+    write_events(query, "csv", to_terminal, columns=["userAgent"], terminal=True)
+    assert "\x1b" in to_file.getvalue()  # a CSV file keeps the value as logged
+    assert "\x1b" not in to_terminal.getvalue() and "evil\\x1b]52;c;ZXZpbA==\\x07" in to_terminal.getvalue()

@@ -151,9 +151,11 @@ def _index_failed(err: BaseException, db_path: Path | None) -> int:
     from trailtui.core.index import describe_write_error, discard_damaged, is_damaged
     from trailtui.core.text import printable
 
-    print(f"trailtui: {printable(describe_write_error(err, db_path))}", file=sys.stderr)
     if db_path is not None and is_damaged(err) and discard_damaged(db_path):
-        print("trailtui: the damaged index was removed; run the command again to rebuild it", file=sys.stderr)
+        message = f"the index {db_path} was damaged ({err}) and is removed: run the command again to rebuild it"
+    else:
+        message = describe_write_error(err, db_path)
+    print(f"trailtui: {printable(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -238,8 +240,26 @@ def _cmd_index(args) -> int:
             reasons[reason] = reasons.get(reason, 0) + 1
         print("skipped: " + "; ".join(f"{count} {printable(reason)}" for reason, count in sorted(reasons.items())))
     _report_problems(summary, sys.stderr)
+    earlier = _earlier_problems(conn, summary)
     conn.close()
-    return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
+    return EXIT_PARTIAL if summary.failures or summary.record_problems or earlier else EXIT_OK
+
+
+def _earlier_problems(conn, summary, shown: int = 50) -> int:
+    """Report the problems an earlier run recorded in files this run did not re-read (they are
+    unchanged, so still bad): a rerun must not look clean. Returns how many there are."""
+    from trailtui.core.query import load_problems
+    from trailtui.core.text import printable
+
+    reported = {path for path, _ in summary.failures} | {path for path, _, _ in summary.record_problems}
+    earlier = [problem for problem in load_problems(conn) if problem.path not in reported]
+    for problem in earlier[:shown]:
+        where = f"{printable(problem.position)}: " if problem.position else ""
+        print(f"error (unchanged since it was indexed): {printable(problem.path)}: {where}{printable(problem.message)}",
+              file=sys.stderr)
+    if len(earlier) > shown:
+        print(f"... and {len(earlier) - shown} more (the app's ! view lists them all)", file=sys.stderr)
+    return len(earlier)
 
 
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
@@ -289,7 +309,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         if args.count:
             print(query.count(), file=out)
         else:
-            write_events(query, args.format, out, columns=columns, limit=args.limit)
+            write_events(query, args.format, out, columns=columns, limit=args.limit, terminal=out.isatty())
         out.flush()
     except BrokenPipeError:
         # `trailtui query ... | head`: the reader left; that is not an error.

@@ -19,7 +19,6 @@ good records.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zlib
@@ -84,23 +83,57 @@ class FileProblem(Exception):
     """A whole file cannot be decoded; ``str(err)`` is the reason shown to the user."""
 
 
+#: The most bytes one log file may hold, on disk or once gunzipped. CloudTrail delivery files are
+#: a few MB; a file past this (a gzip bomb: a few MB that inflate to many GB) is refused rather
+#: than read into memory.
+MAX_FILE_BYTES = 1 << 30
+
+
 def read_log_bytes(path: Path) -> bytes:
     """Return the decompressed bytes of ``path`` (gunzipped when it starts with the gzip magic).
 
-    Raises :class:`FileProblem` for an unreadable file, a truncated or corrupt gzip stream.
+    Raises :class:`FileProblem` for an unreadable file, a truncated or corrupt gzip stream, or
+    content larger than :data:`MAX_FILE_BYTES`.
     """
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise FileProblem(f"larger than {_size(MAX_FILE_BYTES)}: not read")
         data = path.read_bytes()
     except OSError as err:
         raise FileProblem(f"cannot read: {err.strerror or err}") from None
     if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except EOFError:
-            raise FileProblem("truncated gzip: the stream ends before its end marker") from None
-        except (gzip.BadGzipFile, zlib.error, OSError) as err:
-            raise FileProblem(f"corrupt gzip: {err}") from None
+        data = _gunzip(data, MAX_FILE_BYTES)
     return data
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    """Inflate every gzip member of ``data`` (checking each CRC), stopping past ``limit`` bytes."""
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        inflater = zlib.decompressobj(wbits=31)  # one gzip member: header, deflate, CRC32 + size
+        try:
+            part = inflater.decompress(data, limit + 1 - total)
+        except zlib.error as err:
+            raise FileProblem(f"corrupt gzip: {err}") from None
+        total += len(part)
+        if total > limit or inflater.unconsumed_tail:
+            raise FileProblem(f"gzip that inflates to more than {_size(limit)}: not read")
+        parts.append(part)
+        if not inflater.eof:
+            raise FileProblem("truncated gzip: the stream ends before its end marker")
+        data = inflater.unused_data
+        if not data.strip(b"\x00"):  # the end, or zero padding after the last member
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        if data[:2] != _GZIP_MAGIC:
+            raise FileProblem("corrupt gzip: data after the last member")
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20)):
+        if count >= scale:
+            return f"{count / scale:g} {unit}"
+    return f"{count:,} bytes"
 
 
 def read_log_content(path: Path) -> bytes:

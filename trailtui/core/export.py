@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from trailtui.core.text import json_text_safe
+
 # A JSON string (kept as is) or a run of whitespace outside strings (removed).
 _STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]|\\.)*")|[ \t\r\n]+', re.DOTALL)
 
@@ -69,8 +71,10 @@ def minify_json(original: bytes) -> bytes:
 
 def one_line(original: bytes) -> str:
     """The original event as one line of text: :func:`minify_json`, decoded as UTF-8 (invalid
-    bytes become U+FFFD, so the line stays valid JSON)."""
-    return minify_json(original).decode("utf-8", "replace")
+    bytes become U+FFFD, so the line stays valid JSON), with the characters JSON allows raw in
+    strings but a terminal must not receive (DEL, C1 controls, bidi marks) written as ``\\uXXXX``
+    escapes: the same JSON value (see :func:`trailtui.core.text.json_text_safe`)."""
+    return json_text_safe(minify_json(original).decode("utf-8", "replace"))
 
 
 def csv_cell(value: object) -> str:
@@ -98,6 +102,7 @@ def write_events(
     columns: Iterable[str] | None = None,
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
+    terminal: bool = False,
 ) -> int:
     """Write the events of ``query`` (a :class:`trailtui.core.query.EventQuery`, in its order) to
     the text stream ``out`` and return how many were written.
@@ -109,7 +114,9 @@ def write_events(
     :data:`OUTPUT_COLUMNS` / :data:`TABLE_COLUMNS`; JSON formats ignore them. ``limit`` caps the
     count. ``progress(written)`` is called every :data:`PROGRESS_EVERY` events and at the end; it
     may raise :class:`ExportCancelled` to stop (the exception propagates; what was written
-    stays). Raises ValueError for an unknown format or column, and
+    stays). ``terminal``: ``out`` is a terminal, so CSV cells also get control characters and
+    bidi marks escaped (``printable``); a CSV file keeps the values as logged. Raises ValueError
+    for an unknown format or column, and
     ``originals.OriginalUnavailable`` when a log file changed since it was indexed (JSON formats).
     """
     if fmt not in FORMATS:
@@ -137,8 +144,15 @@ def write_events(
         names = list(columns or OUTPUT_COLUMNS)
         writer = csv.writer(out)
         writer.writerow([column_title(name) for name in names])
+        if terminal:
+            from trailtui.core.text import printable
+
+            def cell(value: object) -> str:
+                return csv_cell(printable(value) if value is not None else None)
+        else:
+            cell = csv_cell
         for row in query.iter_rows(names, limit):
-            writer.writerow([csv_cell(value) for value in row])
+            writer.writerow([cell(value) for value in row])
             written += 1
             tick()
     else:
@@ -181,6 +195,7 @@ def export_to_file(
     columns: Iterable[str] | None = None,
     limit: int | None = None,
     progress: Callable[[int], None] | None = None,
+    terminal: bool = False,
 ) -> int:
     """Write the events of ``query`` to the file ``path`` in ``fmt`` (one of
     :data:`FILE_FORMATS`, see :func:`write_events`); returns the number of events.

@@ -20,7 +20,8 @@ from dateutil import parser as date_parser
 #: "Identifying Amazon S3 requests using CloudTrail").
 ANONYMOUS_PRINCIPAL = "ANONYMOUS_PRINCIPAL"
 
-_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
+# CloudTrail's own form, with field ranges checked (a day beyond its month is caught below).
+_CANONICAL_TIME = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\Z")
 
 
 def normalize_event_time(value: object) -> str | None:
@@ -32,7 +33,8 @@ def normalize_event_time(value: object) -> str | None:
     """
     if not isinstance(value, str) or not value:
         return None
-    if _CANONICAL_TIME.match(value):
+    canonical = _CANONICAL_TIME.match(value)
+    if canonical and canonical.group(2) <= "28":
         return value
     try:
         moment = date_parser.isoparse(value)
@@ -44,9 +46,11 @@ def normalize_event_time(value: object) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     try:
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        utc = moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         return None
+    # Four-digit years always (strftime's %Y drops leading zeros on glibc): string order = time order.
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
 
 
 def ipv4_number(address: str | None) -> int | None:
@@ -79,13 +83,25 @@ def _ipv4_number(address: str) -> int | None:
     return number
 
 
+#: Longest value an ``events`` column keeps, in characters. Longer values (an attacker's 50 MB
+#: object key) are cut there in the index only: the list shows a screenful of them anyway, and
+#: the detail pane, JSON filters and exports read the original event, which stays whole.
+MAX_COLUMN_CHARS = 4096
+
+#: Longest string value the free-text index takes from one field, in characters (the words after
+#: it are not searchable as free text; JSON-path filters still read the whole value).
+MAX_FREE_TEXT_CHARS = 65536
+
+
 def _text(value: object) -> str | None:
     if type(value) is str:  # the common case first: this runs ~30 times per event
+        if len(value) > MAX_COLUMN_CHARS:
+            return value[:MAX_COLUMN_CHARS]
         return value or None
     if value is None:
         return None
     if isinstance(value, str):
-        return value or None
+        return value[:MAX_COLUMN_CHARS] or None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -353,12 +369,12 @@ def event_text(event: object) -> str:
                 item_kind = type(item)
                 if item_kind is str:
                     if item and key not in skipped:
-                        values[item] = None
+                        values[item if len(item) <= MAX_FREE_TEXT_CHARS else item[:MAX_FREE_TEXT_CHARS]] = None
                 elif item is not None and key not in skipped:
                     push(item)
         elif kind is str:
             if value:
-                values[value] = None
+                values[value if len(value) <= MAX_FREE_TEXT_CHARS else value[:MAX_FREE_TEXT_CHARS]] = None
         elif kind is list:
             stack.extend(value)
         elif kind is int or kind is float:

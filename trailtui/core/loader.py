@@ -278,9 +278,7 @@ def _prepare_in_order(todo: list, workers: int | None) -> Iterator[tuple[tuple, 
         return
     ahead = 3 * workers
     batches = iter(_batches(todo))
-    # Decoders ignore SIGINT: Ctrl+C reaches the whole process group, and a decoder killed by it
-    # while holding the task queue's lock would hang the writer's pool shutdown.
-    with _pool_context().Pool(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+    with _decoder_pool(workers) as pool:
         pending: deque = deque()
         for batch in batches:
             pending.append((batch, pool.apply_async(prepare_files, ([str(item[0]) for item in batch],))))
@@ -293,6 +291,30 @@ def _prepare_in_order(todo: list, workers: int | None) -> Iterator[tuple[tuple, 
             if following is not None:
                 pending.append((following, pool.apply_async(prepare_files, ([str(item[0]) for item in following],))))
             yield from zip(batch, prepared)
+
+
+def _decoder_pool(workers: int):
+    """A pool of ``workers`` decoder processes that ignore SIGINT.
+
+    Ctrl+C reaches the whole process group: a decoder killed by it mid-task (holding the task
+    queue's lock) would hang the pool's shutdown, or print its traceback. SIGINT stays blocked
+    while the decoders start, so none can die before it ignores the signal; a Ctrl+C meanwhile
+    reaches this process once the pool exists.
+    """
+    guard = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    if guard:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return _pool_context().Pool(workers, initializer=_decoder_started)
+    finally:
+        if guard:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _decoder_started() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _batches(todo: list) -> Iterator[list]:

@@ -32,3 +32,38 @@ def printable(value: object) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     return _UNSAFE.sub(_escape, text)
+
+
+# Characters that valid JSON may hold raw inside strings but a terminal must not receive raw:
+# DEL, the C1 controls (U+009B is an 8-bit CSI) and the bidi marks, plus any C0 control but tab
+# (which is whitespace outside strings; raw C0 inside a string is already invalid JSON).
+_JSON_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff\u2028\u2029]")
+
+
+def json_text_safe(text: str) -> str:
+    """Return JSON text with every character :func:`printable` would escape written as a JSON
+    ``\\uXXXX`` escape instead: the same JSON value, safe to print to a terminal.
+
+    ``text`` is one JSON document (an event on one line). Outside strings valid JSON holds only
+    structural characters, literals and whitespace, so only string contents change. Never raises.
+    """
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _picture(match: re.Match) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # Unicode "Control Pictures": ␀ ... ␟ (ESC shows as ␛)
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"  # C1 controls and bidi marks
+
+
+def visible_controls(text: str) -> str:
+    """Return ``text`` with each unsafe character (see :func:`printable`) replaced by ONE visible
+    character of one cell: a control picture (``␛`` for ESC) or U+FFFD.
+
+    For widgets that edit text (the filter bar): the shown text keeps the value's length, so
+    cursor positions still line up, while the value itself stays as typed or pasted. Never raises.
+    """
+    return _UNSAFE.sub(_picture, text)

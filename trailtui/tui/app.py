@@ -12,6 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -42,7 +43,7 @@ from trailtui.core.query import (
     total_events,
 )
 from trailtui.core.presets import Preset, time_span_terms
-from trailtui.core.text import printable
+from trailtui.core.text import printable, visible_controls
 from trailtui.tui.clipboard import copy_text
 from trailtui.tui.commands import TrailCommands
 from trailtui.tui.detail import EventDetail
@@ -62,6 +63,15 @@ LOADING_REFRESH = 1.0
 MATERIALIZE_MATCHES = 2_000
 #: Terminals narrower than this (columns) stack the panes.
 NARROW_WIDTH = 120
+
+
+class ControlPictures(Highlighter):
+    """Shows control characters and bidi marks in an Input as one visible character each (the
+    value keeps them): a value pasted from a log must not reach the terminal raw."""
+
+    def highlight(self, text: Text) -> None:
+        text.plain = visible_controls(text.plain)
+
 
 def filter_term(field: str, value: str) -> str:
     """A filter term ``field:value`` for ``value``, quoted when it holds spaces, commas, quotes or
@@ -148,6 +158,7 @@ class TrailApp(ViewsMixin, App[int]):
                 # / goes back to the filter to refine it: keep the text, cursor at the end
                 # (Ctrl+U clears it).
                 select_on_focus=False,
+                highlighter=ControlPictures(),
             )
             yield Static("", id="filter-info")
         yield Static("", id="filter-error")
@@ -193,6 +204,19 @@ class TrailApp(ViewsMixin, App[int]):
         else:
             self._load_note = self._index_summary()
         self._update_status()
+
+    def _fatal_error(self) -> None:
+        """Textual's crash report, without the local variables it shows by default: they would
+        hold event values (attacker text, and the user's logs) in a traceback users paste into
+        bug reports. Overrides a private Textual method (8.2.8); the rest is Textual's."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         if self.loader is not None:

@@ -127,11 +127,16 @@ def layout_columns(width: int, columns: tuple[ListColumn, ...] = COLUMNS) -> lis
     return [(column, column.width + extra[column.attribute]) for column in ordered]
 
 
+_CELL_CHARS = 1024  # wider than any list column
+
+
 def cell_text(attribute: str, value: str | None, width: int = 19) -> str:
     """How a value shows in the list: escaped, times without ``T``/``Z`` (and without the year
     when ``width`` is under 19), services without ``.amazonaws.com``."""
     if value is None:
         return ""
+    # A cell shows a few dozen characters: escape only those (a value can be megabytes long).
+    value = value[:_CELL_CHARS]
     if attribute == "eventTime":
         shown = value.replace("T", " ").rstrip("Z")
         return shown[5:] if width < 19 and len(shown) == 19 else shown

@@ -188,7 +188,8 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
             text.append(", never seen in use in these logs")
         text.append("\n")
     elif links.grants_total:
-        text.append(f"This principal handed out {links.grants_total:,} keys (AssumeRole, CreateAccessKey, ...).\n")
+        plural = "key" if links.grants_total == 1 else "keys"
+        text.append(f"This principal handed out {links.grants_total:,} {plural} (AssumeRole, CreateAccessKey, ...).\n")
     hints = Text()
     if links.chain:
         _key_hint(hints, "u", "up: the event that issued this key")

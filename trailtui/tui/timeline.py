@@ -171,6 +171,10 @@ class Timeline(Widget, can_focus=True):
             if "interrupt" not in str(err) or time.perf_counter() <= deadline:
                 return  # superseded by a newer filter (or a real error: the list reports those)
             histogram, state = None, "skipped"
+        except ValueError:
+            # An eventTime the index should never hold (an index from before times were
+            # validated): show no histogram rather than "counting…" forever.
+            histogram, state = None, "skipped"
         finally:
             if self._conn is conn:
                 self._conn = None
