@@ -124,7 +124,7 @@ def _open_writer(db_path: Path):
 def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path."""
     from trailtui.core.discover import InputPathError
-    from trailtui.core.loader import index_paths
+    from trailtui.core.loader import default_workers, index_paths
 
     for path in paths:
         if not Path(path).expanduser().exists():
@@ -133,7 +133,7 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     conn = _open_writer(db_path)
     progress = _Progress(enabled=not quiet)
     try:
-        summary = index_paths(conn, paths, on_progress=progress.update)
+        summary = index_paths(conn, paths, on_progress=progress.update, workers=default_workers(interactive=False))
     except InputPathError as err:
         print(f"trailtui: {err}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
