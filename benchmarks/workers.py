@@ -69,7 +69,8 @@ def run_queries(args) -> dict:
         try:
             query = EventQuery(conn, compile_filter(""))
             summary, rows = time_repeated(
-                lambda query=query, offset=offset: query.page(offset, SCREEN_ROWS),
+                # As the list asks: it knows the match count.
+                lambda query=query, offset=offset: query.page(offset, SCREEN_ROWS, total=total),
                 reps=args.jump_reps,
                 warmup=0,
                 budget_s=budget,

@@ -16,14 +16,15 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import threading
-from collections import deque
-from collections.abc import Iterator
 import queue as queue_module
 import signal
 import sqlite3
+import subprocess
 import sys
+import threading
 import time
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -544,8 +545,8 @@ def _utc_now() -> str:
 # --------------------------------------------------------------------------- background process
 
 
-def _loader_main(db_path: str, paths: list[str], messages) -> None:
-    """Entry point of the loader process: index, posting ``(kind, payload)`` tuples to ``messages``.
+def _loader_main(db_path: str, paths: list[str], post) -> None:
+    """Body of the loader process: index, calling ``post(kind, payload)`` for each message.
 
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
     ``"error"`` (a one-line reason).
@@ -562,66 +563,91 @@ def _loader_main(db_path: str, paths: list[str], messages) -> None:
         pass
     try:
         conn = connect(Path(db_path))
-        summary = index_paths(conn, paths, on_progress=lambda p: messages.put(("progress", asdict(p))))
+        # Half the page cache of `trailtui index`: the app and its loader share the memory budget.
+        conn.execute("PRAGMA cache_size = -16384")
+        summary = index_paths(conn, paths, on_progress=lambda p: post("progress", asdict(p)))
         conn.close()
-        messages.put(("done", asdict(summary)))
+        post("done", asdict(summary))
     except (OSError, sqlite3.Error) as err:
-        messages.put(("error", describe_write_error(err, db_path)))
+        post("error", describe_write_error(err, db_path))
     except (IndexError_, ValueError) as err:
-        messages.put(("error", str(err)))
+        post("error", str(err))
+
+
+def _loader_process(argv: list[str]) -> None:
+    """``python -m trailtui.core.loader DB PATH...``: the app's loader process. Each message is
+    one JSON line ``[kind, payload]`` on stdout."""
+    import orjson
+
+    out = sys.stdout.buffer
+
+    def post(kind: str, payload: object) -> None:
+        out.write(orjson.dumps([kind, payload]) + b"\n")
+        out.flush()
+
+    _loader_main(argv[0], argv[1:], post)
 
 
 class BackgroundLoader:
-    """Runs :func:`index_paths` in a separate (spawned) process and relays its messages.
+    """Runs :func:`index_paths` in a separate process and relays its messages.
 
     Usage: ``loader.start()``, then call :meth:`next_message` from a worker thread until it
-    returns a ``"done"`` or ``"error"`` message; :meth:`stop` ends the process early.
+    returns a ``"done"`` or ``"error"`` message; :meth:`stop` ends the process early. The process
+    is a plain subprocess (``python -m trailtui.core.loader``) talking JSON lines over a pipe:
+    multiprocessing's spawn would add a 15 MB resource-tracker process to the app's memory.
+    Its stderr goes nowhere: a crash there could print event values (privacy), and the app
+    reports a loader that ends without a final message.
     """
 
     def __init__(self, db_path: Path, paths: list[str]) -> None:
         self._db_path = str(db_path)
         self._paths = [str(p) for p in paths]
-        self._messages = None
-        self._process = None
+        self._messages: queue_module.Queue = queue_module.Queue()
+        self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Start the loader process."""
-        # multiprocessing hands sys.stderr's descriptor to its helper process; inside a Textual
-        # app sys.stderr is a capture object without one (fileno() == -1), so lend it the real one.
-        saved = sys.stderr
-        try:
-            if _fileno(sys.stderr) < 0:
-                sys.stderr = sys.__stderr__
-            context = multiprocessing.get_context("spawn")
-            self._messages = context.Queue()
-            self._process = context.Process(
-                # Not a daemon: daemonic processes may not start the decoder pool. stop() ends it.
-                target=_loader_main, args=(self._db_path, self._paths, self._messages)
-            )
-            self._process.start()
-        finally:
-            sys.stderr = saved
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "trailtui.core.loader", self._db_path, *self._paths],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        threading.Thread(target=self._relay, args=(self._process.stdout,), daemon=True).start()
+
+    def _relay(self, stream) -> None:
+        import orjson
+
+        for line in stream:
+            try:
+                kind, payload = orjson.loads(line)
+            except (orjson.JSONDecodeError, ValueError, TypeError):
+                continue
+            self._messages.put((kind, payload))
+        self._messages.put(None)  # end of stream
 
     def next_message(self, timeout: float = 0.5) -> tuple[str, object] | None:
         """The next message, or None if none came within ``timeout`` seconds.
 
-        If the process died without a final message, returns ``("error", reason)``.
+        If the process ended without a final message, returns ``("error", reason)``.
         """
         try:
-            return self._messages.get(timeout=timeout)
+            message = self._messages.get(timeout=timeout)
         except queue_module.Empty:
-            if not self._process.is_alive():
-                try:
-                    return self._messages.get(timeout=0.2)
-                except queue_module.Empty:
-                    return ("error", f"the loader process stopped (exit code {self._process.exitcode})")
             return None
+        if message is None:
+            code = self._process.wait() if self._process is not None else None
+            return ("error", f"the loader process stopped (exit code {code})")
+        return message
 
     def stop(self) -> None:
         """Terminate the loader process if it still runs (its committed batches stay indexed)."""
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             self._process.terminate()
-            self._process.join(timeout=2)
+            try:
+                self._process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
 
 
 def _fileno(stream) -> int:
@@ -629,3 +655,7 @@ def _fileno(stream) -> int:
         return stream.fileno()
     except (AttributeError, OSError, ValueError):
         return -1
+
+
+if __name__ == "__main__":
+    _loader_process(sys.argv[1:])

@@ -113,24 +113,37 @@ class EventQuery:
         fetched = self.columns if "errorCode" in self.columns else (*self.columns, "errorCode")
         self._fetched = fetched
         self._list_select = "id, " + ", ".join(column_sql(name) for name in fetched)
-        direction = "DESC" if newest_first else "ASC"
+        direction, opposite = ("DESC", "ASC") if newest_first else ("ASC", "DESC")
         self._order = f'ORDER BY "eventTime" {direction}, id {direction}'
+        self._reverse_order = f'ORDER BY "eventTime" {opposite}, id {opposite}'
 
     def count(self) -> int:
         """Number of matching events."""
         sql = f"SELECT count(*) FROM events WHERE {self.compiled.where}"
         return self.conn.execute(sql, self.compiled.params).fetchone()[0]
 
-    def page(self, offset: int, limit: int, *, dense: bool = False) -> list[EventRow]:
+    def page(self, offset: int, limit: int, *, dense: bool = False, total: int | None = None) -> list[EventRow]:
         """Rows ``offset`` .. ``offset + limit - 1`` of the list (fewer at the end).
 
         ``dense``: the filter matches a large share of all events (see :meth:`is_dense`), so
         walking the time index and testing each event finds a screenful at once, where the
         planner's choice (the filter's own index) would sort every match first.
+        ``total``: the number of matches, if known (:meth:`count`). A page in the second half is
+        then read from the other end of the order and reversed: ``OFFSET`` walks every row it
+        skips, so ``G`` (the last page of a million) skips none instead of 999,950.
         """
+        offset = max(0, offset)
         source = "events INDEXED BY events_eventTime" if dense else "events"
+        if total is not None and offset < total and 2 * offset + limit > total:
+            limit = min(limit, total - offset)
+            sql = (
+                f"SELECT {self._list_select} FROM {source} WHERE {self.compiled.where} {self._reverse_order} "
+                "LIMIT ? OFFSET ?"
+            )
+            rows = self.conn.execute(sql, (*self.compiled.params, limit, total - offset - limit)).fetchall()
+            return [self._row(row) for row in reversed(rows)]
         sql = f"SELECT {self._list_select} FROM {source} WHERE {self.compiled.where} {self._order} LIMIT ? OFFSET ?"
-        return [self._row(row) for row in self.conn.execute(sql, (*self.compiled.params, limit, max(0, offset)))]
+        return [self._row(row) for row in self.conn.execute(sql, (*self.compiled.params, limit, offset))]
 
     def _row(self, row: tuple) -> EventRow:
         return EventRow(row[0], dict(zip(self._fetched, row[1:])))

@@ -259,7 +259,7 @@ class EventList(ScrollView, can_focus=True):
             if self._ids is not None:
                 page = self._query.rows_for_ids(self._ids[start : start + _PAGE_ROWS])
             else:
-                page = self._query.page(start, _PAGE_ROWS, dense=self._dense)
+                page = self._query.page(start, _PAGE_ROWS, dense=self._dense, total=self._count)
             self._pages[page_number] = page
             if len(self._pages) > _CACHED_PAGES:
                 self._pages.popitem(last=False)
