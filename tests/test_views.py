@@ -181,8 +181,9 @@ def test_actor_ranking_by_principal(conn) -> None:
     rows = [(r.key, r.actor, r.events, r.errors, r.source_ips, r.user_agents, r.first_seen, r.last_seen) for r in ranking.rows]
     assert rows == [
         (ALICE, "alice", 6, 2, 2, 1, "2026-03-14T10:00:00Z", "2026-03-14T10:05:00Z"),
-        (ROLE, "DataPipeline/exfil", 5, 4, 2, 2, "2026-03-14T12:00:00Z", "2026-03-14T12:04:00Z"),
-        ("ANONYMOUS_PRINCIPAL", "anonymous", 3, 0, 1, 0, "2026-03-14T11:00:00Z", "2026-03-14T11:02:00Z"),
+        # A role is named as the principal it is, not by the one session seen.
+        (ROLE, "role/DataPipeline", 5, 4, 2, 2, "2026-03-14T12:00:00Z", "2026-03-14T12:04:00Z"),
+        ("ANONYMOUS_PRINCIPAL", "anonymous (unsigned request)", 3, 0, 1, 0, "2026-03-14T11:00:00Z", "2026-03-14T11:02:00Z"),
     ]
     assert (ranking.actors, ranking.total) == (3, 14)
 
@@ -457,13 +458,13 @@ async def test_actors_view_answers_who_caused_the_access_denied_errors(db_path) 
         assert isinstance(screen, ActorsScreen)
         rows = table_rows(screen)
         # actor, principal, events, errors, IPs, agents, first seen, last seen
-        assert rows[0] == ["DataPipeline/exfil", ROLE, "4", "4", "2", "2", "2026-03-14T12:00:00Z", "2026-03-14T12:03:00Z"]
+        assert rows[0] == ["role/DataPipeline", ROLE, "4", "4", "2", "2", "2026-03-14T12:00:00Z", "2026-03-14T12:03:00Z"]
         assert rows[1][:6] == ["alice", ALICE, "2", "2", "1", "1"]
         await pilot.press("enter")
         await settle(pilot)
         assert app.query_one("#filter").value == f"error:AccessDenied principal:{ROLE}"
         assert app.event_list.count == 4
-        assert "error:AccessDenied › principal: DataPipeline/exfil" in crumbs_text(app)
+        assert "error:AccessDenied › principal: role/DataPipeline" in crumbs_text(app)
         # Which IPs: the frequency table of sourceIPAddress for that actor.
         await move_column_to(pilot, "sourceIPAddress")
         await pilot.press("F")
@@ -481,11 +482,11 @@ async def test_actors_view_sorts_groups_and_lists_ips(db_path) -> None:
         await settle(pilot)
         await pilot.press("A")
         await settle(pilot)
-        assert [row[0] for row in table_rows(app.screen)] == ["alice", "DataPipeline/exfil", "anonymous"]
+        assert [row[0] for row in table_rows(app.screen)] == ["alice", "role/DataPipeline", "anonymous (unsigned request)"]
         await pilot.press("s")  # by errors
         await settle(pilot)
         assert app.screen.sort == "errors"
-        assert [row[0] for row in table_rows(app.screen)] == ["DataPipeline/exfil", "alice", "anonymous"]
+        assert [row[0] for row in table_rows(app.screen)] == ["role/DataPipeline", "alice", "anonymous (unsigned request)"]
         assert app.screen.table.cursor_row == 1  # the cursor stayed on alice
         await pilot.press("p", "p")  # principal -> session -> credential
         await settle(pilot)

@@ -20,6 +20,7 @@ User Guide).
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -315,7 +316,23 @@ def actor_ranking(
     if not rows:
         return ActorRanking(grouping, sort, [], 0, 0)
     actors = [ActorRow(*row[:9]) for row in rows]
+    if grouping.name == "principal":
+        actors = [_named_principal(row) for row in actors]
     return ActorRanking(grouping, sort, actors, rows[0][9], rows[0][10])
+
+
+def _named_principal(row: ActorRow) -> ActorRow:
+    """A principal's display name: a role (or a federated user's issuer) by its ARN's resource
+    (``role/DataPipeline``), not by the one session that happened to match; unsigned requests
+    in words. Other principals keep their events' shared display name."""
+    key = row.key or ""
+    if key == ANONYMOUS_PRINCIPAL:
+        name = "anonymous (unsigned request)"
+    elif key.startswith("arn:") and (":role/" in key or row.actor is None):
+        name = key.split(":", 5)[-1]
+    else:
+        return row
+    return dataclasses.replace(row, actor=name)
 
 
 def actor_term(grouping: ActorGrouping, row: ActorRow) -> str:

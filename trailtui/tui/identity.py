@@ -89,6 +89,17 @@ def principal_label(principal: str | None) -> str:
     return principal or "-"
 
 
+def session_label(session: str | None) -> str | None:
+    """A session key (``<arn> @ <creationDate>``) as the pane shows it: the session name (the
+    ARN's last part, the rest is the principal shown above) and when it was created."""
+    if not session:
+        return None
+    arn, _, created = session.rpartition(" @ ")
+    if not arn:
+        return session
+    return f"{arn.rsplit('/', 1)[-1]} (created {created})"
+
+
 def access_key_kind(access_key_id: str | None) -> str:
     """Describe an access key id by its prefix ("Unique identifiers", IAM User Guide)."""
     if not access_key_id:
@@ -147,6 +158,10 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
     are escaped; nothing is markup."""
     columns = facts.columns
     text = Text(no_wrap=False)
+    this_key = columns.get("userIdentity_accessKeyId")
+    if links is not None and not (links.chain or links.issued or links.grants_total):
+        if not (this_key or "").startswith("ASIA"):
+            return text  # long-term or no credentials, nothing issued: no chain to draw
     text.append("Credential chain\n", "bold underline")
     if links is None:
         text.append("following the keys…\n", _DIM)
@@ -164,7 +179,6 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
         text.append(f" {printable(grant.eventTime or '')} → key {printable(grant.access_key_id)}")
         text.append(f" ({grant.used_events:,} events)\n")
         depth += 2
-    this_key = columns.get("userIdentity_accessKeyId")
     pad = "  " * depth
     if links.chain:
         text.append(pad + "└ ")
@@ -236,7 +250,7 @@ def render_identity(
     access_key = columns.get("userIdentity_accessKeyId")
     for label, value in (
         ("principal  ", principal_label(columns.get("principalKey")) if columns.get("principalKey") else None),
-        ("session    ", columns.get("sessionKey")),
+        ("session    ", session_label(columns.get("sessionKey"))),
         ("credential ", f"{access_key} ({access_key_kind(access_key).split(':')[0]})" if access_key else None),
     ):
         keyed.append(label, _LABEL)
