@@ -188,6 +188,19 @@ async def test_load_errors_view_names_the_broken_file(indexed) -> None:
         assert [Path(p.path).name for p in app.screen.problems] == ["broken.json"]
 
 
+async def test_load_errors_view_shows_the_whole_path_and_reason_in_80_columns(indexed) -> None:
+    db_path, logs = indexed
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        shown = _plain(app.screen.query_one("#errors-selected").content)
+        problem = app.screen.problems[0]
+        assert str(logs / "broken.json") in shown.replace("\n", "")
+        assert problem.message in shown
+
+
 async def test_background_loader_fills_the_list_while_the_app_runs(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     for part in range(4):

@@ -215,3 +215,50 @@ def test_any_filter_runs_on_a_hostile_index_or_says_where_it_is_wrong(hostile_in
     count = query.count()
     rows = query.page(0, 5)
     assert len(rows) == min(count, 5)
+
+
+# The iterative parser that takes over when orjson refuses a deeply nested event (newer orjson
+# versions stop at about 1,000 levels): for any JSON it must agree with the standard library,
+# and it must refuse what is not JSON.
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@SETTINGS
+@given(value=_JSON_VALUES, indent=st.sampled_from([None, 2]))
+def test_the_iterative_json_parser_agrees_with_the_standard_library(value, indent) -> None:
+    from trailtui.core.decode import _parse_iteratively
+
+    text = json.dumps(value, indent=indent)
+    assert _parse_iteratively(text) == json.loads(text)
+
+
+@SETTINGS
+@given(text=st.text(alphabet='{}[],:"0123456789.-eE truefalsn\\ ', max_size=40))
+def test_the_iterative_json_parser_refuses_what_json_refuses(text: str) -> None:
+    from trailtui.core.decode import _parse_iteratively
+
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _parse_iteratively(text)
+    else:
+        assert _parse_iteratively(text) == expected
+
+
+def test_an_event_deeper_than_orjson_allows_is_parsed_without_the_stack(monkeypatch) -> None:
+    import orjson
+
+    from trailtui.core import decode
+
+    def refusing(data):  # what orjson >= 3.9 does past its depth limit
+        raise orjson.JSONDecodeError("depth limit exceeded", "", 0)
+
+    monkeypatch.setattr(decode.orjson, "loads", refusing)
+    deep = '{"eventID": "deep", "requestParameters": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}"
+    event = decode.parse_event_json(deep.encode())
+    assert event["eventID"] == "deep"

@@ -334,6 +334,95 @@ def _add_event(raw: bytes, decoded: DecodedFile, position: str, *, in_file: bool
     decoded.records.append(DecodedRecord(len(decoded.records), raw, event, in_file))
 
 
+_JSON_TOKEN = re.compile(
+    r'\s*(?:([{}\[\],:])|("(?:[^"\\]|\\.)*")|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)|(true|false|null))',
+    re.DOTALL,
+)
+_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def parse_event_json(raw: bytes | str) -> object:
+    """Parse one JSON value (an event) of any nesting depth.
+
+    orjson first (fast; some versions refuse nesting deeper than about 1,000 levels, which an
+    attacker can write); on a depth error, an iterative parser of this module, so 100,000 levels
+    cost memory, never the stack. Raises :class:`orjson.JSONDecodeError` (a ValueError) for text
+    that is not one JSON value.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        if "depth" not in str(err) and "recursion" not in str(err).lower():
+            raise
+        refused = err
+    try:
+        return _parse_iteratively(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except ValueError:
+        raise refused from None
+
+
+def _parse_iteratively(text: str) -> object:
+    """A strict JSON parser with an explicit stack (see :func:`parse_event_json`). Raises
+    ValueError naming the character where the text stops being JSON."""
+    # One frame per open container: [container, pending key, what may come next]. "next" is
+    # "value" (or a closing bracket when the container is still empty), "key", ":" or ",".
+    frames: list[list] = []
+    position = 0
+
+    def fail(what: str) -> ValueError:
+        return ValueError(f"invalid JSON at character {position}: {what}")
+
+    while True:
+        match = _JSON_TOKEN.match(text, position)
+        if match is None:
+            raise fail("not a JSON token" if text[position:].strip() else "unexpected end")
+        position = match.end()
+        punct, string, number, literal = match.groups()
+        frame = frames[-1] if frames else None
+        expect = frame[2] if frame else "value"
+        if punct in ("}", "]"):
+            if frame is None or (punct == "}") != isinstance(frame[0], dict):
+                raise fail(f"unbalanced {punct!r}")
+            if expect not in (",", "first"):
+                raise fail(f"{punct!r} where a value was expected")
+            value = frames.pop()[0]
+        elif punct == ",":
+            if expect != ",":
+                raise fail("unexpected ','")
+            frame[2] = "key" if isinstance(frame[0], dict) else "value"
+            continue
+        elif punct == ":":
+            if expect != ":":
+                raise fail("unexpected ':'")
+            frame[2] = "value"
+            continue
+        elif expect == "key" or (expect == "first" and isinstance(frame[0], dict)):
+            if string is None:
+                raise fail("an object key must be a string")
+            frame[1] = json.loads(string)
+            frame[2] = ":"
+            continue
+        elif expect not in ("value", "first"):
+            raise fail(f"expected {expect!r}")
+        elif punct in ("{", "["):
+            frames.append([{} if punct == "{" else [], None, "first"])
+            continue
+        elif string is not None or number is not None:
+            value = json.loads(string if string is not None else number)
+        else:
+            value = _LITERALS[literal]
+        if not frames:
+            if text[position:].strip():
+                raise fail("extra data after the value")
+            return value
+        frame = frames[-1]
+        if isinstance(frame[0], dict):
+            frame[0][frame[1]] = value
+        else:
+            frame[0].append(value)
+        frame[2] = ","
+
+
 def _parse_record(raw: bytes) -> tuple[object, str | None]:
     """Parse one record with orjson; returns ``(value, None)``.
 
@@ -343,7 +432,7 @@ def _parse_record(raw: bytes) -> tuple[object, str | None]:
     Raises :class:`orjson.JSONDecodeError` for anything else.
     """
     try:
-        return orjson.loads(raw), None
+        return parse_event_json(raw), None
     except orjson.JSONDecodeError as err:
         refused = err
     if "UTF-8" not in str(refused) and "surrogate" not in str(refused):

@@ -76,6 +76,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from dateutil.parser import isoparse, isoparser
 
+from trailtui.core.decode import parse_event_json
 from trailtui.core.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
 from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
@@ -880,7 +881,7 @@ def _json_value_function(db_path: str | None) -> Callable[[object, object], str 
                 original = original_event(side[0], event_id)
                 if original is None:
                     return None
-                event = orjson.loads(original)
+                event = parse_event_json(original)  # any depth: an attacker chooses it
                 last = (event_id, event)
             return _leaf_text(_walk(event, path))
         except Exception:  # noqa: BLE001 - an SQL function must not raise (it would abort the query)

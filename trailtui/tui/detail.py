@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from trailtui.core.decode import parse_event_json
 from trailtui.core.s3 import deleted_keys_note, event_summary
 from trailtui.core.text import printable
 from trailtui.tui.clipboard import too_large_message
@@ -282,7 +283,7 @@ class EventDetail(Tree[JsonData]):
         title_text = Text()
         _append_escaped(title_text, title or "event", "bold")
         try:
-            event = orjson.loads(original)
+            event = parse_event_json(original)
         except orjson.JSONDecodeError as error:
             raw = original.decode("utf-8", errors="replace")
             self._show_summary(None)

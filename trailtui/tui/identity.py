@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from trailtui.core.decode import parse_event_json
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import printable
@@ -60,7 +61,7 @@ def identity_facts(facts: EventFacts, original: bytes | None) -> IdentityFacts:
     identity: dict = {}
     if original:
         try:
-            event = orjson.loads(original)
+            event = parse_event_json(original)
         except orjson.JSONDecodeError:
             event = None
         if isinstance(event, dict) and isinstance(event.get("userIdentity"), dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -159,6 +161,7 @@ class LoadErrorsScreen(ModalScreen[None]):
     }
     LoadErrorsScreen DataTable { height: 1fr; }
     LoadErrorsScreen #errors-empty { padding: 1 2; }
+    LoadErrorsScreen #errors-selected { height: auto; max-height: 8; padding: 0 1; border-top: solid $error; }
     """
 
     def __init__(self, problems: list[LoadProblem]) -> None:
@@ -174,7 +177,21 @@ class LoadErrorsScreen(ModalScreen[None]):
             table: DataTable = DataTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("file", "position", "problem")
             for problem in self.problems:
-                # Text cells, never str: DataTable would read a str as Rich markup.
-                table.add_row(Text(printable(problem.path)), Text(printable(problem.position or "whole file")),
+                # Text cells, never str: DataTable would read a str as Rich markup. The table
+                # shows the file's name; the selected problem's whole path and reason are wrapped
+                # below, so nothing needs horizontal scrolling in 80 columns.
+                table.add_row(Text(printable(Path(problem.path).name)), Text(printable(problem.position or "whole file")),
                               Text(printable(problem.message)))
             yield table
+            yield Static(self._selected_text(0), id="errors-selected")
+
+    def _selected_text(self, row: int) -> Text:
+        problem = self.problems[row]
+        text = Text(printable(problem.path), "bold")
+        text.append(f"\n{printable(problem.position or 'whole file')}: ", "dim")
+        text.append(printable(problem.message))
+        return text
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.problems):
+            self.query_one("#errors-selected", Static).update(self._selected_text(event.cursor_row))
