@@ -255,7 +255,7 @@ def test_an_event_deeper_than_orjson_allows_is_parsed_without_the_stack(monkeypa
 
     from trailtui.core import decode
 
-    def refusing(data):  # what orjson >= 3.9 does past its depth limit
+    def refusing(data):  # what orjson 3.13 does past its depth limit
         raise orjson.JSONDecodeError("depth limit exceeded", "", 0)
 
     monkeypatch.setattr(decode.orjson, "loads", refusing)

@@ -179,6 +179,13 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
         text.append(printable(grant.eventName or "?"), _YES)
         text.append(f" {printable(grant.eventTime or '')} → key {printable(grant.access_key_id)}")
         text.append(f" ({grant.used_events:,} events)\n")
+        if grant.principal:
+            # What the key became: the role (or user) and the session it signed as.
+            text.append(pad + "      as ", _DIM)
+            text.append(printable(principal_label(grant.principal).split(":", 5)[-1]))
+            if grant.session:
+                text.append(f", session {printable(session_label(grant.session))}", _DIM)
+            text.append("\n")
         depth += 2
     pad = "  " * depth
     if links.chain:
