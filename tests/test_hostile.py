@@ -137,6 +137,9 @@ def test_events_without_time_or_id_are_kept_with_stable_ids_and_sorted_last(tmp_
     # Newest first (the default order), the events without a time come after every timed one.
     rows = EventQuery(first, compile_filter("")).page(0, 10)
     assert [row.eventTime for row in rows] == ["2026-03-14T09:00:00Z", "2026-03-14T08:00:00Z", None, None]
+    # Oldest first, too.
+    rows = EventQuery(first, compile_filter(""), newest_first=False).page(0, 10)
+    assert [row.eventTime for row in rows] == ["2026-03-14T08:00:00Z", "2026-03-14T09:00:00Z", None, None]
 
 
 def test_timestamps_in_other_formats_are_read_as_utc(tmp_path: Path) -> None:

@@ -235,3 +235,29 @@ def test_a_file_changed_after_indexing_is_reported_not_misread(tmp_path: Path) -
     os.utime(path, ns=(5, 5))
     with pytest.raises(OriginalUnavailable, match="changed since it was indexed"):
         original_event(conn, event_id)
+
+
+def test_pages_in_both_orders_put_events_without_a_time_last_and_agree_from_either_end(tmp_path: Path) -> None:
+    """The list's order, written independently in SQL: by time, events without one last, then
+    id. page(total=...) reads the second half from the far end; it must give the same rows."""
+    events = [make_event(f"t{i}", eventTime=f"2026-03-14T10:{i % 7:02d}:00Z") for i in range(23)]
+    untimed = [make_event(f"u{i}") for i in range(4)]
+    for event in untimed:
+        del event["eventTime"]
+    write_records(tmp_path / "logs" / "a.json", events[:10] + untimed[:2] + events[10:] + untimed[2:])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [tmp_path / "logs"])
+    for newest_first, order in ((True, "DESC"), (False, "ASC")):
+        every = [row[0] for row in conn.execute(
+            f'SELECT id FROM events ORDER BY "eventTime" IS NULL, "eventTime" {order}, id {order}'
+        )]
+        untimed_ids = {row[0] for row in conn.execute('SELECT id FROM events WHERE "eventTime" IS NULL')}
+        assert len(untimed_ids) == 4 and set(every[-4:]) == untimed_ids
+        query = EventQuery(conn, compile_filter(""), newest_first=newest_first)
+        total = query.count()
+        assert total == len(every) == 27
+        assert list(query.iter_ids()) == every and list(query.iter_ids(limit=25)) == every[:25]
+        for offset in range(total):
+            for known in (None, total):
+                window = [row.id for row in query.page(offset, 5, total=known)]
+                assert window == every[offset : offset + 5], (newest_first, offset, known)
