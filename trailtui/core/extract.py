@@ -176,7 +176,7 @@ def actor_key(identity: dict) -> str | None:
     return None
 
 
-def principal_key(identity: dict) -> str | None:
+def principal_key(identity: dict, key: str | None = None) -> str | None:
     """The principal behind ``userIdentity``: the first of the three ways trailtui keys an actor.
 
     IAMUser and Root -> their ARN; AssumedRole -> the role (``sessionContext.sessionIssuer.arn``,
@@ -186,6 +186,7 @@ def principal_key(identity: dict) -> str | None:
     ``ANONYMOUS_PRINCIPAL``; AWSAccount (another account) -> ``account:<accountId>``; other types
     (SAMLUser, WebIdentityUser, Unknown) -> their ARN, else principalId. Types from "CloudTrail
     userIdentity element" (AWS CloudTrail User Guide). None for an empty ``userIdentity``.
+    ``key``: the identity's :func:`actor_key`, when the caller has it already (the loader does).
     """
     account = _text(identity.get("accountId"))
     if account == ANONYMOUS_PRINCIPAL or identity.get("principalId") == ANONYMOUS_PRINCIPAL:
@@ -206,7 +207,7 @@ def principal_key(identity: dict) -> str | None:
         return _text(identity.get("invokedBy")) or arn
     if kind == "AWSAccount" and account and not arn:
         return f"account:{account}"
-    return actor_key(identity)
+    return key if key is not None else actor_key(identity)
 
 
 def session_key(identity: dict) -> str | None:
@@ -299,6 +300,7 @@ def event_row(event: dict, original: bytes) -> tuple:
     category = _text(event.get("eventCategory"))
     if category is None and event.get("eventType") == "AwsCloudTrailInsight":
         category = "Insight"
+    identity_key = actor_key(identity)  # also the principal of most identity types: computed once
     return (
         event_id,
         event_time,
@@ -328,8 +330,8 @@ def event_row(event: dict, original: bytes) -> tuple:
         vault,
         _resource(bucket, key, vault, event),
         actor_name(identity) if identity else None,
-        actor_key(identity),
-        principal_key(identity),
+        identity_key,
+        principal_key(identity, identity_key),
         session_key(identity),
         issued_access_key_id(event),
     )
