@@ -126,6 +126,19 @@ def _arn_tail(arn: str | None) -> str | None:
     return arn.split(":", 5)[-1] if arn.count(":") >= 5 else arn
 
 
+#: How trailtui names the principal of an unsigned request (``ANONYMOUS_PRINCIPAL``).
+ANONYMOUS_LABEL = "anonymous (unsigned request)"
+
+
+def principal_name(principal: str | None) -> str:
+    """A :func:`principal_key` as a short name: an ARN by its resource (``role/DataPipeline``,
+    ``user/alice``, ``root``), an unsigned request as :data:`ANONYMOUS_LABEL`, anything else
+    (a service, ``account:<id>``) as it is; ``-`` for None."""
+    if principal == ANONYMOUS_PRINCIPAL:
+        return ANONYMOUS_LABEL
+    return _arn_tail(principal) or "-"
+
+
 def actor_name(identity: dict) -> str:
     """A short display name for ``userIdentity``: who did it, as a responder says it.
 

@@ -25,7 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.schema import EVENT_COLUMN_NAMES
 from trailtui.core.text import printable
@@ -326,13 +326,9 @@ def _named_principal(row: ActorRow) -> ActorRow:
     (``role/DataPipeline``), not by the one session that happened to match; unsigned requests
     in words. Other principals keep their events' shared display name."""
     key = row.key or ""
-    if key == ANONYMOUS_PRINCIPAL:
-        name = "anonymous (unsigned request)"
-    elif key.startswith("arn:") and (":role/" in key or row.actor is None):
-        name = key.split(":", 5)[-1]
-    else:
-        return row
-    return dataclasses.replace(row, actor=name)
+    if key == ANONYMOUS_PRINCIPAL or (key.startswith("arn:") and (":role/" in key or row.actor is None)):
+        return dataclasses.replace(row, actor=principal_name(key))
+    return row
 
 
 def actor_term(grouping: ActorGrouping, row: ActorRow) -> str:

@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trailtui.core.decode import parse_event_json
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import printable
 
@@ -84,9 +84,9 @@ class IdentityLinks:
 
 
 def principal_label(principal: str | None) -> str:
-    """How the pane names a principal key: unsigned requests in words, others as stored."""
+    """How the pane names a principal key: unsigned requests in words, others whole."""
     if principal == ANONYMOUS_PRINCIPAL:
-        return "anonymous (unsigned request)"
+        return ANONYMOUS_LABEL
     return principal or "-"
 
 
@@ -182,7 +182,7 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
         if grant.principal:
             # What the key became: the role (or user) and the session it signed as.
             text.append(pad + "      as ", _DIM)
-            text.append(printable(principal_label(grant.principal).split(":", 5)[-1]))
+            text.append(printable(principal_name(grant.principal)))
             if grant.session:
                 text.append(f", session {printable(session_label(grant.session))}", _DIM)
             text.append("\n")
@@ -238,7 +238,7 @@ def render_identity(
     account = columns.get("userIdentity_accountId")
     recipient = columns.get("recipientAccountId")
     anonymous = account == ANONYMOUS_PRINCIPAL or columns.get("userIdentity_principalId") == ANONYMOUS_PRINCIPAL
-    kind_text = f"{kind or 'AWSAccount'}: anonymous (unsigned request)" if anonymous else (kind or "-")
+    kind_text = f"{kind or 'AWSAccount'}: {ANONYMOUS_LABEL}" if anonymous else (kind or "-")
 
     head = Text(no_wrap=False)
     if not facts.identity and not kind:
