@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
+from trailtui.core.query import IDENTITY_KEYS
 from trailtui.core.schema import EVENT_COLUMN_NAMES
 from trailtui.core.text import printable
 
@@ -209,24 +210,17 @@ class ActorGrouping:
     description: str
 
 
-def _grouping(name: str, column: str, description: str) -> ActorGrouping:
-    """Group by ``column`` through the grammar field that reads exactly that column; while the
-    index has no such column (or field), by ``actorKey`` through ``actor:``."""
-    field = next((info.name for info in FIELDS.values() if info.columns == (column,)), None)
-    if column in EVENT_COLUMN_NAMES and field is not None:
-        return ActorGrouping(name, column, field, description)
-    return ActorGrouping(name, "actorKey", "actor", description)
-
-
-#: The groupings the actors view switches between, in that order. ``principal``: the IAM user,
-#: root, the role behind a session, the service...; ``session``: one assumed-role or federated
-#: session; ``credential``: one access key (``userIdentity.accessKeyId``).
+#: The groupings the actors view switches between, in that order: the three ways trailtui keys
+#: an actor (``query.IDENTITY_KEYS``). ``principal``: the IAM user, root, the role behind a
+#: session, the service...; ``session``: one assumed-role or federated session; ``credential``:
+#: one access key (``userIdentity.accessKeyId``).
 ACTOR_GROUPINGS: dict[str, ActorGrouping] = {
-    "principal": _grouping("principal", "principalKey", "who: user, root, role behind a session, service"),
-    "session": _grouping("session", "sessionKey", "one session (role session, federated, console)"),
-    "credential": ActorGrouping(
-        "credential", "userIdentity_accessKeyId", "userIdentity.accessKeyId", "one access key (AKIA…, ASIA…)"
-    ),
+    name: ActorGrouping(name, IDENTITY_KEYS[name], field, description)
+    for name, field, description in (
+        ("principal", "principal", "who: user, root, role behind a session, service"),
+        ("session", "session", "one session (role session, federated, console)"),
+        ("credential", "userIdentity.accessKeyId", "one access key (AKIA…, ASIA…)"),
+    )
 }
 
 #: Orders of :func:`actor_ranking`: name -> SQL ``ORDER BY`` over its result columns.
@@ -332,20 +326,9 @@ def _named_principal(row: ActorRow) -> ActorRow:
 
 
 def actor_term(grouping: ActorGrouping, row: ActorRow) -> str:
-    """The filter term selecting ``row``'s events (``principal:…``, ``session:…``, ``akid``…).
-
-    When the grouping falls back to ``actorKey`` (see :data:`ACTOR_GROUPINGS`), the term is
-    ``actor:<key>`` (``actor:`` reads the ARN and principalId ``actorKey`` is made of), the
-    anonymous S3 caller's is ``is:anonymous``, and a key that is neither (``account:…``,
-    ``identity-center:…``) selects by the display name. A missing key gives ``-field:*``.
-    """
-    if grouping.column != "actorKey":
-        return f"-{grouping.filter_field}:*" if not row.key else term(grouping.filter_field, row.key)
-    if row.account == ANONYMOUS_PRINCIPAL or row.key in (ANONYMOUS_PRINCIPAL, f"account:{ANONYMOUS_PRINCIPAL}"):
-        return "is:anonymous"
-    if row.key and not row.key.startswith(("account:", "identity-center:")):
-        return term("actor", row.key)
-    return term("actor", row.actor) if row.actor else "-actor:*"
+    """The filter term selecting ``row``'s events (``principal:…``, ``session:…``,
+    ``userIdentity.accessKeyId:…``); events without the key give ``-field:*``."""
+    return f"-{grouping.filter_field}:*" if not row.key else term(grouping.filter_field, row.key)
 
 
 # -------------------------------------------------------------------------------- timeline
