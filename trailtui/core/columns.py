@@ -1,0 +1,162 @@
+"""Every column the event list, the CSV export and the CLI table can show, declared once.
+
+A :class:`Column` says what a column is called (``name``: what presets, the config file and
+code use; ``title``: CloudTrail's dotted field name, shown in headers), how it is read from the
+index (``sql``, an expression over ``events``), how wide it starts in the list and how wide it
+may grow when fitted to its values, which grammar field selects one of its values (drill-down,
+pivots, search) and which frequency field counts it. Everything else (the list's columns, the
+sort keys, the CSV header, the column picker, the help screen) is built from :data:`COLUMNS`.
+
+Field names and meanings are CloudTrail's ("CloudTrail record contents", AWS CloudTrail User
+Guide); ``bucketName``, ``object`` and ``userArn`` are the column names of the S3 user guide's
+Athena examples ("Identifying Amazon S3 requests using CloudTrail"), ``s3Level`` the guide's
+account / bucket / object level of an S3 call (see :mod:`trailtui.core.s3`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trailtui.core.s3 import s3_level_sql
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column.
+
+    ``name``: the key used in code, presets and the config file (an ``events`` column name such
+    as ``userIdentity_arn``, or a derived name such as ``s3Level``); ``title``: the header
+    (``userIdentity.arn``); ``sql``: its SELECT expression over ``events`` (trusted text, never
+    from user input); ``width`` / ``max_width``: cells it starts at and at most grows to when
+    fitted to its values (a user can still widen it further); ``kind``: ``"time"`` (UTC
+    ISO-8601 text), ``"service"`` (an ``eventSource``, shown without ``.amazonaws.com``),
+    ``"flag"`` (0/1 shown as false/true) or ``"text"``; ``field``: the filter grammar field whose
+    term selects one value (``eventName`` → ``eventName:GetObject``), or None; ``description``:
+    one line for the column picker and help; ``sort_index``: the SQLite index that serves an
+    ``ORDER BY`` on this column (then ``eventTime``), or None when sorting by it lists the
+    matches once (see ``query.EventQuery``).
+    """
+
+    name: str
+    title: str
+    sql: str
+    width: int
+    max_width: int
+    description: str
+    kind: str = "text"
+    field: str | None = None
+    sort_index: str | None = None
+
+    @property
+    def select_sql(self) -> str:
+        """``<sql> AS "<name>"`` (or just the quoted column when ``sql`` is the column itself)."""
+        quoted = f'"{self.name}"'
+        return quoted if self.sql == quoted else f'{self.sql} AS "{self.name}"'
+
+
+def _column(name: str, title: str, width: int, max_width: int, description: str, **kw) -> Column:
+    return Column(name, title, f'"{name}"', width, max_width, description, **kw)
+
+
+#: Every column, in the order the column picker lists them. The first ones are the event
+#: list's default columns (:data:`DEFAULT_LIST_COLUMNS`).
+COLUMNS: tuple[Column, ...] = (
+    _column("eventTime", "eventTime", 19, 19, "when the call was made (UTC)", kind="time",
+            sort_index="events_eventTime"),
+    _column("eventName", "eventName", 14, 32, "the API call (GetObject, AssumeRole, ...)", field="eventName",
+            sort_index="events_eventName"),
+    _column("errorCode", "errorCode", 9, 28, "the error the call failed with (empty when it succeeded)",
+            field="errorCode", sort_index="events_errorCode"),
+    _column("actor", "actor", 12, 40, "who: the user, role session, service or anonymous caller", field="actor"),
+    _column("sourceIPAddress", "sourceIPAddress", 15, 39, "the caller's IP address (or the AWS service's host name)",
+            field="sourceIPAddress", sort_index="events_sourceIPAddress"),
+    _column("resource", "resource", 16, 80, "what it acted on: S3 bucket/key, Glacier vault, else the first ARN",
+            field="resource"),
+    _column("eventSource", "eventSource", 6, 24, "the service (s3, iam, sts, ...)", kind="service",
+            field="eventSource", sort_index="events_eventSource"),
+    _column("awsRegion", "awsRegion", 9, 16, "the region the call went to", field="awsRegion"),
+    _column("userAgent", "userAgent", 16, 80, "the client that made the call", field="userAgent"),
+    _column("recipientAccountId", "recipientAccountId", 12, 12, "the account that received the call",
+            field="recipientAccountId"),
+    _column("userIdentity_type", "userIdentity.type", 8, 16, "IAMUser, AssumedRole, Root, AWSService, ...",
+            field="userIdentity.type"),
+    _column("userIdentity_arn", "userIdentity.arn", 24, 100, "the caller's ARN", field="userIdentity.arn"),
+    _column("userIdentity_accountId", "userIdentity.accountId", 12, 19, "the caller's account",
+            field="userIdentity.accountId"),
+    _column("userIdentity_accessKeyId", "userIdentity.accessKeyId", 20, 20, "the access key that signed the call",
+            field="userIdentity.accessKeyId", sort_index="events_userIdentity_accessKeyId"),
+    _column("userIdentity_userName", "userIdentity.userName", 12, 40, "the IAM user's name", field="userIdentity.userName"),
+    _column("userIdentity_principalId", "userIdentity.principalId", 20, 60, "the caller's principal id",
+            field="userIdentity.principalId"),
+    _column("userIdentity_invokedBy", "userIdentity.invokedBy", 16, 40, "the AWS service that made the call for the caller",
+            field="userIdentity.invokedBy"),
+    _column("sessionIssuer_arn", "sessionIssuer.arn", 24, 100, "the role (or user) behind the session",
+            field="userIdentity.sessionContext.sessionIssuer.arn"),
+    _column("principalKey", "principal", 24, 100, "the principal: user or root ARN, role behind a session, service",
+            field="principal"),
+    _column("sessionKey", "session", 24, 120, "the session: ARN @ sessionContext.attributes.creationDate",
+            field="session"),
+    _column("issuedAccessKeyId", "issuedAccessKeyId", 20, 20, "the access key this call handed out (AssumeRole, ...)",
+            field="issued"),
+    _column("errorMessage", "errorMessage", 24, 200, "the error's message", field="errorMessage"),
+    _column("readOnly", "readOnly", 8, 8, "true for a call that only reads", kind="flag", field="readOnly"),
+    _column("eventType", "eventType", 10, 24, "AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, ...", field="eventType"),
+    _column("eventCategory", "eventCategory", 10, 10, "Management, Data or Insight", field="eventCategory"),
+    _column("requestParameters_bucketName", "requestParameters.bucketName", 16, 63, "the S3 bucket",
+            field="requestParameters.bucketName", sort_index="events_bucket"),
+    _column("requestParameters_key", "requestParameters.key", 24, 1024, "the S3 object key",
+            field="requestParameters.key"),
+    _column("requestParameters_vaultName", "requestParameters.vaultName", 16, 64, "the S3 Glacier vault",
+            field="requestParameters.vaultName"),
+    _column("eventID", "eventID", 36, 36, "the event's unique id", field="eventID"),
+    Column("s3Level", "s3Level", s3_level_sql(), 7, 7,
+           "the S3 user guide's level of an S3 call: account, bucket or object"),
+    Column("bucketName", "bucketName", '"requestParameters_bucketName"', 16, 63,
+           "requestParameters.bucketName, as the S3 user guide's Athena examples name it",
+           field="requestParameters.bucketName", sort_index="events_bucket"),
+    Column("object", "object", '"requestParameters_key"', 24, 1024,
+           "requestParameters.key, as the S3 user guide's Athena examples name it", field="requestParameters.key"),
+    Column("userArn", "userArn", '"userIdentity_arn"', 24, 100,
+           "userIdentity.arn, as the S3 user guide's Athena examples name it", field="userIdentity.arn"),
+)
+
+#: Columns by name.
+BY_NAME: dict[str, Column] = {column.name: column for column in COLUMNS}
+
+#: The event list's columns unless a preset, the palette or the config file says otherwise.
+DEFAULT_LIST_COLUMNS: tuple[str, ...] = (
+    "eventTime", "eventName", "errorCode", "actor", "sourceIPAddress", "resource", "eventSource", "awsRegion",
+    "userAgent", "recipientAccountId",
+)
+
+#: The palette's "S3 columns": level, bucket and key of each S3 call.
+S3_LIST_COLUMNS: tuple[str, ...] = (
+    "eventTime", "eventName", "s3Level", "actor", "sourceIPAddress", "bucketName", "object", "errorCode",
+)
+
+#: Columns of a CSV export when no preset chooses them.
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource",
+    "errorCode", "userIdentity_arn", "userAgent", "recipientAccountId", "eventID",
+)
+
+
+class UnknownColumn(ValueError):
+    """A column name that is not in :data:`COLUMNS` (from a preset, the config file or code)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown column {name!r}")
+        self.name = name
+
+
+def column(name: str) -> Column:
+    """The :class:`Column` called ``name``. Raises :class:`UnknownColumn` for any other name."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise UnknownColumn(name) from None
+
+
+def is_known_column(name: str) -> bool:
+    """True if ``name`` is a column of :data:`COLUMNS`."""
+    return name in BY_NAME
