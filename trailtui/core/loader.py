@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import queue as queue_module
 import signal
 import sqlite3
 import subprocess
@@ -589,20 +588,20 @@ def _loader_process(argv: list[str]) -> None:
 
 
 class BackgroundLoader:
-    """Runs :func:`index_paths` in a separate process and relays its messages.
+    """Runs :func:`index_paths` in a separate process and reads its messages.
 
-    Usage: ``loader.start()``, then call :meth:`next_message` from a worker thread until it
-    returns a ``"done"`` or ``"error"`` message; :meth:`stop` ends the process early. The process
-    is a plain subprocess (``python -m trailtui.core.loader``) talking JSON lines over a pipe:
-    multiprocessing's spawn would add a 15 MB resource-tracker process to the app's memory.
-    Its stderr goes nowhere: a crash there could print event values (privacy), and the app
-    reports a loader that ends without a final message.
+    Usage: ``loader.start()``, then iterate :meth:`messages` in one thread (it blocks on the
+    process's pipe) until it yields a ``"done"`` or ``"error"`` message; :meth:`stop` ends the
+    process early. The process is a plain subprocess (``python -m trailtui.core.loader``)
+    writing JSON lines ``[kind, payload]`` on stdout: multiprocessing's spawn would add a 15 MB
+    resource-tracker process to the app's memory. Its stderr goes nowhere: a crash there could
+    print event values (privacy), and a loader that ends without a final message is reported as
+    an ``"error"`` message instead.
     """
 
     def __init__(self, db_path: Path, paths: list[str]) -> None:
         self._db_path = str(db_path)
         self._paths = [str(p) for p in paths]
-        self._messages: queue_module.Queue = queue_module.Queue()
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -613,32 +612,27 @@ class BackgroundLoader:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        threading.Thread(target=self._relay, args=(self._process.stdout,), daemon=True).start()
 
-    def _relay(self, stream) -> None:
+    def messages(self) -> Iterator[tuple[str, object]]:
+        """The process's messages as ``(kind, payload)``, in order, blocking until each arrives:
+        ``("progress", LoadProgress fields)``, then ``("done", summary)`` or ``("error",
+        reason)``. Ends after ``done`` or ``error``; a process that stops without either gives
+        ``("error", "the loader process stopped (exit code N)")``. Lines that are not such JSON
+        are skipped. Raises RuntimeError when :meth:`start` was not called."""
         import orjson
 
-        for line in stream:
+        if self._process is None or self._process.stdout is None:
+            raise RuntimeError("BackgroundLoader.messages() before start()")
+        for line in self._process.stdout:
             try:
                 kind, payload = orjson.loads(line)
             except (orjson.JSONDecodeError, ValueError, TypeError):
                 continue
-            self._messages.put((kind, payload))
-        self._messages.put(None)  # end of stream
-
-    def next_message(self, timeout: float = 0.5) -> tuple[str, object] | None:
-        """The next message, or None if none came within ``timeout`` seconds.
-
-        If the process ended without a final message, returns ``("error", reason)``.
-        """
-        try:
-            message = self._messages.get(timeout=timeout)
-        except queue_module.Empty:
-            return None
-        if message is None:
-            code = self._process.wait() if self._process is not None else None
-            return ("error", f"the loader process stopped (exit code {code})")
-        return message
+            yield kind, payload
+            if kind in ("done", "error"):
+                return
+        code = self._process.wait()
+        yield "error", f"the loader process stopped (exit code {code})"
 
     def stop(self) -> None:
         """Terminate the loader process if it still runs (its committed batches stay indexed)."""
