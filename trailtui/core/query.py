@@ -91,6 +91,15 @@ class EventRow:
         return f"EventRow(id={self.id!r}, {self.values!r})"
 
 
+@dataclass(frozen=True)
+class SortOrder:
+    """The list's order: by ``column`` (a ``core.columns`` name), descending or not.
+    (Interim: only ``eventTime`` is served until the sorted query engine lands.)"""
+
+    column: str = "eventTime"
+    descending: bool = True
+
+
 class EventQuery:
     """The events matching one filter, in time order (newest first unless ``newest_first=False``).
 
@@ -104,7 +113,14 @@ class EventQuery:
         *,
         newest_first: bool = True,
         columns: tuple[str, ...] | list[str] | None = None,
+        sort: SortOrder | None = None,
     ) -> None:
+        if sort is not None:
+            if sort.column != "eventTime":
+                raise NotImplementedError("sorting by other columns than eventTime")
+            newest_first = sort.descending
+        self.sort = sort or SortOrder("eventTime", newest_first)
+        self.needs_listing = False
         self.conn = conn
         self.compiled = compiled
         self.newest_first = newest_first
@@ -127,6 +143,29 @@ class EventQuery:
                 ('"eventTime" IS NULL', "ORDER BY id ASC", "ORDER BY id DESC"),
             )
         self._untimed: int | None = None  # matches without a time (oldest first), counted once
+
+    def position_of(self, event_id: int) -> int | None:
+        """0-based position of ``event_id`` in the list, None if it does not match (interim)."""
+        row = self.conn.execute(
+            f'SELECT "eventTime" FROM events WHERE id = ? AND ({self.compiled.where})', (event_id, *self.compiled.params)
+        ).fetchone()
+        if row is None:
+            return None
+        (time_value,) = row
+        where, params = self.compiled.where, self.compiled.params
+        if self.newest_first:
+            if time_value is None:
+                sql = (f'SELECT (SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NOT NULL) + '
+                       f'(SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NULL AND id > ?)')
+                return self.conn.execute(sql, (*params, *params, event_id)).fetchone()[0]
+            sql = (f'SELECT count(*) FROM events WHERE ({where}) AND ("eventTime" > ? OR ("eventTime" = ? AND id > ?))')
+            return self.conn.execute(sql, (*params, time_value, time_value, event_id)).fetchone()[0]
+        if time_value is None:
+            sql = (f'SELECT (SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NOT NULL) + '
+                   f'(SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NULL AND id < ?)')
+            return self.conn.execute(sql, (*params, *params, event_id)).fetchone()[0]
+        sql = f'SELECT count(*) FROM events WHERE ({where}) AND ("eventTime" < ? OR ("eventTime" = ? AND id < ?))'
+        return self.conn.execute(sql, (*params, time_value, time_value, event_id)).fetchone()[0]
 
     def count(self) -> int:
         """Number of matching events."""

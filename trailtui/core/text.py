@@ -67,3 +67,9 @@ def visible_controls(text: str) -> str:
     cursor positions still line up, while the value itself stays as typed or pasted. Never raises.
     """
     return _UNSAFE.sub(_picture, text)
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``count`` and ``noun`` with the right number: ``1 event``, ``2,048 events``, ``1 source IP``,
+    ``3 source IPs``; ``plural_form`` for irregular nouns (``plural(2, "key policy", "key policies")``)."""
+    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"

@@ -8,17 +8,22 @@ Actors are grouped by principal, session or credential (``p`` switches, see
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from trailtui.core.facets import ACTOR_GROUPINGS, ACTOR_SORTS, ActorRanking, ActorRow, actor_ranking, actor_term
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.text import printable
-from trailtui.tui.drill import DrillRequest, SheetScreen, crumb
+from trailtui.core.text import plural, printable
+from trailtui.core.times import shown_minute, shown_time
+from trailtui.tui.filter_history import crumb
+from trailtui.tui.keys import bindings
+from trailtui.tui.sheet import DrillRequest, SheetScreen
 
 #: Column titles of the sort keys, in the order ``s`` cycles through them.
 SORT_TITLES: dict[str, str] = {
@@ -33,17 +38,71 @@ SORT_TITLES: dict[str, str] = {
 
 #: What a row without a grouping value stands for, per grouping.
 _NONE_LABELS = {"principal": "(no principal)", "session": "(no session)", "credential": "(no access key)"}
-
-
-def _time_cell(value: str | None, compact: bool, *, gap: bool) -> Text:
-    """``eventTime`` as a cell: whole (UTC ISO-8601), or ``MM-DD HH:MM`` when ``compact``."""
-    shown = printable(value[5:16].replace("T", " ") if compact else value) if value else ""
-    return Text(shown.ljust(11 if compact else 20) + (" " if gap else ""))
+_NUMBERS = ("events", "errors", "source_ips", "user_agents")
 
 
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` cells with an ellipsis, else padded to it."""
     return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
+
+
+@dataclass(frozen=True)
+class ActorLayout:
+    """How the actors table is laid out for one ranking and width: ``columns`` as
+    ``(name, title, width, numeric)``; ``time`` formats first/last seen; ``why_key`` says why
+    the account or key column is shown (names that collide), or ''."""
+
+    columns: list[tuple[str, str, int, bool]]
+    time: Callable[[str | None], str]
+    why_key: str
+
+
+def actor_layout(ranking: ActorRanking, width: int) -> ActorLayout:
+    """Lay out ``ranking`` in ``width`` cells.
+
+    Display names can collide (the same user name in 14 accounts, one role session name on
+    four instances): the ``userIdentity.accountId`` column is shown when two rows share a name,
+    and the grouping key (principal ARN, session, access key) when two rows still share name and
+    account, or whenever the terminal is wide (150 cells). Times always carry the year
+    (``2024-08-01 15:26``, seconds too from 160 cells). Spare width goes to the actor and key
+    columns, up to their longest value; when the columns need more than ``width`` the table
+    scrolls sideways.
+    """
+    rows = ranking.rows
+    names = Counter((row.actor or "") for row in rows)
+    pairs = Counter(((row.actor or ""), row.account or "") for row in rows)
+    show_account = any(count > 1 for name, count in names.items() if name)
+    show_key = width >= 150 or any(count > 1 for (name, _), count in pairs.items() if name)
+    why = ""
+    if show_key and any(count > 1 for (name, _), count in pairs.items() if name):
+        why = f"same names: the {ranking.grouping.name} column tells them apart"
+    elif show_account:
+        why = "same names in several accounts: see accountId"
+    seconds = width >= 160
+    time_format = shown_time if seconds else shown_minute
+    time_width = 19 if seconds else 16
+    counts = {key: [f"{getattr(row, key):,}" for row in rows] for key in _NUMBERS}
+    titles = {"events": "events", "errors": "errors", "source_ips": "IPs", "user_agents": "agents"}
+    numbers = [(key, titles[key], max([len(titles[key]) + 2, *(len(v) for v in counts[key])]), True)
+               for key in _NUMBERS]
+    fixed = sum(column[2] + 1 for column in numbers) + 2 * (time_width + 1)
+    account_width = 12 if show_account else 0
+    fixed += account_width + (1 if show_account else 0)
+    longest_actor = max([5, *(len(printable(row.actor or "")) for row in rows)])
+    longest_key = max([8, *(len(printable(row.key or "")) for row in rows)]) if show_key else 0
+    spare = max(0, width - fixed - (1 if show_key else 0))
+    actor_width = min(longest_actor, max(14, spare if not show_key else spare // 3))
+    key_width = min(longest_key, max(20, spare - actor_width)) if show_key else 0
+    if show_key and actor_width + key_width < spare:  # room left: give it back to the actor
+        actor_width = min(longest_actor, spare - key_width)
+    columns: list[tuple[str, str, int, bool]] = [("actor", "actor", actor_width, False)]
+    if show_account:
+        columns.append(("account", "accountId", account_width, False))
+    if show_key:
+        columns.append(("key", ranking.grouping.name, key_width, False))
+    columns += numbers
+    columns += [("first_seen", "first seen UTC", time_width, False), ("last_seen", "last seen UTC", time_width, False)]
+    return ActorLayout(columns, time_format, why)
 
 
 class ActorsScreen(SheetScreen):
@@ -55,11 +114,8 @@ class ActorsScreen(SheetScreen):
     on Esc.
     """
 
-    BINDINGS = [
-        Binding("s", "cycle_sort", "Sort", id="actors.sort"),
-        Binding("p", "cycle_grouping", "Principal/session/key", id="actors.grouping"),
-        Binding("i", "source_ips", "Its IPs", id="actors.ips"),
-    ]
+    BINDINGS = bindings("actors")
+    COMPONENT_CLASSES = {"actors--errors", "actors--missing"}
 
     def __init__(
         self,
@@ -76,6 +132,7 @@ class ActorsScreen(SheetScreen):
         self.sort = sort if sort in ACTOR_SORTS else "events"
         self._select = select
         self.ranking: ActorRanking | None = None
+        self._elapsed_ms = 0.0
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -98,52 +155,42 @@ class ActorsScreen(SheetScreen):
             if current is not None and result.grouping == self.ranking.grouping:
                 self._select = current.key
         self.ranking = result
+        self._elapsed_ms = elapsed_ms
         table = self.table
         table.clear(columns=True)
-        table.cell_padding = 0  # one space between columns (below), not two: 80 columns hold a service name
-        width = self.size.width - 4
-        compact = width < 110
-        show_key = width >= 150
-        time_width = 11 if compact else 20
-        agents = "UAs" if compact else "agents"
-        numbers = [("events", "events"), ("errors", "errors"), ("source_ips", "IPs"), ("user_agents", agents)]
-        counts = {key: [f"{getattr(row, key):,}" for row in result.rows] for key, _ in numbers}
-        # The sort column is named in the border title; wide tables also mark it with ▼.
-        marked = {key: title + (" ▼" if key == self.sort and not compact else "") for key, title in numbers}
-        number_widths = {key: max([len(marked[key]), *(len(v) for v in counts[key])]) for key, _ in numbers}
-        fixed = sum(number_widths.values()) + 2 * time_width + (7 if show_key else 6)
-        spare = max(14, width - fixed - 1)
-        actor_width = min(40, spare // 3) if show_key else min(48, spare)
-        key_width = spare - actor_width - 1
-        columns: list[tuple[str, str, int, bool]] = [("actor", "actor", actor_width, False)]
-        if show_key:
-            columns.append(("key", result.grouping.name, key_width, False))
-        columns += [(key, marked[key], number_widths[key], True) for key, _ in numbers]
-        columns += [
-            ("first_seen", "first seen" if compact else "first seen (UTC)", time_width, False),
-            ("last_seen", "last seen" if compact else "last seen (UTC)", time_width, False),
-        ]
-        for position, (key, title, column_width, numeric) in enumerate(columns):
-            gap = 0 if position == len(columns) - 1 else 1
-            title = title + (" ▼" if key == self.sort and not numeric and not compact else "")
+        table.cell_padding = 0  # one space between columns (below), not two: 80 columns hold more
+        layout = actor_layout(result, self.size.width - 4)
+        for name, title, width, numeric in layout.columns:
+            gap = 0 if name == layout.columns[-1][0] else 1
+            marked = title + (" ▼" if name == self.sort else "")
             # Numbers padded by hand: DataTable cells do not honour Text.justify.
-            label = title.rjust(column_width) if numeric else _fit(title, column_width)
-            table.add_column(Text(label + " " * gap, "bold"), width=column_width + gap, key=key)
+            label = marked.rjust(width) if numeric else _fit(marked, width)
+            table.add_column(Text(label + " " * gap, "bold"), width=width + gap, key=name)
+        error_style = self.get_component_rich_style("actors--errors")
+        missing_style = self.get_component_rich_style("actors--missing")
         select_row = 0
         none_label = _NONE_LABELS.get(result.grouping.name, "(none)")
         for index, row in enumerate(result.rows):
-            if row.actor:
-                name = Text(_fit(printable(row.actor), actor_width) + " ")
-            else:
-                name = Text(_fit(none_label if row.key is None else "(several)", actor_width) + " ", "italic dim")
-            cells: list[Text] = [name]
-            if show_key:
-                key_text = _fit(printable(row.key), key_width) + " " if row.key else _fit(none_label, key_width) + " "
-                cells.append(Text(key_text, "" if row.key else "italic dim"))
-            for key, _ in numbers:
-                value = counts[key][index].rjust(number_widths[key]) + " "
-                cells.append(Text(value, "red" if key == "errors" and row.errors else ""))
-            cells += [_time_cell(row.first_seen, compact, gap=True), _time_cell(row.last_seen, compact, gap=False)]
+            cells: list[Text] = []
+            for name, _title, width, numeric in layout.columns:
+                gap = "" if name == layout.columns[-1][0] else " "
+                if numeric:
+                    value = getattr(row, name)
+                    style = error_style if name == "errors" and value else ""
+                    cells.append(Text(f"{value:,}".rjust(width) + gap, style))
+                elif name in ("first_seen", "last_seen"):
+                    cells.append(Text(_fit(layout.time(getattr(row, name)), width) + gap))
+                elif name == "actor":
+                    if row.actor:
+                        cells.append(Text(_fit(printable(row.actor), width) + gap))
+                    else:
+                        label = none_label if row.key is None else "(several)"
+                        cells.append(Text(_fit(label, width) + gap, missing_style))
+                elif name == "account":
+                    cells.append(Text(_fit(printable(row.account or ""), width) + gap))
+                else:  # the grouping key
+                    shown = printable(row.key) if row.key else none_label
+                    cells.append(Text(_fit(shown, width) + gap, "" if row.key else missing_style))
             table.add_row(*cells, key=str(index))
             if self._select is not None and row.key == self._select:
                 select_row = index
@@ -151,15 +198,21 @@ class ActorsScreen(SheetScreen):
         if result.rows:
             table.move_cursor(row=select_row)
         info = Text()
-        kind = f"{result.grouping.name}{'s' if result.actors != 1 else ''}"
+        kind = plural(result.actors, result.grouping.name)
         if len(result.rows) < result.actors:
-            info.append(f"top {len(result.rows):,} of {result.actors:,} {kind}", "bold")
+            info.append(f"top {len(result.rows):,} of {kind}", "bold")
         else:
-            info.append(f"{result.actors:,} {kind}")
-        info.append(f" · {result.total:,} events · {elapsed_ms:,.0f} ms")
+            info.append(kind)
+        info.append(f" · {plural(result.total, 'event')} · {elapsed_ms:,.0f} ms")
+        if layout.why_key:
+            info.append(f" · {layout.why_key}")
         if not result.rows:
             info.append(" · no events match the filter")
         self.show_info(info)
+
+    def on_resize(self) -> None:
+        if self.ranking is not None:
+            self.loaded(self.ranking, self._elapsed_ms)
 
     def _current_row(self) -> ActorRow | None:
         ranking = self.ranking
@@ -186,16 +239,11 @@ class ActorsScreen(SheetScreen):
         grouping = self.ranking.grouping
         db_path, compiled, crumbs = self.db_path, self.compiled, self.crumbs
         grouping_name, sort, key = self.grouping, self.sort, row.key
-        app = self.app
-        then = None
-        if then_field is not None:
-            frequency = getattr(app, "action_frequency", None)
-            then = (lambda: frequency(then_field)) if frequency is not None else None
         return DrillRequest(
             term=actor_term(grouping, row),
             crumb=crumb(grouping.name, row.actor or row.key),
             reopen=lambda: ActorsScreen(db_path, compiled, crumbs, grouping=grouping_name, sort=sort, select=key),
-            then=then,
+            then_frequency=then_field,
         )
 
     def action_drill(self) -> None:

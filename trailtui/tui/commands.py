@@ -1,10 +1,10 @@
-"""The command palette (Ctrl+P): presets, export and column choices.
+"""The command palette (Ctrl+P): presets, columns, layout, marks and export.
 
 :class:`TrailCommands` is a Textual command :class:`~textual.command.Provider` (the pattern of
 darrenburns/posting's ``commands.py``): with an empty query it lists every command (discovery),
-otherwise it fuzzy-matches the query against each command's title (and a preset's ``--preset``
-name). A preset's help line is its "why". Choosing a preset puts its filter in the filter bar,
-where it stays editable (see ``TrailApp.apply_preset``).
+otherwise it fuzzy-matches the query against each command's title and keywords (a preset's
+``--preset`` name too). A preset's help line is its "why"; choosing it puts its filter in the
+filter bar, where it stays editable (``MainScreen.apply_preset``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from trailtui.core.columns import S3_LIST_COLUMNS
 from trailtui.core.presets import PRESETS
 
 
@@ -30,28 +31,29 @@ class PaletteCommand(NamedTuple):
 
 def palette_commands(app) -> list[PaletteCommand]:
     """The palette's commands for ``app`` (a ``TrailApp``): every preset of
-    :data:`trailtui.core.presets.PRESETS`, then export and the column choices."""
-    from trailtui.tui.event_list import S3_COLUMN_NAMES
-
+    :data:`trailtui.core.presets.PRESETS`, then columns, layout, marks and export."""
+    screen = app.main_screen
     commands = [
-        PaletteCommand(f"Preset: {preset.title}", preset.name, partial(app.apply_preset, preset), preset.why)
+        PaletteCommand(f"Preset: {preset.title}", preset.name, partial(screen.apply_preset, preset), preset.why)
         for preset in PRESETS
     ]
     commands += [
-        PaletteCommand(
-            "Export the filtered events (Ctrl+S)", "save csv json ndjson file", app.action_export,
-            "Write the current filter's events to a CSV, JSON or NDJSON file",
-        ),
-        PaletteCommand(
-            "Columns: S3 (level, bucket, object key)", "s3 bucket key object level",
-            partial(app.set_list_columns, S3_COLUMN_NAMES),
-            "Show each S3 call's user-guide level (account/bucket/object), bucket and key",
-        ),
-        PaletteCommand(
-            "Columns: default", "reset columns", partial(app.set_list_columns, None),
-            "Back to time, eventName, eventSource, actor, IP, region, resource, errorCode",
-        ),
+        PaletteCommand("Export the filtered events (Ctrl+S)", "save csv json ndjson file", screen.action_export,
+                       "Write the current filter's events to a CSV, JSON or NDJSON file"),
+        PaletteCommand("Marks and notes: the incident timeline (')", "bookmarks notes timeline incident",
+                       screen.action_show_marks, "The marked events in time order; Ctrl+S there exports them"),
+        PaletteCommand("Columns: pick (+)", "show hide columns fields", partial(screen.event_list.action_pick_columns),
+                       "Show or hide any CloudTrail column of the list"),
+        PaletteCommand("Columns: S3 (level, bucket, object key)", "s3 bucket key object level",
+                       partial(screen.set_list_columns, S3_LIST_COLUMNS),
+                       "Show each S3 call's user-guide level (account/bucket/object), bucket and key"),
+        PaletteCommand("Columns: default", "reset columns", partial(screen.set_list_columns, None),
+                       "Back to time, eventName, errorCode, actor, IP, resource, service, region, ..."),
     ]
+    for layout, words in (("auto", "side by side when wide, stacked when narrow"), ("right", "always side by side"),
+                          ("below", "always stacked"), ("hidden", "list only; Enter opens the detail full screen")):
+        commands.append(PaletteCommand(f"Layout: side pane {layout}", f"layout side pane {layout}",
+                                       partial(screen.set_side_pane, layout), f"JSON detail and identity: {words}"))
     return commands
 
 

@@ -19,15 +19,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import orjson
+from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from trailtui.core.decode import parse_event_json
 from trailtui.core.s3 import deleted_keys_note, event_summary
 from trailtui.core.text import printable
-from trailtui.tui.clipboard import too_large_message
+from trailtui.tui.clipboard import copy_text
+from trailtui.tui.keys import bindings
+from trailtui.tui.value_viewer import ValueViewer
 
 #: Longest string (value or key) shown in full; longer ones are cut with a "(N chars)" note.
 MAX_SHOWN_CHARS = 4000
@@ -43,19 +45,29 @@ NOISY_KEYS = frozenset({"tlsDetails", "additionalEventData", "edgeDeviceDetails"
 #: These always start expanded (who did it, to what), however large.
 ALWAYS_OPEN_KEYS = frozenset({"userIdentity", "requestParameters"})
 
-# Plain Rich styles (Text styles cannot use Textual theme variables).
-KEY_STYLE = "bold #7aa2f7"
-INDEX_STYLE = "#7aa2f7"
-STRING_STYLE = "#9ece6a"
-NUMBER_STYLE = "#bb9af7"
-BOOL_STYLE = "italic #bb9af7"
-NULL_STYLE = "dim italic"
-PUNCT_STYLE = "dim"
-ESCAPE_STYLE = "bold #f7768e"
-ERROR_STYLE = "bold #f7768e"
-HINT_STYLE = "dim italic"
-SUMMARY_STYLE = "#e0af68"
-NOTE_STYLE = "italic #e0af68"
+class LabelStyles(NamedTuple):
+    """The styles of a label's parts. :class:`EventDetail` fills them from its component
+    classes (``event-detail--key``, ... in the stylesheet, so the theme colours them);
+    :data:`PLAIN` is for labels built without a widget (tests, exports)."""
+
+    key: Style | str = "bold"
+    index: Style | str = ""
+    string: Style | str = ""
+    number: Style | str = ""
+    boolean: Style | str = "italic"
+    null: Style | str = "dim italic"
+    punct: Style | str = "dim"
+    escape: Style | str = "bold reverse"
+    error: Style | str = "bold"
+    hint: Style | str = "dim italic"
+    summary: Style | str = ""
+    note: Style | str = "italic"
+
+
+#: Styles without colours.
+PLAIN = LabelStyles()
+#: The component class of each :class:`LabelStyles` field.
+STYLE_CLASSES = {field: f"event-detail--{field}" for field in LabelStyles._fields}
 
 HINT = "select an event"
 
@@ -73,9 +85,9 @@ class JsonData(NamedTuple):
 # ---------------------------------------------------------------------------------- labels
 
 
-def _append_escaped(label: Text, text: str, style: str) -> None:
+def _append_escaped(label: Text, text: str, style: Style | str, styles: LabelStyles = PLAIN) -> None:
     """Append ``text`` through :func:`printable`, cut at :data:`MAX_SHOWN_CHARS`; the visible
-    escapes get :data:`ESCAPE_STYLE` so a real ESC differs from a typed ``\\x1b``."""
+    escapes get ``styles.escape`` so a real ESC differs from a typed ``\\x1b``."""
     shown = text[:MAX_SHOWN_CHARS]
     escaped = printable(shown)
     if escaped == shown:
@@ -90,76 +102,76 @@ def _append_escaped(label: Text, text: str, style: str) -> None:
             if run:
                 label.append("".join(run), style)
                 run = []
-            label.append(visible, ESCAPE_STYLE)
+            label.append(visible, styles.escape)
         if run:
             label.append("".join(run), style)
     if len(text) > MAX_SHOWN_CHARS:
-        label.append("…", PUNCT_STYLE)
+        label.append("…", styles.punct)
 
 
-def _cut_note(label: Text, text: str) -> None:
+def _cut_note(label: Text, text: str, styles: LabelStyles = PLAIN) -> None:
     if len(text) > MAX_SHOWN_CHARS:
-        label.append(f" ({len(text):,} chars)", PUNCT_STYLE)
+        label.append(f" ({len(text):,} chars; v shows it whole)", styles.punct)
 
 
-def key_text(key: str | int) -> Text:
-    """A key as shown: object keys escaped in :data:`KEY_STYLE`, array indices as ``[i]``."""
+def key_text(key: str | int, styles: LabelStyles = PLAIN) -> Text:
+    """A key as shown: object keys escaped in ``styles.key``, array indices as ``[i]``."""
     label = Text()
     if isinstance(key, int):
-        label.append(f"[{key}]", INDEX_STYLE)
+        label.append(f"[{key}]", styles.index)
     else:
-        _append_escaped(label, key, KEY_STYLE)
-        _cut_note(label, key)
+        _append_escaped(label, key, styles.key, styles)
+        _cut_note(label, key, styles)
     return label
 
 
-def value_text(value: object) -> Text:
+def value_text(value: object, styles: LabelStyles = PLAIN) -> Text:
     """A scalar (or empty container) as JSON: strings quoted and escaped, ``true``/``null``."""
     label = Text()
     if isinstance(value, str):
-        label.append('"', STRING_STYLE)
-        _append_escaped(label, value, STRING_STYLE)
-        label.append('"', STRING_STYLE)
-        _cut_note(label, value)
+        label.append('"', styles.string)
+        _append_escaped(label, value, styles.string, styles)
+        label.append('"', styles.string)
+        _cut_note(label, value, styles)
     elif value is None:
-        label.append("null", NULL_STYLE)
+        label.append("null", styles.null)
     elif isinstance(value, bool):
-        label.append("true" if value else "false", BOOL_STYLE)
+        label.append("true" if value else "false", styles.boolean)
     elif isinstance(value, (int, float)):
         # orjson's spelling (1e+29 -> 1e29) is the JSON one; Python's str() is not.
-        label.append(orjson.dumps(value).decode(), NUMBER_STYLE)
+        label.append(orjson.dumps(value).decode(), styles.number)
     elif isinstance(value, dict):
-        label.append("{}", PUNCT_STYLE)
+        label.append("{}", styles.punct)
     elif isinstance(value, list):
-        label.append("[]", PUNCT_STYLE)
+        label.append("[]", styles.punct)
     else:  # not produced by orjson.loads; shown escaped all the same
         label.append(printable(value))
     return label
 
 
-def node_label(key: str | int | None, value: object) -> Text:
+def node_label(key: str | int | None, value: object, styles: LabelStyles = PLAIN) -> Text:
     """The label of one node: ``key {N}`` / ``key [N]`` for a non-empty container, else
     ``key: value``. ``key`` is ``None`` for a bare top-level scalar."""
     if isinstance(value, (dict, list)) and value:
         count = f"{{{len(value)}}}" if isinstance(value, dict) else f"[{len(value)}]"
-        label = key_text(key) if key is not None else Text()
-        label.append(f" {count}" if key is not None else count, PUNCT_STYLE)
+        label = key_text(key, styles) if key is not None else Text()
+        label.append(f" {count}" if key is not None else count, styles.punct)
         return label
     if key is None:
-        return value_text(value)
-    return Text.assemble(key_text(key), (": ", PUNCT_STYLE), value_text(value))
+        return value_text(value, styles)
+    return Text.assemble(key_text(key, styles), (": ", styles.punct), value_text(value, styles))
 
 
-def _too_deep_label(key: str | int, value: object) -> Text:
+def _too_deep_label(key: str | int, value: object, styles: LabelStyles = PLAIN) -> Text:
     """``key: <compact JSON>`` for a container below :data:`MAX_TREE_DEPTH`."""
-    label = Text.assemble(key_text(key), (": ", PUNCT_STYLE))
+    label = Text.assemble(key_text(key, styles), (": ", styles.punct))
     try:
         compact = orjson.dumps(value).decode("utf-8")
     except orjson.JSONEncodeError:  # orjson writes at most 255 levels
-        label.append("… nested too deep to show (y copies the whole event)", ERROR_STYLE)
+        label.append("… nested too deep to show (y copies the whole event)", styles.error)
         return label
-    _append_escaped(label, compact, "")
-    _cut_note(label, compact)
+    _append_escaped(label, compact, "", styles)
+    _cut_note(label, compact, styles)
     return label
 
 
@@ -203,32 +215,15 @@ class EventDetail(Tree[JsonData]):
 
     Each node's ``data`` is a :class:`JsonData` (path, value); the hint root has ``None``. The
     app calls :meth:`show_event` with the event's original bytes and ``title``; ``c`` and ``y``
-    copy through :meth:`textual.app.App.copy_to_clipboard` (OSC 52, works over SSH; trailtui's
-    app routes it through :mod:`trailtui.tui.clipboard`, which wraps it for tmux), refusing text
-    over the clipboard module's size cap with a notice. The pane's border title carries the S3
+    copy through :func:`trailtui.tui.clipboard.copy_text` (OSC 52, works over SSH; tmux's paste
+    buffer too), which refuses text over its size cap with a notice; ``v`` shows the selected
+    value whole in a :class:`~trailtui.tui.value_viewer.ValueViewer`. The pane's border title carries the S3
     user guide's level of an S3 call or the vault of a Glacier call, and a DeleteObjects event
     gets a first line noting that CloudTrail does not log the deleted keys (:mod:`trailtui.core.s3`).
     """
 
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Toggle", show=False, id="detail.select"),
-        Binding("space", "toggle_node", "Toggle", show=False, id="detail.toggle"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="detail.down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="detail.up"),
-        Binding("right,l", "expand_node", "Expand", show=False, id="detail.expand"),
-        Binding("left,h", "collapse_node", "Collapse / parent", show=False, id="detail.collapse"),
-        Binding("e", "expand_all", "Expand all", id="detail.expand_all"),
-        Binding("E", "collapse_all", "Collapse all", id="detail.collapse_all"),
-        Binding("c", "copy_value", "Copy value", id="detail.copy_value"),
-        Binding("y", "copy_event", "Copy event", id="detail.copy_event"),
-    ]
-
-    DEFAULT_CSS = """
-    EventDetail {
-        scrollbar-size-vertical: 1;
-        scrollbar-size-horizontal: 1;
-    }
-    """
+    BINDINGS = bindings("detail")
+    COMPONENT_CLASSES = set(STYLE_CLASSES.values())
 
     def __init__(
         self,
@@ -243,6 +238,11 @@ class EventDetail(Tree[JsonData]):
         self._original: bytes | None = None
         self._nodes_by_path: dict[JsonPath, TreeNode[JsonData]] = {}
         self._base_title: str | None = None  # the border title the app gave, before any summary
+
+    @property
+    def label_styles(self) -> LabelStyles:
+        """The label styles from the stylesheet's component classes (theme colours)."""
+        return LabelStyles(*(self.get_component_rich_style(STYLE_CLASSES[field]) for field in LabelStyles._fields))
 
     def process_label(self, label: str | Text) -> Text:
         """Labels given as ``str`` are plain text, escaped, never Rich markup."""
@@ -269,11 +269,12 @@ class EventDetail(Tree[JsonData]):
         self.clear()
         self.scroll_to(0, 0, animate=False, immediate=True)
         self._nodes_by_path = {}
+        styles = self._styles = self.label_styles
         self._original = original or None
         root = self.root
         if not original:
             self._show_summary(None)
-            root.set_label(Text(HINT, HINT_STYLE))
+            root.set_label(Text(HINT, styles.hint))
             root.data = None
             root.allow_expand = False
             self._place_cursor(root)
@@ -289,10 +290,10 @@ class EventDetail(Tree[JsonData]):
             self._show_summary(None)
             root.set_label(title_text)
             root.data = None
-            label = Text.assemble(("not valid JSON: ", ERROR_STYLE))
-            _append_escaped(label, raw, "")
-            _cut_note(label, raw)
-            label.append(f"  ({printable(error)})", PUNCT_STYLE)
+            label = Text.assemble(("not valid JSON: ", styles.error))
+            _append_escaped(label, raw, "", styles)
+            _cut_note(label, raw, styles)
+            label.append(f"  ({printable(error)})", styles.punct)
             root.add_leaf(label, JsonData((), raw))
             root.expand()
             self._place_cursor(root)
@@ -300,14 +301,14 @@ class EventDetail(Tree[JsonData]):
 
         if isinstance(event, (dict, list)) and event:
             count = f" {{{len(event)}}}" if isinstance(event, dict) else f" [{len(event)}]"
-            title_text.append(count, PUNCT_STYLE)
+            title_text.append(count, styles.punct)
         self._show_summary(event_summary(event))  # S3 user guide level, or the Glacier vault
         root.set_label(title_text)
         root.data = JsonData((), event)
         self._nodes_by_path[()] = root
         note = deleted_keys_note(event)
         if note:
-            root.add_leaf(Text.assemble(("note: ", NOTE_STYLE), (note, NOTE_STYLE)), None)
+            root.add_leaf(Text.assemble(("note: ", styles.note), (note, styles.note)), None)
         self._build_nodes(root, event)
         root.expand()
 
@@ -326,7 +327,7 @@ class EventDetail(Tree[JsonData]):
         title = Text(self._base_title)
         if summary:
             title.append(" · ")
-            _append_escaped(title, summary, SUMMARY_STYLE)
+            _append_escaped(title, summary, self.label_styles.summary, self.label_styles)
         self.border_title = title
 
     def _build_nodes(self, root: TreeNode[JsonData], event: object) -> None:
@@ -337,8 +338,9 @@ class EventDetail(Tree[JsonData]):
         one is opened all the way down (userIdentity.sessionContext, resources[0]). Iterative:
         JSON may nest deeper than Python's recursion limit.
         """
+        styles = self._styles
         if not isinstance(event, (dict, list)):
-            root.add_leaf(node_label(None, event), JsonData((), event))
+            root.add_leaf(node_label(None, event, styles), JsonData((), event))
             return
         # (parent node, its path, its value, whether its containers open)
         stack: list[tuple[TreeNode[JsonData], JsonPath, object, bool]] = []
@@ -348,22 +350,22 @@ class EventDetail(Tree[JsonData]):
                 leaves = _leaf_count(value)
                 small = leaves <= LARGE_CONTAINER_LEAVES
                 is_open = key in ALWAYS_OPEN_KEYS or (small and key not in NOISY_KEYS)
-                node = root.add(node_label(key, value), JsonData(path, value), expand=is_open)
+                node = root.add(node_label(key, value, styles), JsonData(path, value), expand=is_open)
                 stack.append((node, path, value, is_open and small))
             else:
-                node = root.add_leaf(node_label(key, value), JsonData(path, value))
+                node = root.add_leaf(node_label(key, value, styles), JsonData(path, value))
             self._nodes_by_path[path] = node
         while stack:
             parent, parent_path, parent_value, whole = stack.pop()
             for key, value in _children(parent_value):
                 path = (*parent_path, key)
                 if isinstance(value, (dict, list)) and value and len(path) >= MAX_TREE_DEPTH:
-                    node = parent.add_leaf(_too_deep_label(key, value), JsonData(path, value))
+                    node = parent.add_leaf(_too_deep_label(key, value, styles), JsonData(path, value))
                 elif isinstance(value, (dict, list)) and value:
-                    node = parent.add(node_label(key, value), JsonData(path, value), expand=whole)
+                    node = parent.add(node_label(key, value, styles), JsonData(path, value), expand=whole)
                     stack.append((node, path, value, whole))
                 else:
-                    node = parent.add_leaf(node_label(key, value), JsonData(path, value))
+                    node = parent.add_leaf(node_label(key, value, styles), JsonData(path, value))
                 self._nodes_by_path[path] = node
 
     @staticmethod
@@ -378,10 +380,11 @@ class EventDetail(Tree[JsonData]):
     def _place_cursor(self, node: TreeNode[JsonData]) -> None:
         """Put the cursor on ``node`` (which must be shown) after the lines are rebuilt.
 
-        Tree keeps the old cursor node's line number across rebuilds; reading ``_tree_lines``
-        first renumbers the lines so ``node.line`` is current.
+        Tree numbers its lines lazily, so after a rebuild ``node.line`` is stale until the lines
+        are listed again; reading the public ``last_line`` lists them (a test in test_detail
+        fails if a Textual upgrade changes that: the cursor would land on the wrong key).
         """
-        self._tree_lines  # noqa: B018 - rebuilds the line list (and every node's line)
+        self.last_line  # noqa: B018 - lists the lines again, so node.line is current
         self.cursor_line = max(node.line, 0)
         self.scroll_to_line(self.cursor_line, animate=False)
 
@@ -458,38 +461,49 @@ class EventDetail(Tree[JsonData]):
             return None
         return self._original.decode("utf-8", errors="replace")
 
-    def action_copy_value(self) -> None:
+    def _selected(self) -> tuple[str, str] | None:
+        """``(text, what)`` of the node under the cursor for copying or viewing, or None
+        (after telling the user why)."""
         node = self.cursor_node
         try:
             text = self.selected_value_text()
         except orjson.JSONEncodeError as error:
             self.notify(f"Cannot copy: {printable(error)}", severity="error", markup=False)
-            return
+            return None
         if text is None or node is None:
-            self.notify("Nothing to copy: select a value first.", severity="warning", markup=False)
-            return
+            self.notify("Nothing selected: move to a value first.", severity="warning", markup=False)
+            return None
         data = node.data
         where = path_text(data.path) if isinstance(data, JsonData) else "value"
         if isinstance(data, JsonData) and isinstance(data.value, (dict, list)):
-            what = f"{where} as JSON"
-        else:
-            what = where
-        refused = too_large_message(text, what)  # OSC 52 size cap (trailtui.tui.clipboard)
-        if refused:
-            self.notify(refused, severity="warning", markup=False)
-            return
-        self.app.copy_to_clipboard(text)
-        # markup=False: the path is made of the event's (attacker-chosen) keys.
-        self.notify(f"Copied {what} ({len(text):,} characters)", markup=False)
+            return text, f"{where} as JSON"
+        return text, where
+
+    def action_copy_value(self) -> None:
+        """``c``: copy the selected value (a string as logged, a container as pretty JSON)."""
+        selected = self._selected()
+        if selected is not None:
+            text, what = selected
+            # markup=False everywhere: the path is made of the event's (attacker-chosen) keys.
+            result = copy_text(self.app, text, what=what)
+            self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
 
     def action_copy_event(self) -> None:
+        """``y``: copy the whole original event, exactly as logged."""
         text = self.event_text()
-        if text is None or self._original is None:
+        if text is None:
             self.notify("No event to copy.", severity="warning", markup=False)
             return
-        refused = too_large_message(text, "the whole event")  # OSC 52 size cap (trailtui.tui.clipboard)
-        if refused:
-            self.notify(refused, severity="warning", markup=False)
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the whole event ({len(self._original):,} bytes)", markup=False)
+        result = copy_text(self.app, text, what="the whole event")
+        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+
+    def action_view_value(self) -> None:
+        """``v``: the selected value whole, wrapped, in the value viewer."""
+        selected = self._selected()
+        if selected is not None:
+            text, what = selected
+            self.app.push_screen(ValueViewer(what, text))
+
+    def action_scroll_sideways(self, cells: int) -> None:
+        """``<`` / ``>``: scroll the tree sideways by ``cells`` (long values run past the edge)."""
+        self.scroll_relative(x=cells, animate=False)

@@ -1,194 +1,115 @@
-"""The event list: a virtual table on Textual's line API.
+"""The event list: a virtual table on Textual's line API, as tall as the matches and as wide as
+its columns.
 
-Its virtual height is the match count; :meth:`EventList.render_line` asks the index only for the
-page of rows under the viewport (``LIMIT/OFFSET`` through :class:`trailtui.core.query.EventQuery`)
-and keeps a few pages cached, so a million matches scroll like a hundred.
+:meth:`EventList.render_line` asks the index only for the page of rows under the viewport
+(through :class:`trailtui.core.query.EventQuery`) and keeps a few pages in an LRU cache, so a
+million matches scroll like a hundred. Line 0 is the header (column titles, the sort column's
+arrow, the current column highlighted); it stays when the rows scroll. The columns scroll
+sideways: ``h``/``l`` move the current column and the view follows it, past the terminal's edge.
+
+Columns come from :mod:`trailtui.core.columns`: each starts fitted to the values of the first
+page (between its title and ``Column.max_width``), unless the user set its width (``<``/``>``,
+``_``), which the screen saves in the config file. A mark gutter on the left shows marked
+events (``●``) and events with a note (``✎``).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trailtui.core.query import EventQuery, EventRow
+from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, Column
+from trailtui.core.query import EventQuery, EventRow, SortOrder
 from trailtui.core.text import printable
+from trailtui.core.times import shown_time
+from trailtui.tui.keys import bindings
 
-_PAGE_ROWS = 128
-_CACHED_PAGES = 16
-
-
-@dataclass(frozen=True)
-class ListColumn:
-    """One column of the list: the ``EventRow`` attribute, its title, its width in cells, and
-    its priority (lower shows first when the terminal is narrow)."""
-
-    attribute: str
-    title: str
-    width: int
-    priority: int
-
-
-#: Columns in display order. ``resource`` (else ``actor``) takes whatever width is left.
-COLUMNS: tuple[ListColumn, ...] = (
-    ListColumn("eventTime", "eventTime (UTC)", 19, 0),
-    ListColumn("eventName", "eventName", 21, 1),
-    ListColumn("eventSource", "eventSource", 12, 6),
-    ListColumn("actor", "actor", 21, 2),
-    ListColumn("sourceIPAddress", "sourceIPAddress", 15, 3),
-    ListColumn("awsRegion", "awsRegion", 12, 7),
-    ListColumn("resource", "resource", 18, 5),
-    ListColumn("errorCode", "errorCode", 14, 4),
-)
-
-#: Every column a preset or the palette can ask for, by name (``EventRow`` attribute): the
-#: default :data:`COLUMNS` plus the S3 columns (``s3Level``: the S3 user guide's account / bucket /
-#: object level; ``bucketName``/``object``/``userArn``: the Athena examples' names) and a few
-#: more CloudTrail fields. Priority decides what stays when the terminal is narrow.
-COLUMN_CATALOGUE: dict[str, ListColumn] = {
-    column.attribute: column
-    for column in (
-        *COLUMNS,
-        ListColumn("s3Level", "s3Level", 7, 3),
-        ListColumn("bucketName", "bucketName", 14, 3),
-        ListColumn("object", "object", 14, 4),
-        ListColumn("userArn", "userArn", 24, 5),
-        ListColumn("userAgent", "userAgent", 16, 7),
-        ListColumn("eventCategory", "eventCategory", 10, 7),
-        ListColumn("recipientAccountId", "recipientAccountId", 12, 8),
-    )
-}
-
-#: The palette's "S3 columns": level, bucket and key of each S3 call.
-S3_COLUMN_NAMES: tuple[str, ...] = (
-    "eventTime", "eventName", "s3Level", "actor", "sourceIPAddress", "bucketName", "object", "errorCode",
-)
+PAGE_ROWS = 128
+CACHED_PAGES = 16
+#: Cells of the mark gutter at the left of every row.
+GUTTER = 2
+#: Widest a column can be made (cells).
+MAX_COLUMN_WIDTH = 1024
+#: Narrowest a column can be made (cells).
+MIN_COLUMN_WIDTH = 3
+#: Characters of a value the list ever looks at (a value can be megabytes; a cell is narrower).
+CELL_CHARS = MAX_COLUMN_WIDTH
+_SOURCE_SUFFIX = ".amazonaws.com"
+#: Columns that take the spare width when the columns are narrower than the list, first found.
+ELASTIC = ("resource", "object", "userAgent", "actor", "eventName")
 
 
-def list_columns(names) -> tuple[ListColumn, ...]:
-    """The :data:`COLUMN_CATALOGUE` entries of ``names``, in that order; a name without an
-    entry gets a plain 16-cell column titled with the name, shown after the known ones when the
-    terminal is narrow (catalogue priorities decide: ``userAgent`` and ``eventSource`` go first)."""
-    names = list(names)
-    chosen = []
-    for rank, name in enumerate(names):
-        known = COLUMN_CATALOGUE.get(name)
-        if name == "eventName" and known is not None:
-            # Narrower than the default list's: at 80 columns the Athena columns then keep the
-            # source IP, bucket and key (S3 names fit; longer ones end in an ellipsis).
-            chosen.append(ListColumn(known.attribute, known.title, 15, known.priority))
-        elif known is not None:
-            chosen.append(known)
-        else:
-            chosen.append(ListColumn(name, name, 16, 10 + rank))
-    return tuple(chosen)
-
-
-def layout_columns(width: int, columns: tuple[ListColumn, ...] = COLUMNS) -> list[tuple[ListColumn, int]]:
-    """Choose the ``columns`` (default :data:`COLUMNS`) that fit ``width`` cells, by priority,
-    and their widths.
-
-    Spare cells go to ``actor`` (up to 16) and then ``resource`` (else to ``actor``, else to the
-    last column). Under 100 cells the time drops its year (``MM-DD HH:MM:SS``) so
-    ``sourceIPAddress`` still fits in 80 columns.
-    """
-    if width < 100:
-        columns = tuple(
-            ListColumn(c.attribute, "eventTime UTC", 14, c.priority) if c.attribute == "eventTime" else c
-            for c in columns
-        )
-    chosen: list[ListColumn] = []
-    used = 0
-    for column in sorted(columns, key=lambda c: c.priority):
-        need = column.width + (1 if chosen else 0)
-        if used + need <= width or not chosen:
-            chosen.append(column)
-            used += need
-    ordered = [column for column in columns if column in chosen]
-    shown = {column.attribute for column in ordered}
-    spare = max(0, width - used)
-    extra = {column.attribute: 0 for column in ordered}
-    if "resource" in shown and "actor" in shown:
-        extra["actor"] = min(spare, 16)  # role/session names are long; give them room first
-        extra["resource"] = spare - extra["actor"]
-    elif "actor" in shown:
-        extra["actor"] = spare
-    else:
-        extra[ordered[-1].attribute] = spare
-    return [(column, column.width + extra[column.attribute]) for column in ordered]
-
-
-_CELL_CHARS = 1024  # wider than any list column
-
-
-def cell_text(attribute: str, value: str | None, width: int = 19) -> str:
-    """How a value shows in the list: escaped, times without ``T``/``Z`` (and without the year
-    when ``width`` is under 19), services without ``.amazonaws.com``."""
-    if value is None:
+def cell_text(column: Column, value: object) -> str:
+    """How a value shows in a cell: escaped (:func:`printable`), a time in the one format of
+    :mod:`trailtui.core.times`, an ``eventSource`` without ``.amazonaws.com``, a flag as
+    ``true``/``false``; ``""`` for a missing value."""
+    if value is None or value == "":
         return ""
-    # A cell shows a few dozen characters: escape only those (a value can be megabytes long).
-    value = value[:_CELL_CHARS]
-    if attribute == "eventTime":
-        shown = value.replace("T", " ").rstrip("Z")
-        return shown[5:] if width < 19 and len(shown) == 19 else shown
-    if attribute == "eventSource" and value.endswith(".amazonaws.com"):
-        return printable(value[: -len(".amazonaws.com")])
-    return printable(value)
+    if column.kind == "flag":
+        return "true" if value in (1, "1", True) else "false"
+    text = str(value)[:CELL_CHARS]
+    if column.kind == "time":
+        return printable(shown_time(text))
+    if column.kind == "service" and text.endswith(_SOURCE_SUFFIX):
+        return printable(text[: -len(_SOURCE_SUFFIX)])
+    return printable(text)
 
 
-def _fit(text: str, width: int) -> str:
+def fit(text: str, width: int) -> str:
+    """``text`` padded to ``width`` cells, or cut with an ellipsis."""
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.ljust(width)
 
 
+@dataclass(frozen=True)
+class ColumnSpan:
+    """Where a shown column sits: its :class:`Column`, first cell ``x`` (after the gutter, in
+    the scrolled content) and ``width`` in cells."""
+
+    column: Column
+    x: int
+    width: int
+
+
 class EventList(ScrollView, can_focus=True):
-    """The scrolling list of matching events; one line per event, a cursor row.
+    """The list of matching events: one line per event, a header line, a cursor row and a
+    current column.
 
-    Posts :class:`EventList.Highlighted` when the cursor lands on another event and
-    :class:`EventList.Activated` on Enter or a double click.
+    Posts :class:`Highlighted` when the cursor lands on another event, :class:`Activated` on
+    Enter or a double click, and :class:`ColumnsChanged` when the user shows, hides, moves or
+    resizes a column. Actions the list cannot do alone (sort, copy, pick columns) are the
+    screen's: the list posts :class:`Request` for them.
     """
 
-    COMPONENT_CLASSES = {"event-list--cursor", "event-list--error", "event-list--dim", "event-list--current-cell"}
-
-    BINDINGS = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False, id="list.page_down"),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up"),
-        Binding("home,g", "first", "First", show=False, id="list.first"),
-        Binding("end,G", "last", "Last", show=False, id="list.last"),
-        Binding("enter", "activate", "Open", id="list.open"),
-        Binding("left,h", "column(-1)", "Column left", show=False, id="list.column_left"),
-        Binding("right,l", "column(1)", "Column right", show=False, id="list.column_right"),
-    ]
-
-    DEFAULT_CSS = """
-    EventList {
-        scrollbar-size-vertical: 1;
-        overflow-x: hidden;
+    BINDINGS = bindings("list")
+    COMPONENT_CLASSES = {
+        "event-list--header",
+        "event-list--header-current",
+        "event-list--cursor",
+        "event-list--cursor-blurred",
+        "event-list--current-cell",
+        "event-list--error",
+        "event-list--mark",
+        "event-list--empty",
+        "event-list--more",
     }
-    EventList > .event-list--cursor { background: $accent 40%; }
-    EventList:focus > .event-list--cursor { background: $accent; color: $text; text-style: bold; }
-    EventList > .event-list--error { color: $error; }
-    EventList > .event-list--dim { color: $text-muted; }
-    EventList:focus > .event-list--current-cell { text-style: bold reverse; }
-    """
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
-    """Position of the cursor row in the list (0 = first row shown)."""
+    """Position of the cursor row among the matches (0 = first)."""
 
     class Highlighted(Message):
-        """The cursor moved to another event (``event_id`` is ``events.id``, None if the list is empty)."""
+        """The cursor moved to another event (``event_id``: ``events.id``; None: list empty)."""
 
         def __init__(self, event_id: int | None) -> None:
             super().__init__()
@@ -201,17 +122,43 @@ class EventList(ScrollView, can_focus=True):
             super().__init__()
             self.event_id = event_id
 
-    def __init__(self, *, id: str | None = None) -> None:
+    class ColumnsChanged(Message):
+        """The user changed the columns (shown, order, widths): the screen saves them."""
+
+    class Request(Message):
+        """A key the screen acts on: ``what`` is ``"sort"`` (``descending`` set), ``"pick"``,
+        ``"copy_cell"``, ``"copy_event"`` or ``"view_cell"``."""
+
+        def __init__(self, what: str, *, descending: bool = False) -> None:
+            super().__init__()
+            self.what = what
+            self.descending = descending
+
+    def __init__(self, *, columns: Iterable[str] | None = None, hidden: Iterable[str] = (),
+                 widths: dict[str, int] | None = None, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
+        hidden = set(hidden)
         self._query: EventQuery | None = None
-        self._ids = None  # array('q') of the matches in order, once materialised
+        self._ids = None  # array('q') of the matches in order, once listed
         self._dense = False
         self._count = 0
-        self._pages: OrderedDict[int, list[EventRow]] = OrderedDict()
-        self._columns: tuple[ListColumn, ...] = COLUMNS
-        self._layout: list[tuple[ListColumn, int]] = layout_columns(80)
+        self._pages: LRUCache[int, list[EventRow]] = LRUCache(CACHED_PAGES)
+        self.columns: list[str] = [name for name in (columns or DEFAULT_LIST_COLUMNS)
+                                   if name in BY_NAME and name not in hidden] or ["eventTime", "eventName"]
+        #: Widths the user set, by column name (kept across filters and saved by the screen).
+        self.widths: dict[str, int] = {k: v for k, v in (widths or {}).items() if k in BY_NAME}
+        self._fitted: dict[str, int] = {}
+        self._fit_pending = True
+        self._spans: list[ColumnSpan] = []
+        self._content_width = 0
+        self.current = "eventName" if "eventName" in self.columns else (self.columns[0] if self.columns else "")
+        self.sort = SortOrder()
+        #: Marked events shown in the gutter: eventID -> note ('' for a mark without a note).
+        self.marks: dict[str, str] = {}
+        #: What the list says when it has no rows.
+        self.empty_text: Text = Text("")
         self._last_highlighted: int | None = -1
-        self._current = "eventName"  # the current column (F counts it), moved with left/right
+        self._relayout()
 
     # ------------------------------------------------------------------ data
 
@@ -220,145 +167,312 @@ class EventList(ScrollView, can_focus=True):
         """Number of rows (matching events)."""
         return self._count
 
-    def set_query(self, query: EventQuery, count: int, *, keep_cursor: bool = False, dense: bool = False) -> None:
-        """Show ``query``'s ``count`` matches (the cursor goes to the top unless ``keep_cursor``);
-        ``dense`` as in ``EventQuery.page``."""
+    @property
+    def query(self) -> EventQuery | None:
+        """The query shown (None before the first)."""
+        return self._query
+
+    @property
+    def fetch_columns(self) -> tuple[str, ...]:
+        """The column names a query for this list must fetch: the shown ones, plus ``eventID``
+        (marks) and ``errorCode`` (error rows are coloured)."""
+        names = list(self.columns)
+        for extra in ("eventID", "errorCode"):
+            if extra not in names:
+                names.append(extra)
+        return tuple(names)
+
+    def set_query(self, query: EventQuery, count: int, *, select: int | None = None, keep_row: bool = False,
+                  dense: bool = False) -> None:
+        """Show ``query``'s ``count`` matches. ``select``: the position to put the cursor on
+        (None: the first row); ``keep_row``: keep the cursor on the same screen line (rows that
+        arrived above it push the view, not the cursor). ``dense`` as in ``EventQuery.page``."""
+        old_cursor, old_top = self.cursor, self.scroll_offset.y
         self._query = query
         self._dense = dense
         self._count = count
         self._ids = None
         self._pages.clear()
-        self.virtual_size = Size(self.size.width, count)
-        if not keep_cursor:
-            self.scroll_to(y=0, animate=False)
-            self.cursor = 0
-        else:
-            self.cursor = min(self.cursor, max(0, count - 1))
+        self._fit_pending = not keep_row  # a refresh of the same filter keeps its widths
+        self.virtual_size = Size(self._virtual_width(), count + 1)
+        target = 0 if select is None else max(0, min(select, count - 1))
+        if keep_row and select is not None:
+            top = max(0, target - (old_cursor - old_top))
+            self.scroll_to(y=top, animate=False, immediate=True)
+        elif select is None:
+            self.scroll_to(x=None, y=0, animate=False, immediate=True)
+        self.cursor = target
         self.refresh()
 
     def use_ids(self, query: EventQuery, ids) -> None:
-        """Page through ``ids`` (``query``'s matches in list order, see
-        ``EventQuery.ordered_ids``) from now on, if ``query`` is still the one shown."""
+        """Page through ``ids`` (``query``'s matches in list order, ``EventQuery.ordered_ids``)
+        from now on, if ``query`` is still the one shown."""
         if query is not self._query:
             return
         self._ids = ids
         self._count = len(ids)
         self._pages.clear()
-        self.virtual_size = Size(self.size.width, self._count)
+        self.virtual_size = Size(self._virtual_width(), self._count + 1)
         self.cursor = min(self.cursor, max(0, self._count - 1))
         self.refresh()
+
+    @property
+    def ids(self):
+        """The listed ids (``array('q')``) when the matches were listed, else None."""
+        return self._ids
 
     def row_at(self, position: int) -> EventRow | None:
         """The row at ``position`` (0-based), fetching its page from the index if needed."""
         if self._query is None or not 0 <= position < self._count:
             return None
-        page_number, offset = divmod(position, _PAGE_ROWS)
+        page_number, offset = divmod(position, PAGE_ROWS)
         page = self._pages.get(page_number)
         if page is None:
-            start = page_number * _PAGE_ROWS
+            start = page_number * PAGE_ROWS
             if self._ids is not None:
-                page = self._query.rows_for_ids(self._ids[start : start + _PAGE_ROWS])
+                page = self._query.rows_for_ids(self._ids[start:start + PAGE_ROWS])
             else:
-                page = self._query.page(start, _PAGE_ROWS, dense=self._dense, total=self._count)
+                page = self._query.page(start, PAGE_ROWS, dense=self._dense, total=self._count)
             self._pages[page_number] = page
-            if len(self._pages) > _CACHED_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page_number)
+            if self._fit_pending:
+                self._fit_pending = False
+                self._fit(page)
         return page[offset] if offset < len(page) else None
+
+    @property
+    def selected_row(self) -> EventRow | None:
+        """The cursor row, or None when the list is empty."""
+        return self.row_at(self.cursor)
 
     @property
     def selected_event_id(self) -> int | None:
         """``events.id`` of the cursor row, or None when the list is empty."""
-        row = self.row_at(self.cursor)
+        row = self.selected_row
         return row.id if row else None
+
+    def current_value(self) -> object:
+        """The current column's value in the cursor row (as indexed; None when missing)."""
+        row = self.selected_row
+        return row.get(self.current) if row is not None else None
+
+    # ------------------------------------------------------------------ columns
+
+    @property
+    def spans(self) -> list[ColumnSpan]:
+        """The shown columns and where they sit."""
+        return list(self._spans)
+
+    def column_width(self, name: str) -> int:
+        """The width of column ``name``: the user's, else fitted to the values, else the
+        catalogue's starting width."""
+        column = BY_NAME[name]
+        return self.widths.get(name) or self._fitted.get(name) or column.width
+
+    def _fit(self, rows: list[EventRow]) -> None:
+        """Fit the columns without a user width to ``rows`` (between the title and
+        ``Column.max_width``)."""
+        for name in self.columns:
+            column = BY_NAME[name]
+            longest = max((len(cell_text(column, row.get(name))) for row in rows), default=0)
+            title = len(column.title) + 2  # room for the sort arrow
+            self._fitted[name] = max(MIN_COLUMN_WIDTH, min(column.max_width, max(title, longest)))
+        self._relayout()
+        self.refresh()
+
+    def _relayout(self) -> None:
+        """Place the shown columns; spare width goes to the first elastic column."""
+        spans = []
+        x = 0
+        for name in self.columns:
+            width = self.column_width(name)
+            spans.append(ColumnSpan(BY_NAME[name], x, width))
+            x += width + 1
+        content = max(0, x - 1)
+        available = max(0, self.scrollable_content_region.width - GUTTER) if self.is_mounted else 0
+        spare = available - content
+        if spare > 0 and spans:
+            grow = next((name for name in ELASTIC if name in self.columns and name not in self.widths), None)
+            if grow is not None:
+                index = self.columns.index(grow)
+                adjusted, x = [], 0
+                for position, span in enumerate(spans):
+                    width = span.width + (spare if position == index else 0)
+                    adjusted.append(ColumnSpan(span.column, x, width))
+                    x += width + 1
+                spans, content = adjusted, max(0, x - 1)
+        self._spans = spans
+        self._content_width = content
+        if self.is_mounted:
+            self.virtual_size = Size(self._virtual_width(), self._count + 1)
+
+    def _virtual_width(self) -> int:
+        return GUTTER + self._content_width
+
+    def set_columns(self, names: Iterable[str], *, announce: bool = False) -> None:
+        """Show the columns ``names`` (catalogue names, in order). The caller gives the list a
+        new query fetching :attr:`fetch_columns`. ``announce``: post :class:`ColumnsChanged`
+        (the user's choice, to be saved)."""
+        self.columns = [name for name in names if name in BY_NAME] or list(DEFAULT_LIST_COLUMNS)
+        if self.current not in self.columns:
+            self.current = self.columns[1] if len(self.columns) > 1 else self.columns[0]
+        self._pages.clear()
+        self._fit_pending = True
+        self._relayout()
+        self.refresh()
+        if announce:
+            self.post_message(self.ColumnsChanged())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+        self._scroll_cursor_into_view()
+
+    # ------------------------------------------------------------------ column actions
+
+    def action_column(self, step: int) -> None:
+        """Make the column ``step`` places right (negative: left) the current one; the view
+        scrolls sideways to show it."""
+        if not self.columns:
+            return
+        index = self.columns.index(self.current) if self.current in self.columns else 0
+        self.current = self.columns[max(0, min(len(self.columns) - 1, index + step))]
+        self._scroll_current_into_view()
+        self.refresh()
+
+    def _scroll_current_into_view(self) -> None:
+        span = next((span for span in self._spans if span.column.name == self.current), None)
+        if span is None:
+            return
+        view = max(1, self.scrollable_content_region.width - GUTTER)
+        left = self.scroll_offset.x
+        if span.x < left or span.width >= view:
+            self.scroll_to(x=span.x, animate=False, immediate=True)
+        elif span.x + span.width > left + view:
+            self.scroll_to(x=span.x + span.width - view, animate=False, immediate=True)
+
+    def action_hide_column(self) -> None:
+        """Hide the current column (``+`` shows it again)."""
+        if len(self.columns) <= 1:
+            self.notify("The last column cannot be hidden.", severity="warning", markup=False)
+            return
+        index = self.columns.index(self.current)
+        hidden = BY_NAME[self.current].title
+        names = [name for name in self.columns if name != self.current]
+        self.set_columns(names, announce=True)
+        self.current = names[min(index, len(names) - 1)]
+        self._scroll_current_into_view()
+        self.notify(f"Column {hidden} hidden: + shows it again.", markup=False)
+
+    def action_resize_column(self, step: int) -> None:
+        """Make the current column ``step`` cells wider (negative: narrower)."""
+        if not self.current:
+            return
+        width = max(MIN_COLUMN_WIDTH, min(MAX_COLUMN_WIDTH, self.column_width(self.current) + step))
+        self.widths[self.current] = width
+        self._relayout()
+        self._scroll_current_into_view()
+        self.refresh()
+        self.post_message(self.ColumnsChanged())
+
+    def action_fit_column(self) -> None:
+        """VisiData's ``_``: widen the current column to its longest value on screen (up to
+        :data:`MAX_COLUMN_WIDTH`); again, back to its fitted width."""
+        if not self.current:
+            return
+        column = BY_NAME[self.current]
+        if self.current in self.widths:
+            del self.widths[self.current]
+        else:
+            top = self.scroll_offset.y
+            rows = [self.row_at(position) for position in range(top, min(self._count, top + self.size.height))]
+            longest = max((len(cell_text(column, row.get(column.name))) for row in rows if row), default=0)
+            self.widths[self.current] = max(len(column.title) + 2, min(MAX_COLUMN_WIDTH, longest))
+        self._relayout()
+        self._scroll_current_into_view()
+        self.refresh()
+        self.post_message(self.ColumnsChanged())
+
+    def action_pick_columns(self) -> None:
+        self.post_message(self.Request("pick"))
+
+    def action_sort(self, descending: bool) -> None:
+        self.post_message(self.Request("sort", descending=descending))
+
+    def action_view_cell(self) -> None:
+        self.post_message(self.Request("view_cell"))
+
+    def action_copy_cell(self) -> None:
+        self.post_message(self.Request("copy_cell"))
+
+    def action_copy_event(self) -> None:
+        self.post_message(self.Request("copy_event"))
 
     # ------------------------------------------------------------------ rendering
 
-    def header_text(self) -> Text:
-        """The column titles for the current width, as a Text for the header line above; the
-        current column's title is highlighted."""
-        current = self.current_attribute
-        text = Text(no_wrap=True)
-        for index, (column, width) in enumerate(self._layout):
-            if index:
-                text.append(" ")
-            text.append(_fit(column.title, width), "reverse" if column.attribute == current else "")
-        return text
-
-    @property
-    def current_attribute(self) -> str:
-        """The current column (an ``EventRow`` attribute such as ``eventName``): the one chosen
-        with left/right, or the first shown after the time when that one is not shown."""
-        shown = [column.attribute for column, _ in self._layout]
-        if self._current in shown or not shown:
-            return self._current
-        return shown[1] if len(shown) > 1 else shown[0]
-
-    def action_column(self, step: int) -> None:
-        """Make the column ``step`` places right (negative: left) the current one."""
-        shown = [column.attribute for column, _ in self._layout]
-        if not shown:
-            return
-        index = shown.index(self.current_attribute) if self.current_attribute in shown else 0
-        self._current = shown[max(0, min(len(shown) - 1, index + step))]
-        self.post_message(self.LayoutChanged())
-        self.refresh()
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        """The names of the columns the list shows when wide enough (what its query must fetch)."""
-        return tuple(column.attribute for column in self._columns)
-
-    def set_columns(self, columns: tuple[ListColumn, ...] | None) -> bool:
-        """Show ``columns`` (None: the default :data:`COLUMNS`). The caller then gives the list a
-        query fetching :attr:`column_names` (:meth:`set_query`). Returns True if they changed."""
-        columns = columns or COLUMNS
-        if columns == self._columns:
-            return False
-        self._columns = columns
-        self._pages.clear()
-        self._layout = layout_columns(max(20, self.scrollable_content_region.width or 80), columns)
-        self.post_message(self.LayoutChanged())
-        self.refresh()
-        return True
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._layout = layout_columns(max(20, self.scrollable_content_region.width), self._columns)
-        self.virtual_size = Size(self.scrollable_content_region.width, self._count)
-        self.post_message(self.LayoutChanged())
-
-    class LayoutChanged(Message):
-        """The columns shown changed (the header must be redrawn)."""
-
     def render_line(self, y: int) -> Strip:
-        position = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header_strip(width)
+        position = self.scroll_offset.y + y - 1
+        if self._count == 0:
+            return self._empty_strip(y - 1, width)
         row = self.row_at(position)
         if row is None:
             return Strip.blank(width, self.rich_style)
         base = self.rich_style
         if row.get("errorCode"):
             base = base + self.get_component_rich_style("event-list--error")
-        if position == self.cursor:
-            base = base + self.get_component_rich_style("event-list--cursor")
-        # One segment per row (every cell shares the row's style): cheaper to render, and SVG
-        # exports cannot drop a cell's leading separator space.
-        cells = [
-            _fit(cell_text(column.attribute, row.get(column.attribute), column.width), column_width)
-            for column, column_width in self._layout
-        ]
-        if position == self.cursor and self.has_focus:
-            # The cursor row marks the current column's cell; separators end the segment before.
-            current = self.current_attribute
-            index = next((i for i, (column, _) in enumerate(self._layout) if column.attribute == current), None)
-            if index is not None:
-                cell_style = base + self.get_component_rich_style("event-list--current-cell")
-                before = "".join(cell + " " for cell in cells[:index])
-                after = "".join(" " + cell for cell in cells[index + 1 :])
-                segments = [Segment(before, base), Segment(cells[index], cell_style), Segment(after, base)]
-                return Strip([segment for segment in segments if segment.text]).crop_extend(0, width, base)
-        return Strip([Segment(" ".join(cells), base)]).crop_extend(0, width, base)
+        is_cursor = position == self.cursor
+        if is_cursor:
+            name = "event-list--cursor" if self.has_focus else "event-list--cursor-blurred"
+            base = base + self.get_component_rich_style(name)
+        note = self.marks.get(str(row.get("eventID") or ""))
+        gutter = ("✎ " if note else "● ") if note is not None else "  "
+        segments = [Segment(gutter, base + self.get_component_rich_style("event-list--mark") if note is not None else base)]
+        cells = [fit(cell_text(span.column, row.get(span.column.name)), span.width) for span in self._spans]
+        if is_cursor and self.has_focus and self.current in self.columns:
+            index = self.columns.index(self.current)
+            cell_style = base + self.get_component_rich_style("event-list--current-cell")
+            before = "".join(cell + " " for cell in cells[:index])
+            after = "".join(" " + cell for cell in cells[index + 1:])
+            body = [Segment(before, base), Segment(cells[index], cell_style), Segment(after, base)]
+        else:
+            # One segment per row: cheaper, and SVG exports keep every cell separator.
+            body = [Segment(" ".join(cells), base)]
+        content = Strip([segment for segment in body if segment.text]).crop_extend(
+            self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, base
+        )
+        return Strip(segments + list(content), width)
+
+    def _header_strip(self, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("event-list--header")
+        current_style = style + self.get_component_rich_style("event-list--header-current")
+        more = style + self.get_component_rich_style("event-list--more")
+        segments = []
+        for index, span in enumerate(self._spans):
+            title = span.column.title
+            if span.column.name == self.sort.column:
+                title += " ▼" if self.sort.descending else " ▲"
+            if span.column.kind == "time":
+                title += " UTC" if len(title) + 4 <= span.width else ""
+            if index:
+                segments.append(Segment(" ", style))
+            segments.append(Segment(fit(title, span.width), current_style if span.column.name == self.current else style))
+        content = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, style)
+        left = Segment("‹ " if self.scroll_offset.x > 0 else "  ", more)
+        strip = Strip([left, *content], width)
+        if self.scroll_offset.x + width - GUTTER < self._content_width:
+            strip = Strip([*strip.crop(0, width - 1), Segment("›", more)], width)
+        return strip
+
+    def _empty_strip(self, line: int, width: int) -> Strip:
+        lines = self.empty_text.wrap(self.app.console, max(10, width - 2)) if self.empty_text else []
+        if line >= len(lines):
+            return Strip.blank(width, self.rich_style)
+        style = self.rich_style + self.get_component_rich_style("event-list--empty")
+        text = lines[line]
+        segments = [Segment("  ", style), *(Segment(s.text, style + s.style if s.style else style)
+                                           for s in text.render(self.app.console))]
+        return Strip(segments).crop_extend(0, width, style)
 
     # ------------------------------------------------------------------ cursor
 
@@ -374,13 +488,24 @@ class EventList(ScrollView, can_focus=True):
             self._last_highlighted = event_id
             self.post_message(self.Highlighted(event_id))
 
+    @property
+    def visible_rows(self) -> int:
+        """Event rows that fit under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
     def _scroll_cursor_into_view(self) -> None:
-        height = self.scrollable_content_region.height
         top = self.scroll_offset.y
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif height and self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        elif self.cursor >= top + self.visible_rows:
+            self.scroll_to(y=self.cursor - self.visible_rows + 1, animate=False, immediate=True)
+
+    def move_to(self, position: int) -> None:
+        """Put the cursor on ``position``, the row shown a third down when it was off screen."""
+        top = self.scroll_offset.y
+        if not top <= position < top + self.visible_rows:
+            self.scroll_to(y=max(0, position - self.visible_rows // 3), animate=False, immediate=True)
+        self.cursor = position
 
     def action_cursor_down(self) -> None:
         self.cursor += 1
@@ -389,10 +514,10 @@ class EventList(ScrollView, can_focus=True):
         self.cursor -= 1
 
     def action_page_down(self) -> None:
-        self.cursor += max(1, self.scrollable_content_region.height - 1)
+        self.cursor += max(1, self.visible_rows - 1)
 
     def action_page_up(self) -> None:
-        self.cursor -= max(1, self.scrollable_content_region.height - 1)
+        self.cursor -= max(1, self.visible_rows - 1)
 
     def action_first(self) -> None:
         self.cursor = 0
@@ -400,14 +525,22 @@ class EventList(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.cursor = max(0, self._count - 1)
 
-    def action_activate(self) -> None:
+    def action_open(self) -> None:
         event_id = self.selected_event_id
         if event_id is not None:
             self.post_message(self.Activated(event_id))
 
     def on_click(self, event: events.Click) -> None:
-        position = self.scroll_offset.y + event.y
+        if event.y == 0:
+            return
+        position = self.scroll_offset.y + event.y - 1
         if 0 <= position < self._count:
             self.cursor = position
             if event.chain >= 2:
-                self.action_activate()
+                self.action_open()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

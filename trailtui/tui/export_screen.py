@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
@@ -30,8 +29,10 @@ from trailtui.core.export import (
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.index import connect
 from trailtui.core.originals import OriginalUnavailable
-from trailtui.core.query import EventQuery
-from trailtui.core.text import printable
+from trailtui.core.query import EventQuery, SortOrder
+from trailtui.core.text import plural, printable
+from trailtui.tui.keys import bindings
+from trailtui.tui.message_bar import MessageBar
 
 #: How the formats are named on screen.
 FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON"}
@@ -39,12 +40,13 @@ FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "ndjson": "NDJSON"}
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """What to export: the index file, the compiled filter and order shown, the CSV columns
-    (None: ``export.OUTPUT_COLUMNS``) and the number of matches (for the progress bar)."""
+    """What to export: the index file, the compiled filter and the list's order (``sort``), the
+    CSV columns (None: ``columns.OUTPUT_COLUMNS``) and the number of matches (for the progress
+    bar)."""
 
     db_path: Path
     compiled: CompiledFilter
-    newest_first: bool
+    sort: SortOrder
     columns: tuple[str, ...] | None
     matches: int
 
@@ -55,24 +57,7 @@ class ExportScreen(ModalScreen[Path | None]):
     Dismisses with the written file's path, or None when cancelled or closed.
     """
 
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="export.cancel"),
-        Binding("up", "format(-1)", "Previous format", show=False, id="export.format_prev"),
-        Binding("down", "format(1)", "Next format", show=False, id="export.format_next"),
-    ]
-
-    DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > #export-box {
-        width: 76; max-width: 95%; height: auto;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    ExportScreen #export-formats { margin: 1 0 0 0; }
-    ExportScreen #export-path { margin: 1 0 0 0; }
-    ExportScreen #export-progress { margin: 1 0 0 0; }
-    ExportScreen #export-status { color: $text-muted; margin: 1 0 0 0; }
-    ExportScreen #export-status.-error { color: $error; }
-    """
+    BINDINGS = bindings("export")
 
     def __init__(self, request: ExportRequest, *, directory: Path | str = ".") -> None:
         super().__init__()
@@ -85,12 +70,13 @@ class ExportScreen(ModalScreen[Path | None]):
         self._target: Path | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="export-box") as box:
-            box.border_title = f"Export {self.request.matches:,} events"
+        with Vertical(id="export-box", classes="dialog") as box:
+            box.border_title = f"Export {plural(self.request.matches, 'event')}"
             yield Static(self._formats_text(), id="export-formats")
             yield Input(value=self._default, id="export-path", select_on_focus=False)
             yield ProgressBar(total=max(1, self.request.matches), show_eta=False, id="export-progress")
             yield Static(self._hint(), id="export-status")
+            yield MessageBar()
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
@@ -168,7 +154,7 @@ class ExportScreen(ModalScreen[Path | None]):
             self.app.call_from_thread(self._progress, written)
 
         try:
-            query = EventQuery(conn, request.compiled, newest_first=request.newest_first)
+            query = EventQuery(conn, request.compiled, sort=request.sort)
             columns = request.columns if self.fmt == "csv" else None
             return export_to_file(query, self.fmt, target, columns=columns, progress=progress)
         finally:
@@ -183,7 +169,7 @@ class ExportScreen(ModalScreen[Path | None]):
         target = self._target
         if event.state == WorkerState.SUCCESS and target is not None:
             count = event.worker.result or 0
-            self.app.notify(f"Exported {count:,} events to {printable(str(target))}", markup=False, timeout=8)
+            self.app.notify(f"Exported {plural(count, 'event')} to {printable(str(target))}", markup=False, timeout=8)
             self.dismiss(target)
         elif event.state == WorkerState.CANCELLED:
             self.app.notify("Export cancelled: no file was written.", markup=False)

@@ -12,7 +12,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList
@@ -20,8 +19,11 @@ from textual.widgets.option_list import Option
 
 from trailtui.core.facets import FACET_FIELDS, FacetField, ValueCounts, value_counts, value_term
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.text import printable
-from trailtui.tui.drill import DrillRequest, SheetScreen, bar, crumb
+from trailtui.core.text import plural, printable
+from trailtui.tui.filter_history import crumb
+from trailtui.tui.keys import bindings
+from trailtui.tui.message_bar import MessageBar
+from trailtui.tui.sheet import DrillRequest, SheetScreen, bar
 
 #: Shown for events where the field is absent, null or empty (Enter drills with ``-field:*``).
 MISSING = "(missing)"
@@ -35,6 +37,8 @@ def value_text(value: str | None) -> Text:
 
 
 class FrequencyScreen(SheetScreen):
+    COMPONENT_CLASSES = {"frequency--bar"}
+
     """Values of ``field`` among the events ``compiled`` matches, most frequent first.
 
     ``crumbs`` are the breadcrumbs of the filter (see ``DrillPath.labels``); ``select`` puts
@@ -42,11 +46,7 @@ class FrequencyScreen(SheetScreen):
     :class:`~trailtui.tui.drill.DrillRequest` on Enter, None on Esc.
     """
 
-    BINDINGS = [
-        Binding("left,h", "cycle_field(-1)", "Prev field", priority=True, id="frequency.prev_field"),
-        Binding("right,l", "cycle_field(1)", "Next field", priority=True, id="frequency.next_field"),
-        Binding("f", "pick_field", "Field…", id="frequency.pick_field"),
-    ]
+    BINDINGS = bindings("frequency")
 
     def __init__(
         self,
@@ -91,6 +91,7 @@ class FrequencyScreen(SheetScreen):
         table.add_column(Text("%".rjust(5), "bold"), width=5, key="percent")
         table.add_column(Text(""), width=bar_width, key="bar")
         peak = max((row.count for row in result.rows), default=0)
+        bar_style = self.get_component_rich_style("frequency--bar")
         select_row = 0
         for index, row in enumerate(result.rows):
             share = row.count / result.total if result.total else 0.0
@@ -98,7 +99,7 @@ class FrequencyScreen(SheetScreen):
                 value_text(row.value),
                 Text(f"{row.count:,}".rjust(count_width)),
                 Text(f"{share * 100:.1f}".rjust(5)),
-                Text(bar(row.count / peak if peak else 0.0, bar_width), "#7aa2f7"),
+                Text(bar(row.count / peak if peak else 0.0, bar_width), bar_style),
                 key=str(index),
             )
             if self._select is not None and _same(row.value, self._select[0]):
@@ -111,8 +112,8 @@ class FrequencyScreen(SheetScreen):
         if shown < result.distinct:
             info.append(f"top {shown:,} of {result.distinct:,} distinct values", "bold")
         else:
-            info.append(f"{result.distinct:,} distinct value{'s' if result.distinct != 1 else ''}")
-        info.append(f" · {result.total:,} events · {elapsed_ms:,.0f} ms")
+            info.append(plural(result.distinct, "distinct value"))
+        info.append(f" · {plural(result.total, 'event')} · {elapsed_ms:,.0f} ms")
         if not result.rows:
             info.append(" · no events match the filter")
         self.show_info(info)
@@ -163,27 +164,25 @@ class FieldPicker(ModalScreen["FacetField | None"]):
     """A small list of :data:`~trailtui.core.facets.FACET_FIELDS` to count; Enter picks one,
     Esc keeps the current field."""
 
-    BINDINGS = [Binding("escape,q", "dismiss(None)", "Cancel", id="picker.cancel")]
-
-    DEFAULT_CSS = """
-    FieldPicker { align: center middle; }
-    FieldPicker > Vertical { width: 44; height: auto; max-height: 90%; border: round $accent; background: $surface; }
-    FieldPicker OptionList, FieldPicker OptionList:focus { height: auto; max-height: 24; border: none; }
-    """
+    BINDINGS = bindings("dialog")
 
     def __init__(self, current: FacetField) -> None:
         super().__init__()
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog") as box:
             box.border_title = "Count which field?"
             yield OptionList(*(Option(field.name, id=field.column) for field in FACET_FIELDS))
+            yield MessageBar()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
         options.highlighted = next((i for i, f in enumerate(FACET_FIELDS) if f == self.current), 0)
         options.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

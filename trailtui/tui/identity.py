@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+from typing import NamedTuple
+
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -20,12 +23,22 @@ from textual.widgets import Static
 from trailtui.core.decode import parse_event_json
 from trailtui.core.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
-from trailtui.core.text import printable
+from trailtui.core.text import plural, printable
+from trailtui.core.times import shown_time
 
-_LABEL = "bold #7aa2f7"
-_VALUE = ""
-_DIM = "dim"
-_YES = "bold #e0af68"
+
+class PaneStyles(NamedTuple):
+    """Styles of the pane's parts; :class:`IdentityPane` fills them from its component classes
+    (``identity-pane--label``, ...), so the theme colours them. :data:`PLAIN` has no colours."""
+
+    label: Style | str = "bold"
+    value: Style | str = ""
+    dim: Style | str = "dim"
+    yes: Style | str = "bold"
+    key: Style | str = "bold reverse"
+
+
+PLAIN = PaneStyles()
 
 
 @dataclass(frozen=True)
@@ -147,12 +160,12 @@ def answers(facts: IdentityFacts) -> list[tuple[str, str]]:
     ]
 
 
-def _key_hint(text: Text, key: str, what: str) -> None:
-    text.append(f" {key} ", "bold reverse")
+def _key_hint(text: Text, key: str, what: str, styles: PaneStyles = PLAIN) -> None:
+    text.append(f" {key} ", styles.key)
     text.append(f" {what}  ")
 
 
-def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
+def render_chain(facts: IdentityFacts, links: IdentityLinks | None, styles: PaneStyles = PLAIN) -> Text:
     """The credential chain, top (the human or workload that started it) to bottom (this
     event's key): each grant's caller, the call (AssumeRole, GetSessionToken, CreateAccessKey,
     ...), the principal and session its key became, and how many events the key signed. Values
@@ -165,7 +178,7 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
             return text  # long-term or no credentials, nothing issued: no chain to draw
     text.append("Credential chain\n", "bold underline")
     if links is None:
-        text.append("following the keys…\n", _DIM)
+        text.append("following the keys…\n", styles.dim)
         return text
     depth = 0
     for grant in reversed(links.chain):
@@ -173,52 +186,51 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
         text.append(pad + ("└ " if depth else ""))
         text.append(printable(grant.grantor or principal_label(grant.grantor_principal)), "bold")
         if grant.grantor_key:
-            text.append(f" with {printable(grant.grantor_key)}", _DIM)
+            text.append(f" with {printable(grant.grantor_key)}", styles.dim)
         text.append("\n")
         text.append(pad + "  └ ")
-        text.append(printable(grant.eventName or "?"), _YES)
-        text.append(f" {printable(grant.eventTime or '')} → key {printable(grant.access_key_id)}")
-        text.append(f" ({grant.used_events:,} events)\n")
+        text.append(printable(grant.eventName or "?"), styles.yes)
+        text.append(f" {printable(shown_time(grant.eventTime))} → key {printable(grant.access_key_id)}")
+        text.append(f" ({plural(grant.used_events, 'event')})\n")
         if grant.principal:
             # What the key became: the role (or user) and the session it signed as.
-            text.append(pad + "      as ", _DIM)
+            text.append(pad + "      as ", styles.dim)
             text.append(printable(principal_name(grant.principal)))
             if grant.session:
-                text.append(f", session {printable(session_label(grant.session))}", _DIM)
+                text.append(f", session {printable(session_label(grant.session))}", styles.dim)
             text.append("\n")
         depth += 2
     pad = "  " * depth
     if links.chain:
         text.append(pad + "└ ")
-    text.append("this event", _LABEL)
+    text.append("this event", styles.label)
     text.append(f", by {printable(columns.get('actor') or principal_label(columns.get('principalKey')))}")
     if this_key:
-        text.append(f" with {printable(this_key)}", _DIM)
+        text.append(f" with {printable(this_key)}", styles.dim)
     text.append("\n")
     if not links.chain and this_key and this_key.startswith("ASIA"):
-        text.append("No event in these logs issued this temporary key (it was created earlier or elsewhere).\n", _DIM)
+        text.append("No event in these logs issued this temporary key (it was created earlier or elsewhere).\n", styles.dim)
     if links.issued is not None:
         grant = links.issued
         text.append(f"{pad}  └ ")
-        text.append("it handed out ", _YES)
+        text.append("it handed out ", styles.yes)
         text.append(f"key {printable(grant.access_key_id)}")
         if grant.used_events:
-            text.append(f", which signed {grant.used_events:,} events")
+            text.append(f", which signed {plural(grant.used_events, 'event')}")
             if grant.principal:
                 text.append(f" as {printable(principal_label(grant.principal))}")
         else:
             text.append(", never seen in use in these logs")
         text.append("\n")
     elif links.grants_total:
-        plural = "key" if links.grants_total == 1 else "keys"
-        text.append(f"This principal handed out {links.grants_total:,} {plural} (AssumeRole, CreateAccessKey, ...).\n")
+        text.append(f"This principal handed out {plural(links.grants_total, 'key')} (AssumeRole, CreateAccessKey, ...).\n")
     hints = Text()
     if links.chain:
-        _key_hint(hints, "u", "up: the event that issued this key")
+        _key_hint(hints, "u", "up: the event that issued this key", styles)
     if links.issued is not None:
-        _key_hint(hints, "d", "down: the events its key signed")
+        _key_hint(hints, "d", "down: the events its key signed", styles)
     elif links.grants_total:
-        _key_hint(hints, "d", "down: the keys this principal handed out")
+        _key_hint(hints, "d", "down: the keys this principal handed out", styles)
     if hints:
         text.append_text(hints)
         text.append("\n")
@@ -226,13 +238,14 @@ def render_chain(facts: IdentityFacts, links: IdentityLinks | None) -> Text:
 
 
 def render_identity(
-    facts: IdentityFacts | None, totals: ActorTotals | None, links: IdentityLinks | None = None
+    facts: IdentityFacts | None, totals: ActorTotals | None, links: IdentityLinks | None = None,
+    styles: PaneStyles = PLAIN,
 ) -> RenderableType:
     """The pane's content, most telling first: who (actor, type), the user guide's three
     questions answered, the actor's totals, then every userIdentity field. Values are escaped
     and placed in Text objects, so nothing from the log is read as markup."""
     if facts is None:
-        return Text("Select an event to see who made it.", _DIM)
+        return Text("Select an event to see who made it.", styles.dim)
     columns = facts.columns
     kind = columns.get("userIdentity_type")
     account = columns.get("userIdentity_accountId")
@@ -242,17 +255,17 @@ def render_identity(
 
     head = Text(no_wrap=False)
     if not facts.identity and not kind:
-        head.append("This event has no userIdentity (an Insight event or a trimmed export).\n", _DIM)
+        head.append("This event has no userIdentity (an Insight event or a trimmed export).\n", styles.dim)
     else:
         head.append(printable(columns.get("actor") or "unknown actor"), "bold")
         head.append(f"  ({printable(kind_text)})\n")
     if account and recipient and account != recipient and not anonymous:
-        head.append("cross-account: ", _YES)
+        head.append("cross-account: ", styles.yes)
         head.append(f"account {printable(account)} acted in account {printable(recipient)}\n")
     questions = Text(no_wrap=False)
     for question, answer in answers(facts):
-        questions.append(question + " ", _LABEL)
-        questions.append(answer + "\n", _YES if answer.startswith("Yes") else _VALUE)
+        questions.append(question + " ", styles.label)
+        questions.append(answer + "\n", styles.yes if answer.startswith("Yes") else styles.value)
 
     keyed = Text(no_wrap=False)
     access_key = columns.get("userIdentity_accessKeyId")
@@ -261,20 +274,22 @@ def render_identity(
         ("session    ", session_label(columns.get("sessionKey"))),
         ("credential ", f"{access_key} ({access_key_kind(access_key).split(':')[0]})" if access_key else None),
     ):
-        keyed.append(label, _LABEL)
-        keyed.append(printable(value) if value else "-", _VALUE if value else _DIM)
+        keyed.append(label, styles.label)
+        keyed.append(printable(value) if value else "-", styles.value if value else styles.dim)
         keyed.append("\n")
 
     counts = Text(no_wrap=False)
     if totals is not None and totals.events:
         counts.append("This principal: " if totals.by == "principal" else "This actor: ", "bold underline")
-        counts.append(f"{totals.events:,} events · {totals.errors:,} errors · {totals.source_ips:,} source IPs\n")
-        counts.append(f"first {printable(totals.first_seen or '-')} · last {printable(totals.last_seen or '-')}\n")
+        counts.append(f"{plural(totals.events, 'event')} · {plural(totals.errors, 'error')} · "
+                      f"{plural(totals.source_ips, 'source IP')}\n")
+        counts.append(f"first {printable(shown_time(totals.first_seen) or '-')} · "
+                      f"last {printable(shown_time(totals.last_seen) or '-')} UTC\n")
         if totals.top_event_names:
-            counts.append("top eventNames: ", _LABEL)
+            counts.append("top eventNames: ", styles.label)
             counts.append(", ".join(f"{printable(name)} {count:,}" for name, count in totals.top_event_names) + "\n")
     elif totals is None and (columns.get("principalKey") or columns.get("actorKey")):
-        counts.append("counting this principal's events…\n", _DIM)
+        counts.append("counting this principal's events…\n", styles.dim)
 
     attributes = facts.session_attributes
     mfa = attributes.get("mfaAuthenticated")
@@ -295,7 +310,7 @@ def render_identity(
         ("sourceIPAddress", columns.get("sourceIPAddress")),
     ]
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(style=_LABEL, no_wrap=True)
+    grid.add_column(style=styles.label, no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in rows:
         if value not in (None, ""):
@@ -304,8 +319,8 @@ def render_identity(
 
     keys = Text("filter to: ")
     for key, what in (("a", "principal"), ("S", "session"), ("K", "access key"), ("i", "source IP")):
-        _key_hint(keys, key, what)
-    chain = render_chain(facts, links) if facts.identity or kind else Text()
+        _key_hint(keys, key, what, styles)
+    chain = render_chain(facts, links, styles) if facts.identity or kind else Text()
     # Most telling first: who, keyed three ways, the chain their credentials came through.
     return Group(head, keyed, chain, counts, questions, grid, keys)
 
@@ -313,17 +328,19 @@ def render_identity(
 class IdentityPane(VerticalScroll, can_focus=True):
     """Scrollable pane showing :func:`render_identity` for the selected event."""
 
-    DEFAULT_CSS = """
-    IdentityPane { padding: 0 1; }
-    IdentityPane > Static { width: 1fr; }
-    """
+    COMPONENT_CLASSES = {f"identity-pane--{field}" for field in PaneStyles._fields}
 
     def compose(self):
         yield Static(render_identity(None, None), id="identity-body")
+
+    @property
+    def pane_styles(self) -> PaneStyles:
+        """The pane's styles from the stylesheet (theme colours)."""
+        return PaneStyles(*(self.get_component_rich_style(f"identity-pane--{field}") for field in PaneStyles._fields))
 
     def show(
         self, facts: IdentityFacts | None, totals: ActorTotals | None, links: IdentityLinks | None = None
     ) -> None:
         """Show ``facts`` (None: nothing selected), the principal's ``totals`` and the credential
         ``links`` (None: still counting)."""
-        self.query_one("#identity-body", Static).update(render_identity(facts, totals, links))
+        self.query_one("#identity-body", Static).update(render_identity(facts, totals, links, self.pane_styles))

@@ -5,8 +5,8 @@ One bar per time bucket (the size chosen from the span and the width: minutes to
 and an axis line in UTC. ``t`` focuses it; ``←``/``→`` (``h``/``l``) move the selected bar and
 Enter narrows the filter to that bar with ``since:``/``until:`` (:class:`Timeline.Narrow`).
 
-The counts are one query in a thread worker, restarted (and the old one interrupted inside
-SQLite) when the filter changes; a count that takes longer than :data:`TIMELINE_BUDGET` is
+The counts are one query run by a :class:`~trailtui.tui.query_worker.QueryRunner`, restarted
+(and the old one interrupted inside SQLite) when the filter changes; a count that takes longer than :data:`TIMELINE_BUDGET` is
 abandoned and the timeline says so, so the list never waits for it.
 """
 
@@ -18,16 +18,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rich.text import Text
-from textual import events, work
-from textual.binding import Binding
+from textual import events, on
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.worker import get_current_worker
 
 from trailtui.core.facets import TimeHistogram, time_histogram
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.index import connect
+from trailtui.core.text import plural
+from trailtui.tui.keys import bindings
+from trailtui.tui.query_worker import QueryRunner
 
 #: Seconds a timeline count may take before it is abandoned ("skipped").
 TIMELINE_BUDGET = 2.0
@@ -71,6 +71,33 @@ def bucket_label(histogram: TimeHistogram, index: int) -> str:
     return f"{_utc(start, '%Y-%m-%d')} – {_utc(end - 86400, '%Y-%m-%d')}"
 
 
+def count_over_time(conn: sqlite3.Connection, compiled: CompiledFilter, max_buckets: int) -> tuple[TimeHistogram | None, str]:
+    """The histogram of ``compiled``'s matches (at most ``max_buckets`` bars) and the timeline's
+    state: ``"ready"``, ``"empty"`` (no match has a time) or ``"skipped"`` (counting took over
+    :data:`TIMELINE_BUDGET` seconds, or an ``eventTime`` is not a time). Raises
+    ``sqlite3.OperationalError`` when interrupted by a newer count."""
+    deadline = time.perf_counter() + TIMELINE_BUDGET
+    expired = False
+
+    def over_budget() -> int:
+        nonlocal expired
+        expired = time.perf_counter() > deadline
+        return 1 if expired else 0
+
+    conn.set_progress_handler(over_budget, 10_000)
+    try:
+        histogram = time_histogram(conn, compiled, max_buckets)
+    except sqlite3.OperationalError:
+        if expired:
+            return None, "skipped"
+        raise
+    except ValueError:  # an eventTime that is not a time (an index from before times were validated)
+        return None, "skipped"
+    finally:
+        conn.set_progress_handler(None, 0)
+    return histogram, ("ready" if histogram is not None else "empty")
+
+
 class Timeline(Widget, can_focus=True):
     """The matching events per time bucket (see the module docstring).
 
@@ -79,22 +106,7 @@ class Timeline(Widget, can_focus=True):
 
     COMPONENT_CLASSES = {"timeline--bar", "timeline--selected", "timeline--axis", "timeline--note"}
 
-    BINDINGS = [
-        Binding("left,h", "move(-1)", "Earlier", show=False, id="timeline.earlier"),
-        Binding("right,l", "move(1)", "Later", show=False, id="timeline.later"),
-        Binding("home,g", "move_to(0)", "First", show=False, id="timeline.first"),
-        Binding("end,G", "move_to(-1)", "Last", show=False, id="timeline.last"),
-        Binding("enter", "narrow", "Narrow to bar", id="timeline.narrow"),
-    ]
-
-    DEFAULT_CSS = """
-    Timeline { height: 3; }
-    Timeline > .timeline--bar { color: $primary-lighten-2; }
-    Timeline > .timeline--selected { background: $primary 40%; }
-    Timeline:focus > .timeline--selected { color: $text; background: $accent; }
-    Timeline > .timeline--axis { color: $text-muted; }
-    Timeline > .timeline--note { color: $text-muted; text-style: italic; }
-    """
+    BINDINGS = bindings("timeline")
 
     class Narrow(Message):
         """Enter on a bar: keep the events from ``since`` to ``until`` (UTC
@@ -118,8 +130,7 @@ class Timeline(Widget, can_focus=True):
         self._compiled: CompiledFilter | None = None
         self._counted_at = 0.0
         self._counted_width = 0
-        self._generation = 0
-        self._conn: sqlite3.Connection | None = None
+        self.runner = QueryRunner(self, self.db_path, "timeline")
         self._pending_time: int | None = None
         self._resize_timer: Timer | None = None
 
@@ -147,44 +158,23 @@ class Timeline(Widget, can_focus=True):
     def _start(self) -> None:
         if self._compiled is None:
             return
-        running = self._conn
-        if running is not None:
-            running.interrupt()
-        self._generation += 1
         self._counted_at = time.monotonic()
         self._counted_width = self._max_buckets()
         if self.state != "ready":
             self.state = "counting"
         self.refresh()
-        self._count(self._generation, self._compiled, self._counted_width)
+        compiled, max_buckets = self._compiled, self._counted_width
+        self.runner.run(lambda conn: count_over_time(conn, compiled, max_buckets))
 
-    @work(thread=True, exclusive=True, group="timeline", exit_on_error=False)
-    def _count(self, generation: int, compiled: CompiledFilter, max_buckets: int) -> None:
-        conn = connect(self.db_path, readonly=True)
-        self._conn = conn
-        deadline = time.perf_counter() + TIMELINE_BUDGET
-        conn.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 10_000)
-        try:
-            histogram = time_histogram(conn, compiled, max_buckets)
-            state = "ready" if histogram is not None else "empty"
-        except sqlite3.OperationalError as err:
-            if "interrupt" not in str(err) or time.perf_counter() <= deadline:
-                return  # superseded by a newer filter (or a real error: the list reports those)
-            histogram, state = None, "skipped"
-        except ValueError:
-            # An eventTime the index should never hold (an index from before times were
-            # validated): show no histogram rather than "counting…" forever.
-            histogram, state = None, "skipped"
-        finally:
-            if self._conn is conn:
-                self._conn = None
-            conn.close()
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._deliver, generation, histogram, state)
-
-    def _deliver(self, generation: int, histogram: TimeHistogram | None, state: str) -> None:
-        if generation != self._generation:
+    @on(QueryRunner.Done)
+    def _done(self, message: QueryRunner.Done) -> None:
+        message.stop()
+        if not message.current:
             return
+        if message.error is not None:
+            histogram, state = None, "skipped"  # the list reports query errors; no endless "counting…"
+        else:
+            histogram, state = message.result
         previous = self.histogram
         previous_start = previous.bucket_start(self.selected) if previous is not None and previous.counts else None
         self.histogram, self.state = histogram, state
@@ -214,9 +204,7 @@ class Timeline(Widget, can_focus=True):
         self._resize_timer = self.set_timer(0.3, self._start)
 
     def on_unmount(self) -> None:
-        running = self._conn
-        if running is not None:
-            running.interrupt()
+        self.runner.cancel()
 
     # ------------------------------------------------------------------ rendering
 
@@ -257,13 +245,13 @@ class Timeline(Widget, can_focus=True):
         if self.has_focus:
             text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f"▲ {bucket_label(histogram, selected)} UTC", "bold")
-            text.append(f" · {histogram.counts[selected]:,} events", "bold")
+            text.append(f" · {plural(histogram.counts[selected], 'event')}", "bold")
             text.append("   ←/→ move · Enter narrow to it · Esc back", axis_style)
             return text
         fmt = "%Y-%m-%d %H:%M" if histogram.bucket_seconds < 86400 else "%Y-%m-%d"
         left = _utc(histogram.start, fmt)
         right = _utc(histogram.bucket_start(len(histogram.counts)), fmt) + " UTC"
-        middle = f" {size_label(histogram.bucket_seconds)} per bar · {histogram.total:,} events · t to pick a bar "
+        middle = f" {size_label(histogram.bucket_seconds)} per bar · {plural(histogram.total, 'event')} · t to pick a bar "
         if len(left) + len(middle) + len(right) > width:
             middle = f" {size_label(histogram.bucket_seconds)}/bar "
         gap = width - len(left) - len(right) - len(middle)

@@ -1,0 +1,89 @@
+"""The app's link to the loader process: one thread reads its pipe and posts messages.
+
+:class:`LoaderLink` starts a :class:`~trailtui.core.loader.BackgroundLoader` and, in one
+thread worker, turns each JSON line it writes into a Textual message posted to the link's
+owner: :class:`LoaderLink.Progress` (coalescing: a progress report still queued is replaced by
+a newer one, so a slow screen never falls behind the loader), then :class:`LoaderLink.Finished`
+or :class:`LoaderLink.Failed`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from trailtui.core.loader import BackgroundLoader, LoadProgress
+
+
+def _progress(payload: dict) -> LoadProgress:
+    """A :class:`LoadProgress` from a message payload (unknown keys ignored)."""
+    return LoadProgress(**{name: payload[name] for name in LoadProgress.__dataclass_fields__ if name in payload})
+
+
+class LoaderLink:
+    """Indexes ``paths`` into ``db_path`` in a loader process and reports to ``owner``."""
+
+    class Progress(Message):
+        """The loader's progress so far (``progress``: files and events, see ``LoadProgress``)."""
+
+        def __init__(self, progress: LoadProgress) -> None:
+            super().__init__()
+            self.progress = progress
+
+        def can_replace(self, message: Message) -> bool:
+            """A newer report makes an older one still in the queue pointless."""
+            return isinstance(message, LoaderLink.Progress)
+
+    class Finished(Message):
+        """The loader finished: ``progress`` (final counts), ``failures`` (files that failed),
+        ``record_problems`` (bad records), ``notices`` (e.g. the index was rebuilt); the texts
+        come from log files and are escaped by whoever shows them."""
+
+        def __init__(self, progress: LoadProgress, failures: list, record_problems: list, notices: list[str]) -> None:
+            super().__init__()
+            self.progress = progress
+            self.failures = failures
+            self.record_problems = record_problems
+            self.notices = notices
+
+    class Failed(Message):
+        """The loader stopped with an error (``reason``; may quote a path: escape it)."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(self, owner: DOMNode, db_path: Path, paths: list[str]) -> None:
+        self.owner = owner
+        self.loader = BackgroundLoader(db_path, paths)
+
+    def start(self) -> None:
+        """Start the loader process and the thread that reads it."""
+        self.loader.start()
+        self.owner.run_worker(self._read, name="loader-link", group="loader-link", thread=True, exit_on_error=False)
+
+    def stop(self) -> None:
+        """Stop the loader process (what it committed stays indexed)."""
+        self.loader.stop()
+
+    def _read(self) -> None:
+        worker = get_current_worker()
+        for kind, payload in self.loader.messages():
+            if worker.is_cancelled:
+                return
+            if kind == "progress" and isinstance(payload, dict):
+                self.owner.post_message(self.Progress(_progress(payload)))
+            elif kind == "done" and isinstance(payload, dict):
+                self.owner.post_message(
+                    self.Finished(
+                        _progress(payload),
+                        list(payload.get("failures", ())),
+                        list(payload.get("record_problems", ())),
+                        [str(notice) for notice in payload.get("notices", ())],
+                    )
+                )
+            elif kind == "error":
+                self.owner.post_message(self.Failed(str(payload)))

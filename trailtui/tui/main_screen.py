@@ -1,0 +1,1007 @@
+"""The main screen: filter bar, event list (with its timeline), JSON detail, identity pane, status.
+
+:class:`MainScreen` owns the panes and everything that acts on the selected event (pivots,
+marks, copy, find, go to time), the filter and its history (every change is a step ``Esc``
+undoes), and the list's query: it counts a filter's matches in a
+:class:`~trailtui.tui.query_worker.QueryRunner`, hands the list a query for the rows on screen,
+and, while the loader indexes, recounts once a second keeping the selected event selected.
+
+Layout follows Textual's breakpoints: under :data:`NARROW_WIDTH` columns the panes stack (list
+above, one side pane below; Tab switches), under :data:`SHORT_HEIGHT` rows the timeline folds
+away until ``t``. The config file can put the side pane right, below or away.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
+from trailtui.core.config import Config
+from trailtui.core.facets import facet_field, with_time_range
+from trailtui.core.filter import CompiledFilter, FilterError, compile_filter, parse_time
+from trailtui.core.history import filter_history, push_filter
+from trailtui.core.index import connect
+from trailtui.core.loader import LoadProgress
+from trailtui.core.marks import get_mark, marks as all_marks, set_note, toggle_mark
+from trailtui.core.originals import OriginalUnavailable
+from trailtui.core.presets import Preset, time_span_terms
+from trailtui.core.query import (
+    EventQuery,
+    SortOrder,
+    actor_totals,
+    credential_chain,
+    event_facts,
+    grant_by_event,
+    grants_made,
+    load_problems,
+    original_event,
+    total_events,
+)
+from trailtui.core.summary import empty_explanation, index_summary
+from trailtui.core.text import plural, printable
+from trailtui.core.times import shown_time
+from trailtui.core.userstate import UserStateError, open_user_state
+from trailtui.tui.actors import ActorsScreen
+from trailtui.tui.clipboard import copy_text
+from trailtui.tui.detail import EventDetail
+from trailtui.tui.dialogs import ColumnPicker, PromptScreen
+from trailtui.tui.event_list import EventList
+from trailtui.tui.export_screen import ExportRequest, ExportScreen
+from trailtui.tui.filter_bar import FilterBar
+from trailtui.tui.filter_history import FilterHistory, FilterStep, breadcrumbs, crumb
+from trailtui.tui.frequency import FrequencyScreen
+from trailtui.tui.identity import IdentityLinks, IdentityPane, identity_facts
+from trailtui.tui.keys import bindings
+from trailtui.tui.load_errors_screen import LoadErrorsScreen
+from trailtui.tui.loader_link import LoaderLink
+from trailtui.tui.marks_screen import MarksScreen
+from trailtui.tui.message_bar import MessageBar
+from trailtui.tui.pivots import chain_pivot, identity_pivot
+from trailtui.tui.query_worker import QueryRunner
+from trailtui.tui.sheet import DrillRequest
+from trailtui.tui.status_line import StatusLine
+from trailtui.tui.timeline import Timeline
+from trailtui.tui.value_viewer import ValueViewer
+
+#: Terminals narrower than this (columns) stack the panes.
+NARROW_WIDTH = 120
+#: Terminals shorter than this (rows) fold the timeline away (``t`` shows it).
+SHORT_HEIGHT = 30
+#: While the loader runs, the list is recounted at most this often (seconds).
+LOADING_REFRESH = 1.0
+#: Filters with more matches than this get their ids listed once for deep scrolling.
+LISTING_THRESHOLD = 2_000
+#: Holding j should not parse every event it passes: the panes follow after this pause (seconds).
+SELECT_DELAY = 0.05
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A count of the filter: ``matches``, ``total`` events in the index, and ``position``, where
+    the event to keep selected now sits (None: not asked, or it no longer matches)."""
+
+    matches: int
+    total: int
+    position: int | None
+
+
+@dataclass(frozen=True)
+class Seek:
+    """Where a find, error search or go-to-time landed: ``position`` and ``event_id``, or None
+    with ``problem`` (for the user)."""
+
+    position: int | None
+    event_id: int | None
+    problem: str = ""
+
+
+class ListPane(Vertical):
+    """The event list with its timeline; ``z`` zooms it whole (header included)."""
+
+    ALLOW_MAXIMIZE = True
+
+
+class MainScreen(Screen):
+    """The main screen over the index ``db_path`` (see the module docstring).
+
+    ``paths``: what the loader indexes (nothing when ``load`` is False: the index is read as it
+    is); ``initial_filter``: the filter to start with; ``config``: the user's config file.
+    """
+
+    BINDINGS = bindings("main")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
+
+    def __init__(self, db_path: Path, *, paths: list[str] | None = None, initial_filter: str = "",
+                 load: bool = True, config: Config | None = None) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.paths = list(paths or [])
+        self.config = config or Config()
+        self.compiled: CompiledFilter = compile_filter("")
+        self.initial_filter = initial_filter
+        self.sort = SortOrder()
+        self.matches = 0
+        self.total = 0
+        self.history = FilterHistory()
+        self.find_term: CompiledFilter | None = None
+        self.loading = load and bool(self.paths)
+        self.loader: LoaderLink | None = None
+        self.conn: sqlite3.Connection | None = None
+        self.user_conn: sqlite3.Connection | None = None
+        self._select_timer: Timer | None = None
+        self._selected_id: int | None = None
+        self._links: IdentityLinks | None = None
+        self._last_refresh = 0.0
+        self._edit_start: str | None = None  # the filter when the filter bar got the focus
+        self._pending_select: int | None = None  # events.id to select once the next count lands
+        self._then_frequency: str | None = None
+        self.counter = QueryRunner(self, self.db_path, "count")
+        self.lister = QueryRunner(self, self.db_path, "listing")
+        self.seeker = QueryRunner(self, self.db_path, "seek")
+        self.identity_counter = QueryRunner(self, self.db_path, "identity")
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(self.initial_filter, id="filter-bar")
+        yield Static("", id="breadcrumbs")
+        with Horizontal(id="main"):
+            with ListPane(id="list-pane"):
+                yield Timeline(self.db_path, id="timeline")
+                yield EventList(columns=self.config.list_columns or None, hidden=self.config.list_hidden,
+                                widths=dict(self.config.list_widths), id="events")
+            with Vertical(id="side"):
+                detail = EventDetail("event", id="detail")
+                detail.border_title = "JSON detail"
+                yield detail
+                identity = IdentityPane(id="identity")
+                identity.border_title = "Identity"
+                yield identity
+        with Vertical(id="bottom"):
+            yield StatusLine(id="status")
+            yield MessageBar()
+            yield Footer()
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    @property
+    def event_list(self) -> EventList:
+        return self.query_one(EventList)
+
+    @property
+    def detail(self) -> EventDetail:
+        return self.query_one(EventDetail)
+
+    @property
+    def identity(self) -> IdentityPane:
+        return self.query_one(IdentityPane)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.conn = connect(self.db_path, readonly=True)
+        self._open_user_state()
+        self._apply_layout_config()
+        self.event_list.focus()
+        try:
+            self.compiled = compile_filter(self.initial_filter)
+        except FilterError as err:
+            self.filter_bar.show_error(self.initial_filter, err)
+        self.filter_bar.set_text(self.compiled.text)
+        self.status.loading = self.loading
+        if self.loading:
+            self.loader = LoaderLink(self, self.db_path, self.paths)
+            self.loader.start()
+        else:
+            self._show_summary()
+        self.run_count()
+
+    def on_unmount(self) -> None:
+        if self.loader is not None:
+            self.loader.stop()
+        for runner in (self.counter, self.lister, self.seeker, self.identity_counter):
+            runner.cancel()
+
+    def _open_user_state(self) -> None:
+        """Marks, notes and the filter history live beside the index; without them (a read-only
+        cache) the app still works and says why they are not kept."""
+        try:
+            self.user_conn = open_user_state(self.db_path)
+        except UserStateError as err:
+            self.user_conn = None
+            self.app.call_after_refresh(self.notify, f"Marks and history will not be kept: {err}",
+                                        severity="warning", markup=False)
+            return
+        self.filter_bar.history = filter_history(self.user_conn)
+        self._load_marks()
+
+    def _apply_layout_config(self) -> None:
+        """The config file's layout: ``side_pane`` ``right`` / ``below`` pin the breakpoints
+        (side by side / stacked at any width), ``hidden`` leaves the list alone; the side pane's
+        width (tens of percent) and whether the timeline shows."""
+        layout = self.config.side_pane
+        self.HORIZONTAL_BREAKPOINTS = {"right": [(0, "-wide")], "below": [(0, "-narrow")]}.get(
+            layout, type(self).HORIZONTAL_BREAKPOINTS)
+        self.remove_class("-wide", "-narrow")
+        self.set_class(layout == "hidden", "-side-hidden")
+        self.set_class(not self.config.timeline, "-no-timeline")
+        tens = max(20, min(80, round(self.config.side_width / 10) * 10))
+        for width in range(20, 90, 10):
+            self.set_class(width == tens, f"-side-{width}")
+        self.post_message(events.Resize(self.app.size, self.app.size))
+
+    def set_side_pane(self, layout: str) -> None:
+        """Put the side pane (JSON detail, identity) ``auto``, ``right``, ``below`` or
+        ``hidden``, and remember it in the config file."""
+        self.config = replace(self.config, side_pane=layout)
+        self._apply_layout_config()
+        self.app.save_settings({"layout.side_pane": layout})
+
+    def on_screen_resume(self) -> None:
+        """Textual updates breakpoint classes only on the screen that gets the resize: a resize
+        while a view was on top left this screen with the old layout. Resize it now."""
+        self.post_message(events.Resize(self.app.size, self.app.size))
+
+    # ------------------------------------------------------------------ the filter
+
+    def action_focus_filter(self) -> None:
+        """``/``: the filter bar, the whole filter selected (typing replaces it, End extends)."""
+        self._edit_start = self.compiled.text
+        self.filter_bar.focus_for_edit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``/`` is a priority key (see ``keys.PRIORITY_WHY``): inside a text box it is just a
+        character. Tab moves between panes only when none is zoomed."""
+        if action == "focus_filter" and self.focused is not None and self.focused.id in ("filter-input", "prompt-input"):
+            return False
+        if action == "cycle_pane" and self.maximized is not None:
+            return False
+        return True
+
+    @on(FilterBar.Applied)
+    def _typed(self, message: FilterBar.Applied) -> None:
+        message.stop()
+        self.compiled = message.compiled
+        self.run_count()
+
+    @on(FilterBar.Done)
+    def _done_typing(self, message: FilterBar.Done) -> None:
+        message.stop()
+        self.event_list.focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # Leaving the filter bar ends a typing session: it becomes one step of the history.
+        if event.widget.id == "filter-input":
+            self.filter_bar.apply_now()
+            self._end_edit()
+        elif event.widget is self.timeline:
+            self.remove_class("-timeline-open")
+
+    def _end_edit(self) -> None:
+        start, self._edit_start = self._edit_start, None
+        text = self.compiled.text
+        if start is not None and start != text:
+            self.history.push(FilterStep(start, text, printable(text) or "all events", self._selected_id))
+            self._remember(text)
+            self._show_breadcrumbs()
+
+    def apply_filter(self, text: str, crumb_text: str, *, restore=None, select: tuple[int, int] | None = None) -> bool:
+        """Make ``text`` the filter now as one step of the history (``Esc`` undoes it):
+        ``crumb_text`` is its breadcrumb, ``restore`` reopens the view it came from on undo.
+        Returns False (and shows why) when ``text`` is not a valid filter."""
+        try:
+            compiled = compile_filter(text)
+        except FilterError as err:
+            self.filter_bar.set_text(text)
+            self.filter_bar.show_error(text, err)
+            return False
+        self.history.push(FilterStep(self.compiled.text, text, crumb_text, self._selected_id, restore))
+        self._remember(text)
+        self.compiled = compiled
+        self.filter_bar.set_text(text, select=select)
+        self.filter_bar.show_hint(compiled)
+        self._show_breadcrumbs()
+        self.run_count()
+        return True
+
+    def _remember(self, text: str) -> None:
+        if self.user_conn is not None and text.strip():
+            push_filter(self.user_conn, text)
+            self.filter_bar.history = filter_history(self.user_conn)
+
+    def action_back(self) -> None:
+        """Esc / Backspace: back to the list from another pane; on the list, undo one step."""
+        if self.focused is not self.event_list:
+            self.set_class(False, "-show-identity")
+            self.event_list.focus()
+            return
+        step = self.history.pop()
+        if step is None:
+            self.notify("This is the first filter: nothing to go back to.", markup=False)
+            return
+        compiled = compile_filter(step.before)
+        self.compiled = compiled
+        self.filter_bar.set_text(step.before)
+        self.filter_bar.show_hint(compiled)
+        self._show_breadcrumbs()
+        self._pending_select = step.selected_before
+        self.run_count(keep=step.selected_before)
+        if step.restore is not None:
+            step.restore()
+
+    def _show_breadcrumbs(self) -> None:
+        bar = self.query_one("#breadcrumbs", Static)
+        if not self.history:
+            bar.set_class(False, "-visible")
+            return
+        hint = "   Esc: back one step"
+        width = (bar.size.width or self.size.width) - 2 - len(hint)
+        text = breadcrumbs(self.history.labels(self.compiled.text), width=max(20, width))
+        text.append(hint, "dim")
+        bar.update(text)
+        bar.set_class(True, "-visible")
+
+    # ------------------------------------------------------------------ counting and listing
+
+    def run_count(self, *, keep: int | None = None, keep_row: bool = False) -> None:
+        """Count the filter's matches in the counter (a count still running is interrupted).
+        ``keep``: an ``events.id`` to keep selected (its new position is counted too)."""
+        compiled, sort, loading = self.compiled, self.sort, self.loading
+        known_total = self.total if not loading and self.total else None
+
+        def count(conn: sqlite3.Connection) -> Counted:
+            query = EventQuery(conn, compiled, sort=sort)
+            matches = query.count()
+            total = matches if compiled.where == "1" else (known_total if known_total is not None else total_events(conn))
+            position = query.position_of(keep) if keep is not None else None
+            return Counted(matches, total, position)
+
+        self.counter.run(count, tag=(compiled, sort, keep, keep_row))
+        self.timeline.show_filter(compiled, throttle=loading)
+
+    @on(QueryRunner.Done)
+    def _query_done(self, message: QueryRunner.Done) -> None:
+        message.stop()
+        if not message.current:
+            return
+        if message.runner is self.counter:
+            self._counted(message)
+        elif message.runner is self.lister:
+            if message.error is None:
+                query, ids = message.result
+                self.event_list.use_ids(query, ids)
+                self.status.note = ""
+        elif message.runner is self.seeker:
+            self._sought(message)
+        elif message.runner is self.identity_counter:
+            self._identity_counted(message)
+
+    def _counted(self, message: QueryRunner.Done) -> None:
+        compiled, sort, keep, keep_row = message.tag
+        if message.error is not None:
+            self.notify(f"Query failed: {printable(message.error)}", severity="error", markup=False)
+            return
+        if compiled is not self.compiled or sort != self.sort:
+            return
+        counted: Counted = message.result
+        self.matches, self.total = counted.matches, counted.total
+        assert self.conn is not None
+        event_list = self.event_list
+        query = EventQuery(self.conn, compiled, sort=sort, columns=event_list.fetch_columns)
+        dense = EventQuery.is_dense(counted.matches, counted.total)
+        old_position = event_list.cursor
+        event_list.set_query(query, counted.matches, select=counted.position, keep_row=keep_row, dense=dense)
+        if keep_row and counted.position is not None and counted.position > old_position:
+            self.status.new_above += counted.position - old_position
+        if compiled.where != "1" or sort != SortOrder():
+            needs_listing = getattr(query, "needs_listing", False)
+            if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.loading:
+                self._list_ids(compiled, sort, query)
+        self._show_counts(message.elapsed_ms)
+        self._show_empty()
+        if counted.matches == 0:
+            self._show_event(None)
+        if self._then_frequency is not None:
+            field, self._then_frequency = self._then_frequency, None
+            self.action_frequency(field)
+
+    def _list_ids(self, compiled: CompiledFilter, sort: SortOrder, shown: EventQuery) -> None:
+        """List the matches' ids in order once, so scrolling deep into a filter (or a sort) the
+        index cannot order does not sort every match again for each page."""
+        if getattr(shown, "needs_listing", False):
+            self.status.note = f"sorting {plural(self.matches, 'match', 'matches')} by {BY_NAME[sort.column].title}…"
+        self.lister.run(lambda conn: (shown, EventQuery(conn, compiled, sort=sort).ordered_ids()))
+
+    def _show_counts(self, elapsed_ms: float) -> None:
+        pane = self.query_one("#list-pane")
+        pane.border_title = f"Events {self.matches:,} / {self.total:,}"
+        self.filter_bar.show_count(f"{self.matches:,} / {self.total:,} · {elapsed_ms:,.0f} ms")
+        self.status.order = self._order_text()
+        self.event_list.sort = self.sort
+        self.event_list.refresh()
+
+    def _order_text(self) -> str:
+        if self.sort.column == "eventTime":
+            return "newest first" if self.sort.descending else "oldest first"
+        arrow = "▼" if self.sort.descending else "▲"
+        return f"sorted by {BY_NAME[self.sort.column].title} {arrow}"
+
+    def _show_empty(self) -> None:
+        """What the list says when it is empty: why the index is empty (what was looked for,
+        --demo), or that the filter matches nothing (and how to go back)."""
+        event_list = self.event_list
+        if self.matches:
+            event_list.empty_text = Text("")
+        elif not self.total and self.loading:
+            event_list.empty_text = Text("Indexing… events appear here as files are read.")
+        elif not self.total and self.conn is not None:
+            explanation = empty_explanation(index_summary(self.conn), self.paths) or "The index holds no events."
+            event_list.empty_text = Text(explanation)
+        else:
+            event_list.empty_text = Text("No event matches this filter. Esc goes back one step; / edits the filter.")
+        event_list.refresh()
+
+    def action_reverse_order(self) -> None:
+        """``s``: reverse the order (time, or the sort column), keeping the selected event."""
+        self.sort = replace(self.sort, descending=not self.sort.descending)
+        self.run_count(keep=self._selected_id)
+
+    # ------------------------------------------------------------------ the loader
+
+    @on(LoaderLink.Progress)
+    def _loader_progress(self, message: LoaderLink.Progress) -> None:
+        message.stop()
+        self.status.progress = message.progress
+        self.status.refresh()
+        now = time.monotonic()
+        if now - self._last_refresh >= LOADING_REFRESH:
+            self._last_refresh = now
+            self._refresh_while_loading()
+
+    @on(LoaderLink.Finished)
+    def _loader_finished(self, message: LoaderLink.Finished) -> None:
+        message.stop()
+        self.loading = False
+        self.status.loading = False
+        self.status.progress = message.progress
+        for notice in message.notices:
+            self.notify(printable(notice), timeout=8, markup=False)
+        problems = len(message.failures) + len(message.record_problems)
+        if problems:
+            self.notify(f"{plural(problems, 'load problem')}: ! lists them.", severity="warning", timeout=8,
+                        markup=False)
+        self._show_summary()
+        self._refresh_while_loading()
+        self._load_marks()
+
+    @on(LoaderLink.Failed)
+    def _loader_failed(self, message: LoaderLink.Failed) -> None:
+        message.stop()
+        self.loading = False
+        self.status.loading = False
+        self.notify(f"Indexing stopped: {printable(message.reason)}", severity="error", timeout=15, markup=False)
+        self._show_summary()
+
+    def _refresh_while_loading(self) -> None:
+        """Recount the filter; the selected event stays selected and on the same screen line."""
+        if self.event_list.count == 0:
+            self.run_count()
+        else:
+            self.run_count(keep=self._selected_id, keep_row=True)
+
+    def _show_summary(self) -> None:
+        if self.conn is None:
+            return
+        summary = index_summary(self.conn)
+        parts = [plural(summary.events, "event"), plural(summary.files_total, "file")]
+        if summary.files_skipped:
+            parts.append(f"{summary.files_skipped:,} skipped")
+        if summary.duplicates:
+            parts.append(f"{plural(summary.duplicates, 'duplicate eventID')} merged")
+        if summary.load_errors:
+            parts.append(f"{plural(summary.load_errors, 'load error')} (! lists them)")
+        self.status.summary = " · ".join(parts)
+
+    # ------------------------------------------------------------------ selection
+
+    @on(EventList.Highlighted)
+    def _highlighted(self, message: EventList.Highlighted) -> None:
+        message.stop()
+        if self.event_list.cursor == 0:
+            self.status.new_above = 0  # at the top: the events that arrived above are in view
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        event_id = message.event_id
+        self._select_timer = self.set_timer(SELECT_DELAY, lambda: self._show_event(event_id))
+
+    @on(EventList.Activated)
+    def _activated(self, message: EventList.Activated) -> None:
+        message.stop()
+        self._show_event(message.event_id)
+        if self.config.side_pane == "hidden":
+            self.detail.focus()
+            self.maximize(self.detail)
+            return
+        self.set_class(False, "-show-identity")
+        self.detail.focus()
+
+    def _show_event(self, event_id: int | None) -> None:
+        """Fill the detail and identity panes for ``event_id`` (None: nothing selected)."""
+        assert self.conn is not None
+        self._selected_id = event_id
+        self._links = None  # the previous event's chain must not be walked
+        if event_id is None:
+            self.detail.show_event(None)
+            self.identity.show(None, None)
+            return
+        try:
+            original = original_event(self.conn, event_id)
+        except OriginalUnavailable as err:
+            original = None
+            self.notify(f"Cannot show the event's JSON: {printable(err)}", severity="warning", markup=False)
+        facts = event_facts(self.conn, event_id)
+        if facts is None:
+            return
+        columns = facts.columns
+        title = " · ".join(part for part in (printable(columns.get("eventName") or ""),
+                                               shown_time(columns.get("eventTime"))) if part)
+        self.detail.show_event(original, title=title or "event")
+        origin = f"{Path(facts.path).name}, record {facts.record_index}" if facts.path else ""
+        self.detail.border_subtitle = Text(printable(origin))  # Text: a str title is read as markup
+        details = identity_facts(facts, original)
+        self.identity.show(details, None)
+        if columns.get("principalKey") or columns.get("userIdentity_accessKeyId"):
+            self.identity_counter.run(lambda conn: _identity_links(conn, event_id, details), tag=(event_id, details))
+
+    def _identity_counted(self, message: QueryRunner.Done) -> None:
+        event_id, details = message.tag
+        if message.error is not None or event_id != self._selected_id:
+            return
+        totals, links = message.result
+        self.identity.show(details, totals, links)
+        self._links = links
+
+    # ------------------------------------------------------------------ pivots
+
+    def _selected_columns(self) -> dict | None:
+        event_id = self.event_list.selected_event_id
+        if event_id is None or self.conn is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return None
+        facts = event_facts(self.conn, event_id)
+        return facts.columns if facts is not None else None
+
+    def action_pivot(self, what: str) -> None:
+        """``a``, ``S``, ``K``, ``i``: filter to the selected event's principal, session,
+        access key or source IP."""
+        columns = self._selected_columns()
+        if columns is None:
+            return
+        pivot = identity_pivot(what, columns)
+        if pivot.problem:
+            self.notify(pivot.problem, severity="warning", markup=False)
+            return
+        self.apply_filter(pivot.text, pivot.crumb)
+        self.event_list.focus()
+
+    def action_chain(self, direction: str) -> None:
+        """``u`` / ``d``: walk the selected event's credential chain."""
+        columns = self._selected_columns()
+        if columns is None:
+            return
+        pivot = chain_pivot(direction, columns, self._links)
+        if pivot.problem:
+            self.notify(pivot.problem, severity="warning", markup=False)
+            return
+        self.apply_filter(pivot.text, pivot.crumb)
+        self.event_list.focus()
+
+    # ------------------------------------------------------------------ panes
+
+    def action_cycle_pane(self, step: int) -> None:
+        """Tab / Shift+Tab: list → JSON detail → identity (one side pane at a time when stacked)."""
+        panes: list[Widget] = [self.event_list, self.detail, self.identity]
+        focused = self.focused
+        current = panes.index(focused) if focused in panes else 0
+        target = panes[(current + step) % len(panes)]
+        self.set_class(target is self.identity, "-show-identity")
+        # The pane shown by this Tab may need a layout pass before it can take the focus.
+        self.call_after_refresh(target.focus)
+
+    def action_zoom(self) -> None:
+        """``z``: the focused pane fills the screen (the list with its header); again: back."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is None or focused.id == "filter-input":
+            focused = self.event_list
+        self.maximize(focused)
+
+    def action_focus_timeline(self) -> None:
+        """``t``: pick a bar of the timeline (shown even where it is folded away)."""
+        timeline = self.timeline
+        if timeline.histogram is None:
+            self.notify("The timeline has nothing to show for this filter.", severity="warning", markup=False)
+            return
+        self.set_class(False, "-show-identity")
+        self.add_class("-timeline-open")  # where the timeline is folded away (short terminals)
+        self.set_focus(timeline)
+
+    # ------------------------------------------------------------------ views
+
+    def _crumbs(self) -> list[str]:
+        return self.history.labels(self.compiled.text)
+
+    def action_frequency(self, field_name: str = "") -> None:
+        """``F``: the frequency table of ``field_name`` (default: the list's current column)."""
+        name = field_name or self.event_list.current
+        if name == "eventTime":
+            self.action_focus_timeline()
+            return
+        field = facet_field(name)
+        if field is None:
+            self.notify(f"No frequency table for {printable(name)}; press f in one to pick a field.",
+                        severity="warning", markup=False)
+            return
+        self.app.push_screen(FrequencyScreen(self.db_path, self.compiled, self._crumbs(), field), self._drilled)
+
+    def action_actors(self) -> None:
+        """``A``: the actors view of the filter."""
+        self.app.push_screen(ActorsScreen(self.db_path, self.compiled, self._crumbs()), self._drilled)
+
+    def _drilled(self, request: DrillRequest | None) -> None:
+        if request is None:
+            self.event_list.focus()
+            return
+        reopen = request.reopen
+
+        def restore() -> None:
+            if reopen is not None:
+                self.app.push_screen(reopen(), self._drilled)
+
+        after = " ".join(part for part in (self.compiled.text.strip(), request.term) if part)
+        self._then_frequency = request.then_frequency
+        self.apply_filter(after, request.crumb, restore=restore)
+        self.event_list.focus()
+
+    def on_timeline_narrow(self, message: Timeline.Narrow) -> None:
+        """Enter on a timeline bar: the filter's time range becomes that bar's."""
+        message.stop()
+        timeline, start = self.timeline, message.start
+
+        def restore() -> None:
+            timeline.select_time(start)
+            self.set_focus(timeline)
+
+        self.apply_filter(with_time_range(self.compiled.text, message.since, message.until),
+                          f"time: {message.label}", restore=restore)
+        self.event_list.focus()
+
+    def action_show_load_errors(self) -> None:
+        if self.conn is not None:
+            self.app.push_screen(LoadErrorsScreen(load_problems(self.conn)))
+
+    def action_export(self) -> None:
+        """``Ctrl+S``: the export dialog for the filter shown, in the list's order."""
+        columns = tuple(self.event_list.columns) if self._custom_columns() else None
+        self.app.push_screen(ExportScreen(ExportRequest(self.db_path, self.compiled, self.sort, columns, self.matches)))
+
+    def _custom_columns(self) -> bool:
+        return tuple(self.event_list.columns) != tuple(DEFAULT_LIST_COLUMNS)
+
+    # ------------------------------------------------------------------ presets and columns
+
+    def apply_preset(self, preset: Preset) -> None:
+        """Put ``preset``'s filter in the filter bar (editable) and show its columns, if any.
+        A preset that wants a time range (the S3 user guide's Athena examples) gets
+        ``since:``/``until:`` prefilled with the index's span, the ``since:`` value selected so
+        typing replaces it."""
+        text = preset.filter
+        span = ""
+        if preset.time_range and self.conn is not None:
+            first, last = self.conn.execute('SELECT min("eventTime"), max("eventTime") FROM events').fetchone()
+            span = time_span_terms(first, last)
+            if span:
+                text = f"{text} {span}"
+        if preset.columns:
+            self.event_list.set_columns(preset.columns)
+        select = None
+        if span:
+            start = len(preset.filter) + len(" since:")
+            select = (start, text.index(" until:", start))
+        self.apply_filter(text, crumb("preset", preset.title), select=select)
+        if span:
+            self.set_focus(self.filter_bar.input)
+            self._edit_start = self.compiled.text
+            self.notify("Type the time range: since: and until: are prefilled with the index's span (UTC).",
+                        markup=False)
+        else:
+            self.event_list.focus()
+
+    def set_list_columns(self, names: tuple[str, ...] | list[str] | None) -> None:
+        """Show the columns ``names`` (None: the default), saved in the config file."""
+        self.event_list.set_columns(names or DEFAULT_LIST_COLUMNS, announce=True)
+        self.run_count(keep=self._selected_id)
+
+    @on(EventList.ColumnsChanged)
+    def _columns_changed(self, message: EventList.ColumnsChanged) -> None:
+        message.stop()
+        event_list = self.event_list
+        hidden = [name for name in DEFAULT_LIST_COLUMNS if name not in event_list.columns]
+        self.app.save_settings({"list.columns": list(event_list.columns), "list.hidden": hidden,
+                                "list.widths": dict(event_list.widths)})
+        if any(name not in (event_list.query.columns if event_list.query else ()) for name in event_list.columns):
+            self.run_count(keep=self._selected_id)
+
+    @on(EventList.Request)
+    def _list_request(self, message: EventList.Request) -> None:
+        message.stop()
+        handler = {
+            "sort": lambda: self._sort(message.descending),
+            "pick": self._pick_columns,
+            "view_cell": self._view_cell,
+            "copy_cell": self._copy_cell,
+            "copy_event": self._copy_event,
+        }[message.what]
+        handler()
+
+    def _sort(self, descending: bool) -> None:
+        """``[`` / ``]``: sort by the current column (by the index; see ``EventQuery``)."""
+        column = self.event_list.current
+        if column not in BY_NAME:
+            return
+        self.sort = SortOrder(column, descending)
+        self.run_count(keep=self._selected_id)
+
+    def _pick_columns(self) -> None:
+        event_list = self.event_list
+
+        def chosen(names: list[str] | None) -> None:
+            if names:
+                self.set_list_columns(names)
+
+        self.app.push_screen(ColumnPicker(event_list.columns, after=event_list.current), chosen)
+
+    def _cell(self) -> tuple[str, str] | None:
+        event_list = self.event_list
+        row = event_list.selected_row
+        if row is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return None
+        column = BY_NAME[event_list.current]
+        value = row.get(column.name)
+        if value is None or value == "":
+            self.notify(f"{column.title} is empty in this event.", severity="warning", markup=False)
+            return None
+        text = str(value)
+        if column.kind == "time":
+            text = shown_time(text) + " UTC"
+        return text, column.title
+
+    def _view_cell(self) -> None:
+        cell = self._cell()
+        if cell is not None:
+            text, title = cell
+            self.app.push_screen(ValueViewer(title, text))
+
+    def _copy_cell(self) -> None:
+        cell = self._cell()
+        if cell is not None:
+            text, title = cell
+            result = copy_text(self.app, text, what=title)
+            self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+
+    def _copy_event(self) -> None:
+        event_id = self.event_list.selected_event_id
+        if event_id is None or self.conn is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return
+        try:
+            original = original_event(self.conn, event_id)
+        except OriginalUnavailable as err:
+            self.notify(f"Cannot copy the event: {printable(err)}", severity="warning", markup=False)
+            return
+        if original is None:
+            return
+        result = copy_text(self.app, original.decode("utf-8", errors="replace"), what="the whole event")
+        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+
+    # ------------------------------------------------------------------ find, errors, go to time
+
+    def action_find(self) -> None:
+        """``f``: ask for a term (the filter grammar); then go to the next match."""
+
+        def check(text: str) -> str | None:
+            try:
+                compile_filter(text)
+            except FilterError as err:
+                return str(err)
+            return None if text.strip() else "Type a term to find."
+
+        def found(text: str | None) -> None:
+            if text:
+                self.find_term = compile_filter(text)
+                self.action_find_next(True)
+
+        self.app.push_screen(PromptScreen(
+            "Find in the list (the filter stays)", value=self.find_term.text if self.find_term else "",
+            placeholder="error:AccessDenied   name:PutObject   198.51.100.7",
+            hint="Filter grammar. Enter goes to the next match; then n / N: next / previous.", check=check), found)
+
+    def action_find_next(self, forward: bool) -> None:
+        """``n`` / ``N``: the next / previous event matching the find term."""
+        if self.find_term is None:
+            self.action_find()
+            return
+        self._seek_match(self.find_term, forward, f"matching {printable(self.find_term.text)}")
+
+    def action_next_error(self, forward: bool) -> None:
+        """``e`` / ``E``: the next / previous event with an errorCode."""
+        self._seek_match(compile_filter("is:error"), forward, "with an error")
+
+    def _seek_match(self, term: CompiledFilter, forward: bool, what: str) -> None:
+        query = self.event_list.query
+        if query is None or not self.matches:
+            self.notify("The list is empty.", severity="warning", markup=False)
+            return
+        compiled, sort, after = self.compiled, self.sort, self.event_list.selected_event_id
+        direction = "below" if forward else "above"
+
+        def seek(conn: sqlite3.Connection) -> Seek:
+            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward)
+            if found is None:
+                return Seek(None, None, f"No event {what} {direction} this one.")
+            return Seek(*found)
+
+        self.seeker.run(seek, tag=(compiled, sort))
+
+    def action_goto_time(self) -> None:
+        """``:``: the first event at or after a time (UTC), in time order."""
+        if self.sort.column != "eventTime":
+            self.notify("Go to time works in time order: ] on eventTime sorts by time again.",
+                        severity="warning", markup=False)
+            return
+
+        def check(text: str) -> str | None:
+            try:
+                parse_time(text)
+            except FilterError as err:
+                return str(err)
+            return None
+
+        def go(text: str | None) -> None:
+            if not text:
+                return
+            when = parse_time(text)
+            compiled, sort = self.compiled, self.sort
+
+            def seek(conn: sqlite3.Connection) -> Seek:
+                query = EventQuery(conn, compiled, sort=sort)
+                position = query.position_at_time(when)
+                if position is None:
+                    return Seek(None, None, f"No event at or after {shown_time(when)} UTC.")
+                return Seek(position, None)
+
+            self.seeker.run(seek, tag=(compiled, sort))
+
+        self.app.push_screen(PromptScreen(
+            "Go to time (UTC)", placeholder="2026-03-14T10:00   2026-03-14   -2h",
+            hint="ISO-8601 date or time, UTC unless it has an offset; or -30m, -2h, -7d", check=check), go)
+
+    def _sought(self, message: QueryRunner.Done) -> None:
+        compiled, sort = message.tag
+        if compiled is not self.compiled or sort != self.sort:
+            return
+        if message.error is not None:
+            self.notify(f"Search failed: {printable(message.error)}", severity="error", markup=False)
+            return
+        seek: Seek = message.result
+        if seek.position is None:
+            self.notify(seek.problem, severity="warning", markup=False)
+            return
+        self.event_list.move_to(seek.position)
+        self.event_list.focus()
+
+    # ------------------------------------------------------------------ marks and notes
+
+    def _load_marks(self) -> None:
+        if self.user_conn is None:
+            return
+        self.event_list.marks = {mark.eventID: mark.note for mark in all_marks(self.user_conn)}
+        self.event_list.refresh()
+
+    def _selected_event_id_text(self) -> str | None:
+        row = self.event_list.selected_row
+        if row is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return None
+        if self.user_conn is None:
+            self.notify("Marks cannot be kept: the user state file could not be opened.", severity="warning",
+                        markup=False)
+            return None
+        return str(row.get("eventID"))
+
+    def action_toggle_mark(self) -> None:
+        """``m``: mark or unmark the selected event."""
+        event_id = self._selected_event_id_text()
+        if event_id is None or self.user_conn is None:
+            return
+        marked = toggle_mark(self.user_conn, event_id)
+        self._load_marks()
+        total = len(self.event_list.marks)
+        self.notify(f"Marked ({plural(total, 'mark')}; ' lists them, M adds a note)." if marked
+                    else f"Unmarked ({plural(total, 'mark')} left).", markup=False)
+
+    def action_edit_note(self) -> None:
+        """``M``: write the selected event's note (marking it)."""
+        event_id = self._selected_event_id_text()
+        if event_id is None or self.user_conn is None:
+            return
+        user_conn = self.user_conn
+        mark = get_mark(user_conn, event_id)
+
+        def save(note: str | None) -> None:
+            if note is not None:
+                set_note(user_conn, event_id, note)
+                self._load_marks()
+                self.notify("Note saved; the event is marked.", markup=False)
+
+        self.app.push_screen(PromptScreen("Note on the selected event", value=mark.note if mark else "",
+                                          hint="Enter saves (kept between runs; in the incident timeline export)"),
+                             save)
+
+    def action_show_marks(self) -> None:
+        """``'``: the marks view (the incident timeline)."""
+        if self.user_conn is None:
+            self.notify("Marks cannot be kept: the user state file could not be opened.", severity="warning",
+                        markup=False)
+            return
+
+        def closed(entry) -> None:
+            self._load_marks()
+            if entry is None:
+                self.event_list.focus()
+                return
+            if self.compiled.text.strip() != "is:marked":
+                self.apply_filter("is:marked", "marked events", restore=self.action_show_marks)
+            self.run_count(keep=entry.id)
+            self.event_list.focus()
+
+        self.app.push_screen(MarksScreen(self.db_path, self.user_conn), closed)
+
+
+def _identity_links(conn: sqlite3.Connection, event_id: int, details) -> tuple:
+    """The principal's totals and the credential chain of one event (run in a worker)."""
+    columns = details.columns
+    principal = columns.get("principalKey")
+    totals = actor_totals(conn, principal, by="principal") if principal else None
+    issued = grant_by_event(conn, event_id)
+    links = IdentityLinks(
+        credential_chain(conn, columns.get("userIdentity_accessKeyId")),
+        issued,
+        0 if issued is not None or not principal else grants_made(conn, "principal", principal, limit=0)[0],
+    )
+    return totals, links
+

@@ -1,0 +1,193 @@
+"""The marks view (``'``): the marked events in time order with their notes, the incident
+timeline a responder hands over.
+
+Marks and notes live beside the index (``core.userstate``, ``core.marks``), keyed by
+``eventID``, so they survive re-indexing. ``Enter`` shows the marked events in the list (the
+filter ``is:marked``) with this one selected; ``M`` edits the note; ``x`` unmarks; ``Ctrl+S``
+exports the timeline as Markdown and CSV with the original events as NDJSON
+(``core.incident.export_timeline``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from trailtui.core.incident import export_timeline
+from trailtui.core.marks import TimelineEntry, incident_timeline, set_note, unmark
+from trailtui.core.text import plural, printable
+from trailtui.core.times import shown_time
+from trailtui.tui.dialogs import PromptScreen
+from trailtui.tui.keys import bindings
+from trailtui.tui.message_bar import MessageBar
+from trailtui.tui.query_worker import QueryRunner
+from trailtui.tui.sheet import SheetTable
+
+#: Columns of the marks table: (TimelineEntry attribute, title, width; 0 = the rest).
+MARK_COLUMNS = (
+    ("eventTime", "eventTime UTC", 19),
+    ("eventName", "eventName", 22),
+    ("actor", "actor", 24),
+    ("sourceIPAddress", "sourceIPAddress", 15),
+    ("resource", "resource", 28),
+    ("note", "note", 0),
+)
+
+
+def default_timeline_base(now: datetime | None = None, directory: Path | str = ".") -> Path:
+    """``./incident-timeline-<UTC time>``: the export's files get ``.md``, ``.csv``, ``.ndjson``."""
+    moment = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return Path(directory) / f"incident-timeline-{moment}"
+
+
+class MarksScreen(Screen["TimelineEntry | None"]):
+    """The incident timeline of the index ``db_path``; ``user_conn`` is the open user-state
+    connection notes and unmarks are written through. Dismissed with the entry to show in the
+    list (Enter), or None (Esc)."""
+
+    BINDINGS = [*bindings("sheet"), *bindings("marks")]
+
+    def __init__(self, db_path: Path, user_conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.db_path = Path(db_path)
+        self.user_conn = user_conn
+        self.entries: list[TimelineEntry] = []
+        self.runner = QueryRunner(self, self.db_path, "marks")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sheet"):
+            yield Static("", id="sheet-info")
+            yield SheetTable(id="sheet-table", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="bottom"):
+            yield MessageBar()
+            yield Footer()
+
+    @property
+    def table(self) -> SheetTable:
+        return self.query_one(SheetTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#sheet").border_title = "Marks and notes: the incident timeline (UTC)"
+        self.table.focus()
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        """Read the timeline again (after an edit), the cursor on eventID ``select``."""
+        self._select = select
+        self.runner.run(incident_timeline, tag="timeline")
+
+    @on(QueryRunner.Done)
+    def _done(self, message: QueryRunner.Done) -> None:
+        message.stop()
+        if not message.current:
+            return
+        if message.error is not None:
+            self.notify(f"Could not read the marks: {printable(message.error)}", severity="error", markup=False)
+            return
+        if message.tag == "export":
+            paths = ", ".join(printable(str(path)) for path in message.result)
+            self.notify(f"Exported the incident timeline: {paths}", markup=False, timeout=12)
+            return
+        self._show(message.result)
+
+    def _show(self, entries: list[TimelineEntry]) -> None:
+        self.entries = entries
+        table = self.table
+        table.clear(columns=True)
+        spare = max(10, self.size.width - 4 - sum(width + 2 for _, _, width in MARK_COLUMNS if width))
+        for name, title, width in MARK_COLUMNS:
+            table.add_column(Text(title, "bold"), width=width or spare, key=name)
+        select_row = 0
+        for index, entry in enumerate(entries):
+            cells = []
+            for name, _title, _width in MARK_COLUMNS:
+                value = getattr(entry, name)
+                shown = shown_time(value) if name == "eventTime" else value
+                cells.append(Text(printable(shown or ("(not in the index)" if name == "eventName" else ""))))
+            table.add_row(*cells, key=str(index))
+            if entry.eventID == self._select:
+                select_row = index
+        if entries:
+            table.move_cursor(row=select_row)
+        notes = sum(1 for entry in entries if entry.note)
+        info = Text(f"{plural(len(entries), 'marked event')} · {plural(notes, 'note')}")
+        if not entries:
+            info.append(" · m on the list marks the selected event, M adds a note")
+        self.query_one("#sheet-info", Static).update(info)
+
+    def _current(self) -> TimelineEntry | None:
+        if not self.entries:
+            return None
+        return self.entries[min(self.table.cursor_row, len(self.entries) - 1)]
+
+    # ------------------------------------------------------------------ actions
+
+    def action_go_to_mark(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.id is None:
+            self.notify("That event is no longer in the index (its file changed or is gone).", severity="warning",
+                        markup=False)
+            return
+        self.dismiss(entry)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_go_to_mark()
+
+    def action_edit_note(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+
+        def save(note: str | None) -> None:
+            if note is not None:
+                set_note(self.user_conn, entry.eventID, note)
+                self.reload(select=entry.eventID)
+
+        self.app.push_screen(PromptScreen("Note on this event", value=entry.note or "",
+                                          hint="Enter saves (kept between runs) · Esc cancels"), save)
+
+    def action_unmark(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        unmark(self.user_conn, entry.eventID)
+        self.notify("Unmarked (its note is gone too).", markup=False)
+        following = self.entries[self.entries.index(entry) + 1] if entry is not self.entries[-1] else None
+        self.reload(select=following.eventID if following else None)
+
+    def action_export_timeline(self) -> None:
+        if not self.entries:
+            self.notify("Nothing to export: mark events first (m on the list).", severity="warning", markup=False)
+            return
+
+        def export(base: str | None) -> None:
+            if base:
+                target = Path(base.strip()).expanduser()
+                self.runner.run(lambda conn: export_timeline(conn, target), tag="export")
+
+        self.app.push_screen(
+            PromptScreen("Export the incident timeline", value=str(default_timeline_base()),
+                         hint="Writes <name>.md and <name>.csv (time, eventName, actor, source IP, resource, note) "
+                              "and <name>.ndjson (the original events)"),
+            export,
+        )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_edit_filter(self) -> None:
+        app = self.app
+        self.dismiss(None)
+        app.call_after_refresh(app.run_action, "screen.focus_filter")
