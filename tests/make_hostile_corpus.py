@@ -56,8 +56,8 @@ def hostile_events() -> list[dict]:
     events = []
     for number, (name, value) in enumerate(HOSTILE.items()):
         session = f"sess-{name}{value}"
-        identity = assumed_role("Hostile", session, role_id="AROAEXAMPLEHOSTILE", access_key_id=f"ASIAHOSTILE{number:09d}",
-                                session_created="2026-03-14T09:00:00Z")
+        identity = assumed_role("Hostile", session, role_id="AROAEXAMPLEHOSTILE",
+                                access_key_id=f"ASIAHOSTILE{number:09d}", session_created="2026-03-14T09:00:00Z")
         events.append(make_event(
             f"hostile-{name}",
             f"GetObject{value}" if name in ("markup", "csi") else "GetObject",
