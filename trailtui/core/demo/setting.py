@@ -2,7 +2,7 @@
 in :mod:`trailtui.core.demo.story` says what happens when).
 
 Addresses are documentation ranges (RFC 5737, RFC 3849). Key and principal IDs are made up in
-the real shapes ("Unique identifiers", IAM User Guide): ``AKIA`` long-term and ``ASIA``
+the real shapes ("IAM identifiers", IAM User Guide, unique ID prefixes): ``AKIA`` long-term and ``ASIA``
 temporary access keys, ``AIDA`` users, ``AROA`` roles; those of one account share their first
 eight characters, as real ones do. Times in the story are whole seconds after midnight UTC of
 :data:`DEMO_DAY`; :func:`at` writes them, :func:`event_time` and :func:`sts_time` turn them into
