@@ -1,4 +1,6 @@
-"""Shared fixtures: the real corpus in ../shared (when present) and small log-file builders."""
+"""Shared fixtures: the real corpus in ../shared (when present) and small log-file builders.
+
+Records come from :mod:`trailtui.core.demo.records`, the builders the demo uses too."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from trailtui.core.demo import records
 
 #: The real CloudTrail corpus beside the checkout (see ../shared/corpus/SOURCES.md). Its licences
 #: forbid copying it into this repository, so tests read it in place and skip where it is absent.
@@ -21,39 +25,37 @@ def corpus() -> Path:
     return CORPUS
 
 
+def alice() -> dict:
+    """IAM user alice signing with her long-term key ``AKIAEXAMPLEALICE0001``: :func:`make_event`'s caller."""
+    return records.iam_user("alice", principal_id="AIDAEXAMPLEALICE", access_key_id="AKIAEXAMPLEALICE0001")
+
+
 def make_event(event_id: str, name: str = "GetObject", **fields) -> dict:
-    """A minimal but realistic CloudTrail record (record contents per the CloudTrail User Guide)."""
-    event = {
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLEALICE",
-            "arn": "arn:aws:iam::111122223333:user/alice",
-            "accountId": "111122223333",
-            "accessKeyId": "AKIAEXAMPLEALICE0001",
-            "userName": "alice",
-        },
-        "eventTime": "2026-03-14T10:00:00Z",
-        "eventSource": "s3.amazonaws.com",
-        "eventName": name,
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "198.51.100.7",
-        "userAgent": "aws-cli/2.15.30",
-        "requestParameters": {"bucketName": "finance-reports", "key": "q1/payroll.csv"},
-        "responseElements": None,
-        "eventID": event_id,
-        "readOnly": True,
-        "eventType": "AwsApiCall",
-        "managementEvent": False,
-        "recipientAccountId": "111122223333",
-        "eventCategory": "Data",
-    }
-    event.update(fields)
-    return event
+    """A minimal but realistic CloudTrail record, built by :func:`trailtui.core.demo.records.api_call`:
+    :func:`alice` calls ``name`` on S3 object ``finance-reports/q1/payroll.csv`` (a data event) at
+    2026-03-14T10:00:00Z from 198.51.100.7. ``fields`` set any top-level field last, as given
+    (``eventTime="..."``, ``userIdentity=...``, ``errorCode="AccessDenied"``)."""
+    return records.api_call(
+        name,
+        "s3.amazonaws.com",
+        user_identity=alice(),
+        event_time="2026-03-14T10:00:00Z",
+        event_id=event_id,
+        source_ip_address="198.51.100.7",
+        user_agent="aws-cli/2.15.30",
+        read_only=True,
+        request_parameters={"bucketName": "finance-reports", "key": "q1/payroll.csv"},
+        management_event=False,
+        **fields,
+    )
 
 
 def write_records(path: Path, events: list, *, gz: bool = False) -> Path:
-    """Write an S3-delivery-shaped ``{"Records": [...]}`` file (gzipped if ``gz``)."""
+    """Write an S3-delivery-shaped ``{"Records": [...]}`` file (gzipped if ``gz``).
+
+    Serialised with :func:`json.dumps`, not the compact bytes of :mod:`trailtui.core.demo.delivery`,
+    so an original event read back is exactly ``json.dumps(make_event(...))``, as tests compare.
+    """
     data = json.dumps({"Records": events}).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(data) if gz else data)

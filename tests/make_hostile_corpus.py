@@ -7,7 +7,7 @@ corpus in a real terminal (``trailtui OUT``) and check that escapes show as text
 is left as it was. ``--huge`` adds the 50 MB single-event file.
 
 Every string here is made up; the event shape follows "CloudTrail record contents" in the AWS
-CloudTrail User Guide (``tests.conftest.make_event``).
+CloudTrail User Guide (``tests.conftest.make_event``, ``trailtui.core.demo.records``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if __package__ in (None, ""):  # run as a script: make `tests` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import make_event  # noqa: E402
+from trailtui.core.demo.records import assumed_role  # noqa: E402
 
 #: Terminal control sequences and Rich/Textual markup an attacker can put in a logged field.
 HOSTILE: dict[str, str] = {
@@ -55,19 +56,8 @@ def hostile_events() -> list[dict]:
     events = []
     for number, (name, value) in enumerate(HOSTILE.items()):
         session = f"sess-{name}{value}"
-        identity = {
-            "type": "AssumedRole",
-            "principalId": f"AROAEXAMPLEHOSTILE:{session}",
-            "arn": f"arn:aws:sts::111122223333:assumed-role/Hostile/{session}",
-            "accountId": "111122223333",
-            "accessKeyId": f"ASIAHOSTILE{number:09d}",
-            "sessionContext": {
-                "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEHOSTILE",
-                                  "arn": "arn:aws:iam::111122223333:role/Hostile", "accountId": "111122223333",
-                                  "userName": "Hostile"},
-                "attributes": {"creationDate": "2026-03-14T09:00:00Z", "mfaAuthenticated": "false"},
-            },
-        }
+        identity = assumed_role("Hostile", session, role_id="AROAEXAMPLEHOSTILE",
+                                access_key_id=f"ASIAHOSTILE{number:09d}", session_created="2026-03-14T09:00:00Z")
         events.append(make_event(
             f"hostile-{name}",
             f"GetObject{value}" if name in ("markup", "csi") else "GetObject",

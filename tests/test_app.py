@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from trailtui.core.demo.records import anonymous_caller, assumed_role
 from trailtui.core.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.app import TrailApp, filter_term
@@ -13,20 +14,9 @@ from trailtui.tui.detail import EventDetail
 from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
 from tests.conftest import make_event, write_records
 
-ROLE_SESSION = {
-    "type": "AssumedRole",
-    "principalId": "AROAEXAMPLEROLE:exfil",
-    "arn": "arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil",
-    "accountId": "111122223333",
-    "accessKeyId": "ASIAEXAMPLESESSION01",
-    "sessionContext": {
-        "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLE",
-                          "arn": "arn:aws:iam::111122223333:role/DataPipeline", "accountId": "111122223333",
-                          "userName": "DataPipeline"},
-        "attributes": {"creationDate": "2026-03-14T09:58:00Z", "mfaAuthenticated": "false"},
-    },
-}
-ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+ROLE_SESSION = assumed_role("DataPipeline", "exfil", role_id="AROAEXAMPLEROLE", access_key_id="ASIAEXAMPLESESSION01",
+                            session_created="2026-03-14T09:58:00Z")
+ANONYMOUS = anonymous_caller()
 
 
 def incident_events() -> list[dict]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from trailtui.cli import main
+from trailtui.core.demo.records import anonymous_caller
 from tests.conftest import make_event, write_records
 
 
@@ -21,7 +22,7 @@ def logs(tmp_path: Path) -> Path:
     events = [
         make_event("g1", "GetObject", eventTime="2026-03-14T10:00:00Z"),
         make_event("g2", "GetObject", eventTime="2026-03-14T11:00:00Z",
-                   userIdentity={"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}),
+                   userIdentity=anonymous_caller()),
         make_event("p1", "PutObject", eventTime="2026-03-14T12:00:00Z", errorCode="AccessDenied",
                    requestParameters={"bucketName": "finance-reports", "key": "=cmd|' /C calc'!A0"}),
     ]
@@ -169,8 +170,7 @@ def test_a_negated_filter_is_read_as_the_filter_not_an_option(tmp_path, capsys) 
     from tests.conftest import make_event, write_records
 
     logs = tmp_path / "logs"
-    anonymous = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
-    write_records(logs / "a.json", [make_event("signed"), make_event("unsigned", userIdentity=anonymous)])
+    write_records(logs / "a.json", [make_event("signed"), make_event("unsigned", userIdentity=anonymous_caller())])
     db = str(tmp_path / "index.sqlite")
     assert main(["index", "--db", db, str(logs)]) == 0
     capsys.readouterr()

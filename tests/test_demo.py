@@ -258,6 +258,10 @@ def test_leaked_ci_deploy_key_hits_access_denied(records) -> None:
         assert record["errorMessage"].startswith(f"User: arn:aws:iam::{ACCOUNT}:user/ci-deploy is not authorized")
     assert {r["sourceIPAddress"] for r in denied} == {"198.51.100.23"}
     assert {r["eventSource"] for r in denied} == {"iam.amazonaws.com", "s3.amazonaws.com"}
+    # Leaked, not new: the same long-term key is ci-deploy's own, used by its CI runner too.
+    (key,) = {r["userIdentity"]["accessKeyId"] for r in denied}
+    used_from = {r["sourceIPAddress"] for r in distinct(records) if r["userIdentity"].get("accessKeyId") == key}
+    assert "198.51.100.23" in used_from and len(used_from) > 1
 
 
 def test_assume_role_key_signs_the_exfiltration(records) -> None:
@@ -268,8 +272,9 @@ def test_assume_role_key_signs_the_exfiltration(records) -> None:
     ]  # fmt: skip
     role_arn = assume["requestParameters"]["roleArn"]
     assert role_arn == f"arn:aws:iam::{ACCOUNT}:role/DataPipeline"
+    assert assume["sourceIPAddress"] == "198.51.100.23"
     key = assume["responseElements"]["credentials"]["accessKeyId"]
-    assert key.startswith("ASIA") and len(key) == 20
+    assert key == "ASIAQ3EGL7KD2VYB6WPE"  # the README's /akid: example
     signed = [r for r in events if r["userIdentity"].get("accessKeyId") == key]
     assert signed and all(r["eventTime"] >= assume["eventTime"] for r in signed)
     assert {r["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] for r in signed} == {role_arn}

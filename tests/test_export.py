@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import make_event, write_records
 from trailtui.core import export
+from trailtui.core.demo.records import anonymous_caller
 from trailtui.core.export import (
     ExportCancelled,
     csv_cell,
@@ -29,7 +30,7 @@ from trailtui.core.loader import index_paths
 from trailtui.core.presets import ATHENA_COLUMNS
 from trailtui.core.query import EventQuery
 
-ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+ANONYMOUS = anonymous_caller()
 
 
 def events() -> list[dict]:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trailtui.core.demo.records import anonymous_caller, assumed_role, aws_service, iam_user, root
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
 from trailtui.core.rawstore import pack_event
 from trailtui.core.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
@@ -30,37 +31,12 @@ NOW = datetime(2021, 7, 30, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def _iam_user(name: str, key: str | None, account: str = ACCOUNT) -> dict:
-    identity = {
-        "type": "IAMUser",
-        "principalId": f"AIDA{name.upper()}000000000001",
-        "arn": f"arn:aws:iam::{account}:user/{name}",
-        "accountId": account,
-        "userName": name,
-    }
-    if key:
-        identity["accessKeyId"] = key
-    return identity
+    return iam_user(name, principal_id=f"AIDA{name.upper()}000000000001", account_id=account, access_key_id=key)
 
 
 def _assumed_role(role: str, session: str, key: str) -> dict:
-    return {
-        "type": "AssumedRole",
-        "principalId": f"AROA{role.upper()}01:{session}",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
-        "accountId": ACCOUNT,
-        "accessKeyId": key,
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": f"AROA{role.upper()}01",
-                "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                "accountId": ACCOUNT,
-                "userName": role,
-            },
-            "webIdFederationData": {},
-            "attributes": {"creationDate": "2021-07-27T07:55:00Z", "mfaAuthenticated": "false"},
-        },
-    }
+    return assumed_role(role, session, role_id=f"AROA{role.upper()}01", access_key_id=key,
+                        session_created="2021-07-27T07:55:00Z")
 
 
 ALICE = _iam_user("alice", "AKIAALICE00000000001")
@@ -114,7 +90,7 @@ EVENTS: list[dict] = [
     ),
     _event(
         4,
-        userIdentity={"type": "Root", "principalId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root", "accountId": ACCOUNT},
+        userIdentity=root(ACCOUNT),
         eventTime="2021-07-27T12:30:00Z", eventSource="signin.amazonaws.com", eventName="ConsoleLogin",
         eventType="AwsConsoleSignIn", sourceIPAddress="203.0.113.200", userAgent="Mozilla/5.0 (X11; Linux x86_64)",
         requestParameters=None, responseElements={"ConsoleLogin": "Success"},
@@ -122,7 +98,7 @@ EVENTS: list[dict] = [
         readOnly=False, managementEvent=True, eventCategory="Management",
     ),
     _event(
-        5, userIdentity={"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+        5, userIdentity=aws_service("cloudtrail.amazonaws.com"),
         eventTime="2021-07-28T00:00:00Z", eventSource="s3.amazonaws.com", eventName="GetBucketAcl",
         sourceIPAddress="cloudtrail.amazonaws.com", userAgent="cloudtrail.amazonaws.com",
         requestParameters={"bucketName": "org-trail-logs", "acl": ""}, responseElements=None,
@@ -130,7 +106,7 @@ EVENTS: list[dict] = [
         resources=[{"accountId": ACCOUNT, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::org-trail-logs"}],
     ),
     _event(
-        6, userIdentity={"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"},
+        6, userIdentity=anonymous_caller(),
         eventTime="2021-07-28T06:45:10Z", eventSource="s3.amazonaws.com", eventName="GetObject",
         sourceIPAddress="192.0.2.44", userAgent="curl/7.68.0",
         requestParameters={"bucketName": "public-site", "key": "index.html"}, responseElements=None,
@@ -185,7 +161,7 @@ EVENTS: list[dict] = [
         readOnly=True, managementEvent=False, eventCategory="Data",
     ),
     _event(
-        13, userIdentity={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"}, eventTime="2021-07-30T08:00:00Z",
+        13, userIdentity=aws_service("ec2.amazonaws.com"), eventTime="2021-07-30T08:00:00Z",
         eventSource="sts.amazonaws.com", eventName="AssumeRole", sourceIPAddress="ec2.amazonaws.com",
         userAgent="ec2.amazonaws.com",
         requestParameters={"roleArn": f"arn:aws:iam::{ACCOUNT}:role/TopSecretRole", "roleSessionName": "i-0abc1234"},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from trailtui.core.demo.records import assume_role_call, assumed_role, create_access_key_call, iam_user
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL, issued_access_key_id, principal_key, session_key
 from trailtui.core.filter import compile_filter
 from trailtui.core.index import connect
@@ -24,7 +25,7 @@ from trailtui.core.query import (
     grants_made,
 )
 from trailtui.tui.app import TrailApp
-from tests.conftest import make_event, write_records
+from tests.conftest import alice, make_event, write_records
 
 ACCOUNT = "111122223333"
 ALICE_ARN = f"arn:aws:iam::{ACCOUNT}:user/alice"
@@ -33,51 +34,31 @@ AUDITOR_ROLE = f"arn:aws:iam::{ACCOUNT}:role/Auditor"
 
 
 def session_identity(role: str, session: str, key: str, created: str) -> dict:
-    """An AssumedRole userIdentity as CloudTrail writes it ("CloudTrail userIdentity element")."""
-    return {
-        "type": "AssumedRole",
-        "principalId": f"AROAEXAMPLE{role.upper()}:{session}",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
-        "accountId": ACCOUNT,
-        "accessKeyId": key,
-        "sessionContext": {
-            "sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}", "userName": role},
-            "attributes": {"creationDate": created, "mfaAuthenticated": "false"},
-            "sourceIdentity": "alice@example.com",
-        },
-    }
+    """An AssumedRole userIdentity of ``role`` (role ID ``AROAEXAMPLE<ROLE>``) whose source identity is alice."""
+    return assumed_role(role, session, role_id=f"AROAEXAMPLE{role.upper()}", access_key_id=key,
+                        session_created=created, source_identity="alice@example.com")
 
 
 DEPLOYER = session_identity("Deployer", "deploy-1", "ASIAEXAMPLEDEPLOY001", "2026-03-14T10:01:00Z")
 AUDITOR = session_identity("Auditor", "audit-1", "ASIAEXAMPLEAUDIT0001", "2026-03-14T10:02:00Z")
-BOB = {"type": "IAMUser", "principalId": "AIDAEXAMPLEBOB", "arn": f"arn:aws:iam::{ACCOUNT}:user/bob",
-       "accountId": ACCOUNT, "accessKeyId": "AKIAEXAMPLEBOBNEW001", "userName": "bob"}
+BOB = iam_user("bob", principal_id="AIDAEXAMPLEBOB", access_key_id="AKIAEXAMPLEBOBNEW001")
 
 
-def assume_role(event_id: str, caller: dict | None, role_arn: str, session: str, key: str, time: str) -> dict:
-    fields = {
-        "eventSource": "sts.amazonaws.com",
-        "eventTime": time,
-        "requestParameters": {"roleArn": role_arn, "roleSessionName": session},
-        "responseElements": {"credentials": {"accessKeyId": key, "expiration": "Mar 14, 2026, 11:00:00 AM"}},
-        "managementEvent": True,
-        "eventCategory": "Management",
-    }
-    if caller is not None:
-        fields["userIdentity"] = caller
-    return make_event(event_id, "AssumeRole", **fields)
+def assume_role(event_id: str, caller: dict, role: str, session: str, key: str, time: str) -> dict:
+    """``caller`` assumes ``role`` at ``time`` and is handed ``key``."""
+    return assume_role_call(role, session, user_identity=caller, role_id=f"AROAEXAMPLE{role.upper()}",
+                            issued_access_key_id=key, expiration="Mar 14, 2026, 11:00:00 AM", event_time=time,
+                            event_id=event_id, source_ip_address="198.51.100.7", user_agent="aws-cli/2.15.30")
 
 
 def chain_events() -> list[dict]:
     events = [
         make_event("alice-list", "ListBuckets", eventTime="2026-03-14T10:00:00Z", requestParameters=None),
-        assume_role("grant-deployer", None, DEPLOYER_ROLE, "deploy-1", "ASIAEXAMPLEDEPLOY001", "2026-03-14T10:01:00Z"),
-        assume_role("grant-auditor", DEPLOYER, AUDITOR_ROLE, "audit-1", "ASIAEXAMPLEAUDIT0001", "2026-03-14T10:02:00Z"),
-        make_event(
-            "create-key", "CreateAccessKey", eventSource="iam.amazonaws.com", eventTime="2026-03-14T10:03:00Z",
-            requestParameters={"userName": "bob"},
-            responseElements={"accessKey": {"accessKeyId": "AKIAEXAMPLEBOBNEW001", "userName": "bob", "status": "Active"}},
-        ),
+        assume_role("grant-deployer", alice(), "Deployer", "deploy-1", "ASIAEXAMPLEDEPLOY001", "2026-03-14T10:01:00Z"),
+        assume_role("grant-auditor", DEPLOYER, "Auditor", "audit-1", "ASIAEXAMPLEAUDIT0001", "2026-03-14T10:02:00Z"),
+        create_access_key_call("bob", user_identity=alice(), access_key_id="AKIAEXAMPLEBOBNEW001",
+                               event_time="2026-03-14T10:03:00Z", event_id="create-key",
+                               source_ip_address="198.51.100.7", user_agent="aws-cli/2.15.30"),
         make_event("bob-get", "GetObject", userIdentity=BOB, eventTime="2026-03-14T10:04:00Z"),
     ]
     events += [

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_event
+from trailtui.core.demo import records
+from trailtui.core.demo.records import anonymous_caller, assumed_role, iam_user, root
 from trailtui.core.filter import compile_filter
 from trailtui.core.index import connect
 from trailtui.core.loader import index_paths
@@ -21,27 +23,22 @@ from trailtui.core.presets import (
 )
 from trailtui.core.query import EventQuery, is_known_column
 
-IAM_USER = {
-    "type": "IAMUser", "principalId": "AIDAEXAMPLEBOB", "arn": "arn:aws:iam::111122223333:user/bob",
-    "accountId": "111122223333", "accessKeyId": "AKIAEXAMPLEBOB000001", "userName": "bob",
-}
-ROOT = {"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root",
-        "accountId": "111122223333"}
+IAM_USER = iam_user("bob", principal_id="AIDAEXAMPLEBOB", access_key_id="AKIAEXAMPLEBOB000001")
+ROOT = root()
 FEDERATED = {
     "type": "AssumedRole", "principalId": "AROAEXAMPLESSO:carol@example.com",
     "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin/carol@example.com",
     "accountId": "111122223333",
 }
-ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+ANONYMOUS = anonymous_caller()
+# The marker in principalId as well (extract.principal_key takes either as anonymous).
 ANONYMOUS_BY_PRINCIPAL = {"type": "AWSAccount", "principalId": "ANONYMOUS_PRINCIPAL", "accountId": "ANONYMOUS_PRINCIPAL"}
 
 
 def instance_role(instance: str) -> dict:
-    return {
-        "type": "AssumedRole", "principalId": f"AROAEXAMPLEWEB:{instance}",
-        "arn": f"arn:aws:sts::111122223333:assumed-role/WebServer/{instance}",
-        "accountId": "111122223333", "accessKeyId": "ASIAEXAMPLEWEB000001",
-    }
+    """Instance-profile credentials of role WebServer on EC2 instance ``instance`` (the session name)."""
+    return assumed_role("WebServer", instance, role_id="AROAEXAMPLEWEB", access_key_id="ASIAEXAMPLEWEB000001",
+                        session_created="2026-03-14T09:00:00Z", ec2_role_delivery="2.0")
 
 
 def call(name: str, source: str, **fields) -> dict:
@@ -53,16 +50,10 @@ def call(name: str, source: str, **fields) -> dict:
 
 
 def console_login(result: str, mfa: str, identity: dict = IAM_USER) -> dict:
-    """A ConsoleLogin record as "AWS Management Console sign-in events" shows it."""
-    fields = {
-        "userIdentity": identity, "eventType": "AwsConsoleSignIn",
-        "responseElements": {"ConsoleLogin": result},
-        "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
-                                "MFAUsed": mfa},
-    }
-    if result == "Failure":
-        fields["errorMessage"] = "Failed authentication"
-    return call("ConsoleLogin", "signin", **fields)
+    """A ConsoleLogin (``result`` "Success" or "Failure", ``mfa`` the MFAUsed "Yes" or "No")."""
+    return records.console_login(identity, event_time="2026-03-14T10:00:00Z", event_id="",
+                                 source_ip_address="198.51.100.7", user_agent="Mozilla/5.0",
+                                 mfa_used=mfa == "Yes", success=result == "Success")
 
 
 def ingress(cidr: str, name: str = "AuthorizeSecurityGroupIngress") -> dict:

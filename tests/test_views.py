@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import make_event, write_records
 from trailtui.core import facets
+from trailtui.core.demo.records import anonymous_caller, assumed_role
 from trailtui.core.facets import (
     ACTOR_GROUPINGS,
     actor_ranking,
@@ -37,19 +38,9 @@ from trailtui.tui.timeline import bucket_label, size_label
 
 ALICE = "arn:aws:iam::111122223333:user/alice"
 ROLE = "arn:aws:iam::111122223333:role/DataPipeline"
-ROLE_SESSION = {
-    "type": "AssumedRole",
-    "principalId": "AROAEXAMPLEROLE:exfil",
-    "arn": "arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil",
-    "accountId": "111122223333",
-    "accessKeyId": "ASIAEXAMPLESESSION01",
-    "sessionContext": {
-        "sessionIssuer": {"type": "Role", "principalId": "AROAEXAMPLEROLE", "arn": ROLE,
-                          "accountId": "111122223333", "userName": "DataPipeline"},
-        "attributes": {"creationDate": "2026-03-14T09:58:00Z", "mfaAuthenticated": "false"},
-    },
-}
-ANONYMOUS = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+ROLE_SESSION = assumed_role("DataPipeline", "exfil", role_id="AROAEXAMPLEROLE", access_key_id="ASIAEXAMPLESESSION01",
+                            session_created="2026-03-14T09:58:00Z")
+ANONYMOUS = anonymous_caller()
 
 
 def view_events() -> list[dict]:

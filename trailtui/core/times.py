@@ -10,6 +10,8 @@ JSON and NDJSON exports are the original events and keep CloudTrail's own text.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 #: Cells :func:`shown_time` takes for a whole-second time.
 TIME_WIDTH = 19
 
@@ -28,3 +30,15 @@ def shown_time(value: str | None) -> str:
 def shown_minute(value: str | None) -> str:
     """:func:`shown_time` to the minute (``2026-03-14 10:00``), for narrow columns of views."""
     return shown_time(value)[:16]
+
+
+def event_time_text(moment: datetime) -> str:
+    """A moment as CloudTrail writes ``eventTime``: ``datetime(2026, 3, 14, 10, tzinfo=timezone.utc)``
+    → ``2026-03-14T10:00:00Z`` (converted to UTC, whole seconds, four-digit year).
+
+    Raises ValueError for a naive ``datetime`` (a time without zone is ambiguous).
+    """
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment!r}: give it a tzinfo (CloudTrail times are UTC)")
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
