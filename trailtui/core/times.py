@@ -10,6 +10,8 @@ JSON and NDJSON exports are the original events and keep CloudTrail's own text.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 #: Cells :func:`shown_time` takes for a whole-second time.
 TIME_WIDTH = 19
 
@@ -28,3 +30,10 @@ def shown_time(value: str | None) -> str:
 def shown_minute(value: str | None) -> str:
     """:func:`shown_time` to the minute (``2026-03-14 10:00``), for narrow columns of views."""
     return shown_time(value)[:16]
+
+
+def utc_now_text() -> str:
+    """The current time as trailtui stores times it records itself (when an event was marked, a
+    filter used): CloudTrail's ``eventTime`` format, UTC ISO-8601 to the second
+    (``2026-03-14T10:00:00Z``), so they sort and show like event times."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
