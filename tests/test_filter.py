@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 
 from trailtui.core.demo.records import anonymous_caller, assumed_role, aws_service, iam_user, root
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
+from trailtui.core.marks import toggle_mark, unmark
 from trailtui.core.rawstore import pack_event
 from trailtui.core.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.userstate import attach_user_state, open_user_state
 
 ACCOUNT = "111122223333"
 OTHER_ACCOUNT = "444455556666"
@@ -287,6 +289,7 @@ def db(tmp_path_factory) -> sqlite3.Connection:
     for statement in schema_sql():
         conn.execute(statement)
     register_sql_functions(conn)
+    attach_user_state(conn, path, readonly=False)  # as index.connect does: is:marked reads user.marks
     insert = 'INSERT INTO events (id, {}) VALUES (?, {})'.format(
         ", ".join(f'"{name}"' for name in EVENT_COLUMN_NAMES), ", ".join("?" for _ in EVENT_COLUMN_NAMES)
     )
@@ -493,6 +496,27 @@ def test_is_terms(db, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
+def test_is_marked_matches_exactly_the_marked_events(db) -> None:
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    user = open_user_state(path)
+    try:
+        assert matching(db, "is:marked") == NONE
+        for event_id in ("ev-03", "ev-07", "ev-16", "not-in-this-index"):
+            toggle_mark(user, event_id)
+        assert matching(db, "is:marked") == ev("3 7 16")  # seen at once by the index connection
+        assert matching(db, "-is:marked") == ALL - ev("3 7 16")
+        assert matching(db, "is:marked is:write") == ev("3 7 16")
+        assert matching(db, "is:marked,root") == ev("3 4 7 16")
+        assert matching(db, "is:marked is:read") == NONE
+        toggle_mark(user, "ev-07")
+        assert matching(db, "is:marked") == ev("3 16")
+    finally:
+        for event_id in ("ev-03", "ev-07", "ev-16", "not-in-this-index"):
+            unmark(user, event_id)
+        user.close()
+    assert matching(db, "is:marked") == NONE
+
+
 # --- since: / until: (NOW = 2021-07-30T12:00:00Z) ------------------------------------------------
 
 TIME_CASES = [
@@ -619,11 +643,14 @@ TEXT_CASES = [
     ("alice -payroll -summary", ev("2 9 15 16")),
     ('-"Access Denied"', ALL - ev("6")),
     ("TopSecretRole source:sts", ev("13")),
-    # FTS syntax typed by the user is text to find, never syntax
-    ("OR", ev("14")),
+    # FTS syntax typed by the user is text to find, never syntax (bare OR/AND are errors: see
+    # OPERATOR_CASES; quoted or lowercase they are words)
+    ('"OR"', ev("14")),
+    ("or", ev("14")),
     ("NEAR(", ev("14")),
-    ("NEAR(x) OR", ev("14")),
-    ('"a" AND', NONE),
+    ('NEAR(x) "OR"', ev("14")),
+    ('"a" "AND"', NONE),
+    ("nEAR(x) or y", ev("14")),
     ('"col:x"', NONE),
     ("^alice", ev("1 2 9 12 15 16")),
     ('"alice" NOT', ev("12")),  # "does not exist"
@@ -640,6 +667,59 @@ TEXT_CASES = [
 @pytest.mark.parametrize(("text", "expected"), TEXT_CASES, ids=[case[0] for case in TEXT_CASES])
 def test_free_text(db, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
+
+
+def test_free_text_matches_whole_words_and_says_which() -> None:
+    assert compile_filter("jmerck").whole_words == ("jmerck",)
+    assert compile_filter("jmerck*").whole_words == ()
+    assert compile_filter('"access denied" jmerck -payroll ali* jmerck name:x').whole_words == (
+        "access denied", "jmerck")  # positive words without a trailing '*', each once, in order
+    assert compile_filter('"finance-rep*"').whole_words == ()
+    assert compile_filter("a*b").whole_words == ("a*b",)  # an inner '*' is not a prefix search
+    assert compile_filter("--- name:x is:error").whole_words == ()
+    assert CompiledFilter("1", (), "").whole_words == ()  # callers that build one keep working
+
+
+def test_a_prefix_of_a_word_finds_nothing_unless_it_ends_in_a_star(db) -> None:
+    assert matching(db, "alic") == NONE
+    assert matching(db, "alic*") == matching(db, "alice") == ev("1 2 9 12 15 16")
+
+
+def test_free_text_on_a_real_index_matches_whole_words(tmp_path) -> None:
+    from tests.conftest import make_event, write_records
+    from trailtui.core.index import connect
+    from trailtui.core.loader import index_paths
+
+    identity = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/jmerckle", "accountId": ACCOUNT,
+                "userName": "jmerckle"}
+    write_records(tmp_path / "logs" / "a.json", [make_event("j1", userIdentity=identity), make_event("o1")])
+    conn = connect(tmp_path / "i.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")])
+
+    def found(text: str) -> set[str]:
+        compiled = compile_filter(text)
+        return {row[0] for row in conn.execute(f"SELECT eventID FROM events WHERE {compiled.where}", compiled.params)}
+
+    assert found("jmerck") == NONE  # not a word of any event: the UI shows compiled.whole_words
+    assert compile_filter("jmerck").whole_words == ("jmerck",)
+    assert found("jmerck*") == found("jmerckle") == {"j1"}
+    conn.close()
+
+
+def test_or_suggests_the_values_of_the_field_the_user_typed() -> None:
+    with pytest.raises(FilterError) as caught:
+        compile_filter('name:"Get Object" OR name:x* is:error')
+    assert caught.value.position == 18
+    assert 'write name:"Get Object",x*' in str(caught.value)
+    with pytest.raises(FilterError) as caught:
+        compile_filter("name:a OR ip:b")  # two fields: the generic example
+    assert "write name:GetObject,PutObject" in str(caught.value)
+    with pytest.raises(FilterError) as caught:
+        compile_filter("-name:a OR name:b")  # a negated neighbour: no merge suggested
+    assert "write name:GetObject,PutObject" in str(caught.value)
+    with pytest.raises(FilterError) as caught:
+        compile_filter("name:\x1b[31m OR name:b")
+    assert "\x1b" not in str(caught.value)
 
 
 def test_fts_match_string_is_one_quoted_literal_per_word() -> None:
@@ -733,6 +813,13 @@ ERROR_CASES = [
     ("2001:db8::1", 0, "quote it"),
     ("\ud800", 0, "text without unpaired surrogate"),
     ("a" * 10_001, 10_000, "a filter of at most 10000 characters"),
+    # No OR between terms yet (issue #12): a clear error where the user typed it, not 0 results.
+    ("name:GetObject OR name:PutObject", 15, "OR is not supported yet: for either value of one field write name:GetObject,PutObject"),
+    ("a || b", 2, "'||' (OR) is not supported yet"),
+    ("a | b", 2, "'|' (OR) is not supported yet"),
+    ("-OR", 1, "OR is not supported yet"),
+    ("is:error AND name:x", 9, "terms are already ANDed: leave AND out"),
+    ("AND", 0, "terms are already ANDed"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The ``trailtui`` command: browse (default), ``index`` and ``query``.
+"""The ``trailtui`` command: browse (default), ``index``, ``query`` and ``marks``.
 
 Exit codes: 0 every input loaded; 2 usage error (bad arguments, a path that does not exist, a
 filter that does not parse, an index that cannot be written or read: a full disk, a read-only
@@ -26,6 +26,7 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui query PATH ... --filter EXPR [--format table|csv|json|ndjson] [--limit N] [--count]
   trailtui query PATH ... --preset NAME [--since TIME] [--until TIME]   a ready-made filter
   trailtui query --list-presets  list the presets (incident response, S3 user guide)
+  trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
 Press ? in the app for every key and the whole filter grammar."""
@@ -65,6 +66,23 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     return browse, index, query
 
 
+def build_marks_parser() -> argparse.ArgumentParser:
+    """The ``marks`` subcommand's parser: print or write the incident timeline."""
+    marks = argparse.ArgumentParser(
+        prog="trailtui marks",
+        description="Print the incident timeline: the events you marked (m in the app), oldest first, with your "
+        "notes. With PATH the logs are indexed first (as 'query' does); without it the index of --db (or of the "
+        "current directory) is read as it is.",
+    )
+    marks.add_argument("paths", nargs="*", metavar="PATH", help="the log files or directories you opened in the app")
+    marks.add_argument("--format", choices=("md", "csv", "ndjson"), default=None,
+                       help="md: a Markdown table (default); csv: the same columns; ndjson: the original events")
+    marks.add_argument("--output", "-o", metavar="BASE",
+                       help="write BASE.md, BASE.csv and BASE.ndjson (the originals) instead of printing")
+    _add_common(marks)
+    return marks
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = _join_negated_filters(list(sys.argv[1:] if argv is None else argv))
@@ -74,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_index(index.parse_args(argv[1:]))
         if argv and argv[0] == "query":
             return _cmd_query(query, query.parse_args(argv[1:]))
+        if argv and argv[0] == "marks":
+            marks = build_marks_parser()
+            return _cmd_marks(marks, marks.parse_args(argv[1:]))
         return _cmd_browse(browse, browse.parse_args(argv))
     except KeyboardInterrupt:
         print("trailtui: interrupted; what was indexed so far is kept", file=sys.stderr)
@@ -320,6 +341,61 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_PARTIAL
     _report_problems(summary, sys.stderr)
     return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
+
+
+def _cmd_marks(parser: argparse.ArgumentParser, args) -> int:
+    """``trailtui marks``: the incident timeline on stdout, or its three files with --output."""
+    from trailtui.core.incident import export_timeline, write_timeline
+    from trailtui.core.index import IndexError_, connect
+    from trailtui.core.text import printable
+    from trailtui.core.userstate import user_state_path
+
+    if args.output and args.format:
+        parser.error("--output writes all three formats (md, csv, ndjson); leave --format out")
+    db_path = _db_path(args, args.paths or ["."])
+    summary = None
+    if args.paths:
+        conn, summary = _run_index(args.paths, db_path, quiet=True)
+        for notice in summary.notices:
+            print(f"trailtui: notice: {notice}", file=sys.stderr)
+    else:
+        if not db_path.exists():
+            print(f"trailtui: no index at {printable(str(db_path))}: give the log paths you opened "
+                  "(trailtui marks PATH ...) or the index file (--db FILE)", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            conn = connect(db_path, readonly=True)
+        except IndexError_ as err:
+            print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+            return EXIT_USAGE
+    problems: list[str] = []
+    try:
+        marked = conn.execute("SELECT count(*) FROM user.marks").fetchone()[0]
+        if not marked:
+            print(f"trailtui: no marked events in {printable(str(user_state_path(db_path)))} "
+                  "(press m on an event in the app to mark it)", file=sys.stderr)
+        if args.output:
+            for path in export_timeline(conn, args.output, on_problem=problems.append):
+                print(f"wrote {printable(str(path))}")
+        else:
+            out = sys.stdout
+            problems = write_timeline(conn, args.format or "md", out, terminal=out.isatty())
+            out.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as err:
+        print(f"trailtui: cannot write {printable(str(args.output))}: {printable(err.strerror or str(err))}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        conn.close()
+    for problem in problems:
+        print(f"trailtui: warning: {problem}", file=sys.stderr)
+    if summary is not None:
+        _report_problems(summary, sys.stderr)
+        if summary.failures or summary.record_problems:
+            return EXIT_PARTIAL
+    return EXIT_PARTIAL if problems else EXIT_OK
 
 
 def _print_filter_error(text: str, err) -> None:

@@ -4,6 +4,10 @@ Grammar (the filter bar, ``trailtui browse --filter`` and ``trailtui query --fil
 
 Terms are separated by whitespace and must all hold (AND). ``-term`` negates a term; a negated
 term also matches events where the field is missing (``-error:*`` = events without an error).
+There is no OR between terms yet: a bare ``OR``, ``|`` or ``||`` is an error that shows how to
+write either value of one field (``name:GetObject,PutObject``), and a bare ``AND`` an error that
+says terms are already ANDed (lowercase ``or``/``and`` are words to find; so are ``"OR"`` and
+``"AND"`` quoted).
 
 ``field:value``
     Case-insensitive. ``*`` is a wildcard (``name:Get*``, ``actor:*alice*``); without ``*`` the
@@ -19,12 +23,15 @@ term also matches events where the field is missing (``-error:*`` = events witho
     A ``/`` in an ``ip`` (``sourceIPAddress``) value makes it a CIDR network.
 ``readonly:true|false``, ``category:management|data|insight``
     Only those values are accepted.
-``is:anonymous|error|write|read|root|crossaccount``
+``is:anonymous|error|write|read|root|crossaccount|marked``
     ``anonymous``: an unsigned S3 request (``userIdentity.accountId`` or ``principalId`` is
     ``ANONYMOUS_PRINCIPAL``, per "Identifying Amazon S3 requests using CloudTrail" in the Amazon S3
     User Guide); ``error``: ``errorCode`` not empty; ``write``/``read``: ``readOnly`` false/true;
     ``root``: ``userIdentity.type`` is ``Root``; ``crossaccount``: the caller's
-    ``userIdentity.accountId`` differs from ``recipientAccountId`` (anonymous callers excluded).
+    ``userIdentity.accountId`` differs from ``recipientAccountId`` (anonymous callers excluded);
+    ``marked``: the user marked the event (its ``eventID`` is in the marks file beside the index,
+    see :mod:`trailtui.core.userstate`; the SQL reads the schema ``user`` that
+    ``index.connect`` attaches).
 ``s3:account|bucket|object``
     The Amazon S3 User Guide's level of an S3 call ("Logging Amazon S3 API calls using AWS
     CloudTrail": its lists of account-level, bucket-level and object-level actions, see
@@ -51,7 +58,9 @@ bare word, ``"quoted phrase"``
     Matches the words anywhere in the event's string and number values (full-text index; the
     values of ``extract.FREE_TEXT_SKIPPED_KEYS`` such as ``eventID`` and ``requestID`` are not
     indexed: use their fields):
-    ``198.51.100.7`` finds the word sequence 198 51 100 7. ``word*`` is a prefix search. FTS
+    ``198.51.100.7`` finds the word sequence 198 51 100 7. Words match whole words only
+    (``jmerck`` does not find ``jmerckle``; :attr:`CompiledFilter.whole_words` lists them so a UI
+    can say so); ``word*`` is a prefix search (``jmerck*``); there is no suffix or infix search. FTS
     query syntax (``OR``, ``NEAR(``, ``col:``, ``^``) is never interpreted: it is text to find.
     Punctuation is not indexed, so a word with no letters or digits at all (``---``, ``"..."``)
     is ignored (it filters nothing, negated or not). To search text containing ``:``, quote
@@ -81,6 +90,7 @@ from trailtui.core.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
 from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
+from trailtui.core.userstate import USER_SCHEMA
 
 # Longer filters are refused: this bounds the number of bound parameters (SQLite allows 32766),
 # the size of each LIKE pattern (SQLite allows 50,000 bytes) and the work of one keystroke.
@@ -109,12 +119,19 @@ class CompiledFilter:
     ``where`` is an SQL boolean expression over the table ``events`` (referenced by that name,
     so it also works inside a subquery); ``"1"`` for an empty filter. ``params`` are the values
     of its ``?`` placeholders, in order. ``text`` is the filter as typed. The SQL may call the
-    functions of :func:`register_sql_functions`.
+    functions of :func:`register_sql_functions` and read the schema ``user``
+    (``is:marked``; ``index.connect`` attaches it).
+
+    ``whole_words``: the free-text words and quoted phrases (positive terms, as typed, without
+    quotes) that match whole words only because they have no trailing ``*``, in order, each
+    once: for ``jmerck "access denied" ali*`` it is ``("jmerck", "access denied")``, so a UI can
+    say "matched as whole words: jmerck · try jmerck*". Empty when there are none.
     """
 
     where: str
     params: tuple
     text: str
+    whole_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,8 +216,8 @@ _ALIASES: tuple[FieldInfo, ...] = (
     _alias("category", "eventCategory", "eventCategory", "management, data or insight", "category"),
     FieldInfo(
         "is",
-        "userIdentity, errorCode, readOnly, recipientAccountId",
-        "anonymous, error, write, read, root or crossaccount",
+        "userIdentity, errorCode, readOnly, recipientAccountId, eventID",
+        "anonymous, error, write, read, root, crossaccount or marked (the events you marked)",
         "is",
     ),
     FieldInfo(
@@ -344,12 +361,53 @@ class _Scanner:
 def _parse(text: str) -> list[_Term]:
     """Split the filter into terms. Raises FilterError on a syntax error."""
     scan = _Scanner(text)
-    terms = []
+    terms: list[_Term] = []
+    ends: list[int] = []
     while True:
         scan.take(_SPACE)
         if scan.pos >= len(text):
-            return terms
+            break
         terms.append(_parse_term(scan))
+        ends.append(scan.pos)
+    for number, term in enumerate(terms):
+        if term.field is None and text[term.field_position] != '"':  # a bare word, not a quoted one
+            _refuse_operator(text, terms, ends, number)
+    return terms
+
+
+#: Bare words that mean OR to users of other query languages (Splunk, Lucene, shells).
+_OR_WORDS = frozenset(("OR", "||", "|"))
+_OR_EXAMPLE = "name:GetObject,PutObject"
+
+
+def _refuse_operator(text: str, terms: list[_Term], ends: list[int], number: int) -> None:
+    """Raise FilterError for a bare ``OR``/``|``/``||`` (not supported until the grammar has OR)
+    or ``AND`` (terms are ANDed already) at term ``number``. Lowercase words are text to find."""
+    term = terms[number]
+    word = term.values[0].literal if not term.values[0].wild else ""
+    if word == "AND":
+        message = 'terms are already ANDed: leave AND out (to find the word, quote it: "AND")'
+        raise FilterError(term.field_position, message, message)
+    if word not in _OR_WORDS:
+        return
+    example = _OR_EXAMPLE
+    if 0 < number < len(terms) - 1:
+        before, after = terms[number - 1], terms[number + 1]
+        if (
+            before.field is not None and after.field is not None and before.field.lower() == after.field.lower()
+            and not before.negated and not after.negated
+        ):
+            # name:GetObject OR name:PutObject -> name:GetObject,PutObject
+            merged = (
+                f"{before.field}:{text[before.values[0].position:ends[number - 1]]},"
+                f"{text[after.values[0].position:ends[number + 1]]}"
+            )
+            if len(merged) <= 80:
+                example = printable(merged)
+    shown = "OR" if word == "OR" else f"'{word}' (OR)"
+    hint = ' (to find the word, quote it: "OR")' if word == "OR" else ""
+    message = f"{shown} is not supported yet: for either value of one field write {example}{hint}"
+    raise FilterError(term.field_position, message, message)
 
 
 def _parse_term(scan: _Scanner) -> _Term:
@@ -438,7 +496,8 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
     ``now`` is the moment relative times (``since:-2h``) count back from: an aware datetime
     (a naive one is taken as UTC); default the current time. Returns a
     :class:`CompiledFilter`; raises :class:`FilterError` (with the 0-based position) if the
-    text does not parse, names an unknown field, has a value its field does not accept (``is:``,
+    text does not parse, holds a bare ``OR``/``|``/``||``/``AND`` (see the module docstring),
+    names an unknown field, has a value its field does not accept (``is:``,
     ``readonly:``, ``category:``, a time, a CIDR, a JSON path) or is longer than
     :data:`MAX_FILTER_LENGTH` characters. Field meanings: :data:`FIELDS` ("CloudTrail record
     contents" and "CloudTrail userIdentity element", AWS CloudTrail User Guide). Pure function
@@ -449,9 +508,11 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
     clauses: list[str] = []
     params: list = []
     phrases: list[str] = []
+    whole_words: dict[str, None] = {}  # ordered, each once
     for term in _parse(text):
         if term.field is None:
-            phrase = _fts_phrase(term.values[0])
+            value = term.values[0]
+            phrase = _fts_phrase(value)
             if phrase is None:
                 continue  # no letters or digits: nothing the full-text index could find
             if term.negated:
@@ -459,6 +520,8 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
                 params.append(phrase)
             else:
                 phrases.append(phrase)
+                if value.chunks[-1] != "":  # no trailing '*': whole words
+                    whole_words["*".join(value.chunks)] = None
             continue
         sql, term_params = _compile_field_term(term, now)
         # IFNULL: a comparison with a missing (NULL) field is NULL, and NOT NULL would drop
@@ -469,7 +532,7 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
         # One full-text query for all positive words: FTS5 ANDs space-separated phrases.
         clauses.append(_FTS_SQL)
         params.append(" ".join(phrases))
-    return CompiledFilter(_join("AND", clauses) if clauses else "1", tuple(params), text)
+    return CompiledFilter(_join("AND", clauses) if clauses else "1", tuple(params), text, tuple(whole_words))
 
 
 def _check_text(text: str) -> None:
@@ -663,6 +726,9 @@ _IS_CONDITIONS: dict[str, str] = {
     "crossaccount": f"({_nonempty('userIdentity_accountId')} AND {_nonempty('recipientAccountId')} "
     f"AND {_column('userIdentity_accountId')} <> {_column('recipientAccountId')} "
     f"AND {_column('userIdentity_accountId')} <> {_ANONYMOUS})",
+    # The user's marks, kept by eventID beside the index; the few marks find their events through
+    # the events_eventID unique index.
+    "marked": f"{_column('eventID')} IN (SELECT eventID FROM {USER_SCHEMA}.marks)",
 }
 
 

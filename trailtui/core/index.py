@@ -9,6 +9,10 @@ rebuilt with a notice (:func:`take_rebuild_notice`). A file that is not a trailt
 program's SQLite database, a log file given to ``--db`` by mistake) is never overwritten: opening
 it raises :class:`IndexError_`. One process indexes an index at a time (:func:`indexing_lock`);
 any number read it meanwhile (WAL mode).
+
+The user's marks, notes and filter history are not in the index (a rebuild would lose them) but
+in a sidecar file beside it (:mod:`trailtui.core.userstate`), attached to every connection made
+here as the schema ``user``; removing or rebuilding an index never touches it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ except ImportError:  # Windows: no advisory locks; concurrent indexers then rely
 
 from trailtui import __version__
 from trailtui.core.schema import SCHEMA_VERSION, schema_sql
+from trailtui.core.userstate import attach_user_state
 
 
 class IndexError_(RuntimeError):
@@ -73,8 +78,11 @@ def connect(db_path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
     A writer also creates the schema, and rebuilds an index written by another schema version
     or an unreadable file (the caller can tell from :func:`take_rebuild_notice`). Registers the SQL
-    functions filters need. Raises :class:`IndexError_` with a readable reason (read-only
-    directory, not a database, disk full...).
+    functions filters need and attaches the user's marks file as the schema ``user``
+    (:func:`trailtui.core.userstate.attach_user_state`: read-only for a reader; an empty
+    in-memory stand-in when it does not exist yet or cannot be read). Raises
+    :class:`IndexError_` with a readable reason (read-only directory, not a database, disk
+    full...).
     """
     db_path = Path(db_path)
     if not readonly:
@@ -181,6 +189,9 @@ def _connect(db_path: Path, readonly: bool) -> sqlite3.Connection:
             f"cannot create index {db_path}: {err.strerror or err} (choose another file with --db)"
         ) from None
     register_sql_functions(conn)
+    # The user's marks and notes (a sidecar file an index rebuild never touches), as schema
+    # `user`, for `is:marked`.
+    attach_user_state(conn, db_path, readonly=readonly)
     return conn
 
 

@@ -209,7 +209,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         # Statistics let the planner pick the index that matches fewest rows; sampled, so this
         # takes well under a second at a million events.
         conn.execute("PRAGMA analysis_limit = 1000")
-        conn.execute("ANALYZE")
+        conn.execute("ANALYZE main")  # not the attached user marks file (see core.userstate)
         conn.commit()
     summary.phase = "done"
     summary.elapsed = time.monotonic() - started

@@ -42,3 +42,10 @@ def event_time_text(moment: datetime) -> str:
         raise ValueError(f"naive datetime {moment!r}: give it a tzinfo (CloudTrail times are UTC)")
     utc = moment.astimezone(timezone.utc)
     return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+
+
+def utc_now_text() -> str:
+    """The current time as trailtui stores times it records itself (when an event was marked, a
+    filter used): CloudTrail's ``eventTime`` format, UTC ISO-8601 to the second
+    (``2026-03-14T10:00:00Z``), so they sort and show like event times."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
