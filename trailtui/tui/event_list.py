@@ -143,8 +143,12 @@ class EventList(ScrollView, can_focus=True):
         self._dense = False
         self._count = 0
         self._pages: LRUCache[int, list[EventRow]] = LRUCache(CACHED_PAGES)
-        self.columns: list[str] = [name for name in (columns or DEFAULT_LIST_COLUMNS)
-                                   if name in BY_NAME and name not in hidden] or ["eventTime", "eventName"]
+        #: Every column the user placed, shown or hidden, in order (hiding keeps a column's place).
+        self.order: list[str] = [name for name in (columns or DEFAULT_LIST_COLUMNS) if name in BY_NAME]
+        #: The columns of :attr:`order` not shown.
+        self.hidden: set[str] = {name for name in hidden if name in self.order}
+        if not self.columns:
+            self.order, self.hidden = list(DEFAULT_LIST_COLUMNS), set()
         #: Widths the user set, by column name (kept across filters and saved by the screen).
         self.widths: dict[str, int] = {k: v for k, v in (widths or {}).items() if k in BY_NAME}
         self._fitted: dict[str, int] = {}
@@ -171,6 +175,11 @@ class EventList(ScrollView, can_focus=True):
     def query(self) -> EventQuery | None:
         """The query shown (None before the first)."""
         return self._query
+
+    @property
+    def columns(self) -> list[str]:
+        """The shown columns, in order."""
+        return [name for name in self.order if name not in self.hidden]
 
     @property
     def fetch_columns(self) -> tuple[str, ...]:
@@ -309,10 +318,13 @@ class EventList(ScrollView, can_focus=True):
         return GUTTER + self._content_width
 
     def set_columns(self, names: Iterable[str], *, announce: bool = False) -> None:
-        """Show the columns ``names`` (catalogue names, in order). The caller gives the list a
-        new query fetching :attr:`fetch_columns`. ``announce``: post :class:`ColumnsChanged`
-        (the user's choice, to be saved)."""
-        self.columns = [name for name in names if name in BY_NAME] or list(DEFAULT_LIST_COLUMNS)
+        """Show exactly the columns ``names`` (catalogue names, in order); the others of
+        :attr:`order` become hidden, keeping their places after the shown ones. The caller gives
+        the list a new query fetching :attr:`fetch_columns`. ``announce``: post
+        :class:`ColumnsChanged` (the user's choice, to be saved)."""
+        shown = [name for name in names if name in BY_NAME] or list(DEFAULT_LIST_COLUMNS)
+        self.order = shown + [name for name in self.order if name not in shown]
+        self.hidden = set(self.order) - set(shown)
         if self.current not in self.columns:
             self.current = self.columns[1] if len(self.columns) > 1 else self.columns[0]
         self._pages.clear()
@@ -356,9 +368,13 @@ class EventList(ScrollView, can_focus=True):
             return
         index = self.columns.index(self.current)
         hidden = BY_NAME[self.current].title
-        names = [name for name in self.columns if name != self.current]
-        self.set_columns(names, announce=True)
+        self.hidden.add(self.current)
+        names = self.columns
         self.current = names[min(index, len(names) - 1)]
+        self._pages.clear()
+        self._relayout()
+        self.refresh()
+        self.post_message(self.ColumnsChanged())
         self._scroll_current_into_view()
         self.notify(f"Column {hidden} hidden: + shows it again.", markup=False)
 

@@ -161,8 +161,8 @@ class MainScreen(Screen):
         with Horizontal(id="main"):
             with ListPane(id="list-pane"):
                 yield Timeline(self.db_path, id="timeline")
-                yield EventList(columns=self.config.list_columns or None, hidden=self.config.list_hidden,
-                                widths=dict(self.config.list_widths), id="events")
+                yield EventList(columns=self.config.columns, hidden=self.config.hidden,
+                                widths=dict(self.config.widths), id="events")
             with Vertical(id="side"):
                 detail = EventDetail("event", id="detail")
                 detail.border_title = "JSON detail"
@@ -515,8 +515,8 @@ class MainScreen(Screen):
             return
         summary = index_summary(self.conn)
         parts = [plural(summary.events, "event"), plural(summary.files_total, "file")]
-        if summary.files_skipped:
-            parts.append(f"{summary.files_skipped:,} skipped")
+        if summary.files.get("skipped"):
+            parts.append(f"{summary.files['skipped']:,} skipped")
         if summary.duplicates:
             parts.append(f"{plural(summary.duplicates, 'duplicate eventID')} merged")
         if summary.load_errors:
@@ -749,8 +749,8 @@ class MainScreen(Screen):
     def _columns_changed(self, message: EventList.ColumnsChanged) -> None:
         message.stop()
         event_list = self.event_list
-        hidden = [name for name in DEFAULT_LIST_COLUMNS if name not in event_list.columns]
-        self.app.save_settings({"list.columns": list(event_list.columns), "list.hidden": hidden,
+        self.app.save_settings({"list.columns": list(event_list.order),
+                                "list.hidden": [name for name in event_list.order if name in event_list.hidden],
                                 "list.widths": dict(event_list.widths)})
         if any(name not in (event_list.query.columns if event_list.query else ()) for name in event_list.columns):
             self.run_count(keep=self._selected_id)
