@@ -291,3 +291,13 @@ def test_settling_an_interrupted_bulk_load_is_announced_and_not_taken_off_this_r
     summary = index_paths(conn, [logs], on_progress=seen.append)
     assert (seen[0].phase, seen[0].duplicates) == ("merging duplicate eventIDs", 0)
     assert (summary.events_added, summary.duplicates) == (1, 3)
+
+
+def test_a_small_first_load_has_nothing_to_merge_and_says_nothing_about_it(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("e1"), make_event("e1")])  # a copy within one file
+    seen = []
+    summary = index_paths(connect(tmp_path / "index.sqlite"), [logs], on_progress=seen.append)
+    assert [p.phase for p in seen] == ["reading", "done"]
+    assert not any(p.merge_pending for p in seen)
+    assert (summary.events_added, summary.duplicates) == (1, 1)

@@ -209,8 +209,8 @@ class _Progress:
         elif progress.elapsed - self.last_line >= 2.0 or progress.phase == "done":
             self.last_line = progress.elapsed
             print(
-                f"indexing: {progress.files_done}/{progress.files_total} files, "
-                f"{progress.events_added:,} events, {progress.rate:,.0f} events/s",
+                f"indexing: {progress.files_done:,}/{plural(progress.files_total, 'file')}, "
+                f"{plural(progress.events_added, 'event')}, {progress.rate:,.0f} events/s",
                 file=sys.stderr,
             )
 

@@ -179,13 +179,15 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         todo.append((path, info, old[0] if old else None))
     writer.remove_vanished(paths, {str(p) for p in discovery.files}, known)
 
-    cold = not todo or conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
-    bulk = cold and len(todo) >= _BULK_FILES
+    empty = conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
+    bulk = empty and len(todo) >= _BULK_FILES
     if not bulk and not _has_event_id_index(conn):
         # A bulk load that was interrupted left duplicates and no eventID index: settle them
-        # first. Those copies were added by that earlier run, so events_added stays as it is.
-        summary.phase = "merging duplicate eventIDs"
-        post_phase()
+        # first (announced: it takes a while). Those copies were added by that earlier run, so
+        # events_added stays as it is. A new index only gets its eventID index here.
+        if not empty:
+            summary.phase = "merging duplicate eventIDs"
+            post_phase()
         summary.duplicates += ensure_unique_event_ids(conn)
         summary.phase = "reading"
     with conn:
