@@ -226,7 +226,7 @@ def test_index_and_query_explain_a_folder_without_cloudtrail(capsys, tmp_path: P
     code, out, err = run(capsys, "index", str(notes), "--db", str(tmp_path / "i.sqlite"))
     assert code == 0 and "0 in the index" in out
     assert f"No CloudTrail events in {notes}." in err
-    assert "Found 2 files: 2 skipped (not CloudTrail: not JSON)." in err
+    assert "Found 2 files, none with events:\n  2 skipped: not CloudTrail: not JSON\n" in err
     assert "trailtui --demo" in err
     code, out, err = run(capsys, "query", str(notes), "--db", str(tmp_path / "i.sqlite"), "--count")
     assert (code, out.strip()) == (0, "0")

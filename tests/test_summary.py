@@ -63,9 +63,11 @@ def test_non_cloudtrail_folder_says_what_was_skipped_and_failed_and_why(tmp_path
     text = empty_explanation(index_summary(_indexed(tmp_path, folder)), [str(folder)])
     assert text is not None
     assert (
-        "Found 4 files: 2 skipped (1 not CloudTrail: a JSON object without Records, Events or event fields, "
-        "1 not CloudTrail: not JSON); 1 could not be read (listed as load errors); "
-        "1 held an empty list of events." in text
+        "Found 4 files, none with events:\n"
+        "  1 skipped: not CloudTrail: a JSON object without Records, Events or event fields\n"
+        "  1 skipped: not CloudTrail: not JSON\n"
+        "  1 could not be read (listed as load errors)\n"
+        "  1 held an empty list of events\n" in text
     )
     assert "1 path under them could not be read (listed as load errors)." in text
 

@@ -123,7 +123,8 @@ def empty_explanation(summary: IndexSummary, paths: list[str]) -> str | None:
     >>> print(empty_explanation(IndexSummary(0, {"skipped": 1}, 0, 0, 0, (("not CloudTrail: not JSON", 1),)), ["logs"]))
     ... # doctest: +ELLIPSIS
     No CloudTrail events in logs.
-    Found 1 file: 1 skipped (not CloudTrail: not JSON).
+    Found 1 file, none with events:
+      1 skipped: not CloudTrail: not JSON
     trailtui reads files of any name, gzipped or not, that hold:
     ...
     To see trailtui on a sample incident, run: trailtui --demo
@@ -135,21 +136,14 @@ def empty_explanation(summary: IndexSummary, paths: list[str]) -> str | None:
     if not found:
         lines.append("Found no files there.")
     else:
-        parts = []
-        skipped = summary.files.get("skipped", 0)
-        if skipped:
-            reasons = ", ".join(
-                printable(reason) if len(summary.skipped) == 1 else f"{count:,} {printable(reason)}"
-                for reason, count in summary.skipped
-            )
-            parts.append(f"{skipped:,} skipped ({reasons})")
+        lines.append(f"Found {plural(found, 'file')}, none with events:")
+        lines.extend(f"  {count:,} skipped: {printable(reason)}" for reason, count in summary.skipped)
         failed = summary.files.get("failed", 0)
         if failed:
-            parts.append(f"{failed:,} could not be read (listed as load errors)")
+            lines.append(f"  {failed:,} could not be read (listed as load errors)")
         empty = summary.files.get("loaded", 0) + summary.files.get("partial", 0)
         if empty:
-            parts.append(f"{empty:,} held an empty list of events")
-        lines.append(f"Found {plural(found, 'file')}: " + "; ".join(parts) + ".")
+            lines.append(f"  {empty:,} held an empty list of events")
     if summary.walk_problems:
         lines.append(f"{plural(summary.walk_problems, 'path')} under them could not be read (listed as load errors).")
     lines.append("trailtui reads files of any name, gzipped or not, that hold:")
