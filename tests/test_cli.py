@@ -42,7 +42,7 @@ def test_index_prints_a_summary(capsys, logs: Path, tmp_path: Path) -> None:
     code, out, _ = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
     assert code == 0
     assert "3 found, 2 read, 0 unchanged, 1 skipped, 0 failed" in out
-    assert "3 added, 1 duplicates" in out
+    assert "3 added, 1 duplicate merged, 0 bad records" in out
     code, out, _ = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
     assert "3 unchanged" in out and "0 added" in out
 
@@ -216,3 +216,23 @@ def test_csv_to_a_terminal_shows_control_characters_escaped(tmp_path) -> None:
     write_events(query, "csv", to_terminal, columns=["userAgent"], terminal=True)
     assert "\x1b" in to_file.getvalue()  # a CSV file keeps the value as logged
     assert "\x1b" not in to_terminal.getvalue() and "evil\\x1b]52;c;ZXZpbA==\\x07" in to_terminal.getvalue()
+
+
+def test_index_and_query_explain_a_folder_without_cloudtrail(capsys, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "README.md").write_text("hello")
+    (notes / "todo.txt").write_text("nothing here")
+    code, out, err = run(capsys, "index", str(notes), "--db", str(tmp_path / "i.sqlite"))
+    assert code == 0 and "0 in the index" in out
+    assert f"No CloudTrail events in {notes}." in err
+    assert "Found 2 files, none with events:\n  2 skipped: not CloudTrail: not JSON\n" in err
+    assert "trailtui --demo" in err
+    code, out, err = run(capsys, "query", str(notes), "--db", str(tmp_path / "i.sqlite"), "--count")
+    assert (code, out.strip()) == (0, "0")
+    assert f"No CloudTrail events in {notes}." in err and "trailtui --demo" in err
+
+
+def test_no_explanation_when_events_were_indexed(capsys, logs: Path, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "index", str(logs), "--db", str(tmp_path / "i.sqlite"))
+    assert code == 0 and "No CloudTrail events" not in err and "--demo" not in err

@@ -105,3 +105,44 @@ def test_reopening_the_corpus_reads_nothing(corpus_index) -> None:
     again = index_paths(conn, [corpus])
     assert again.files_unchanged == first.files_total
     assert again.events_added == 0
+
+
+def _loader_messages(db_path: Path, paths: list[str]) -> list[tuple[str, dict]]:
+    """Every message the app's loader process sends (JSON lines through its pipe) until the end."""
+    from trailtui.core.loader import BackgroundLoader
+
+    loader = BackgroundLoader(db_path, paths)
+    loader.start()
+    messages = []
+    try:
+        while not messages or messages[-1][0] not in ("done", "error"):
+            message = loader.next_message(timeout=60)
+            assert message is not None, "the loader sent nothing for 60 s"
+            messages.append(message)
+    finally:
+        loader.stop()
+    return messages
+
+
+def test_the_loader_says_how_many_sans_duplicates_it_merged(tmp_path: Path) -> None:
+    from tests.conftest import CORPUS
+
+    sans = CORPUS / "suzaku-sample-data/SANS-504-S3-ransomware-lab"
+    if not sans.is_dir():
+        pytest.skip(f"real CloudTrail corpus not found at {CORPUS} (it lives in ../shared, outside the repo)")
+    messages = _loader_messages(tmp_path / "index.sqlite", [str(sans)])
+    kind, done = messages[-1]
+    assert kind == "done", done
+    # SOURCES.md: 30,477 events of which 6,496 are copies of another file's event.
+    assert (done["duplicates"], done["events_total"], done["events_added"]) == (6_496, 30_477 - 6_496, 30_477 - 6_496)
+    progress = [payload for kind, payload in messages if kind == "progress"]
+    phases = [payload["phase"] for payload in progress]
+    merge = phases.index("merging duplicate eventIDs")
+    # Before the merge, readers see every copy and are told a merge is coming; after it, the count
+    # has dropped by exactly the duplicates reported.
+    assert all(payload["merge_pending"] for payload in progress[: merge + 1])
+    assert progress[merge]["events_added"] == 30_477 and progress[merge]["duplicates"] == 0
+    after = progress[merge + 1]
+    assert after["phase"] == "building indexes" and not after["merge_pending"]
+    assert (after["events_added"], after["duplicates"]) == (30_477 - 6_496, 6_496)
+    assert phases[-1] == "done"

@@ -261,3 +261,43 @@ def test_pages_in_both_orders_put_events_without_a_time_last_and_agree_from_eith
             for known in (None, total):
                 window = [row.id for row in query.page(offset, 5, total=known)]
                 assert window == every[offset : offset + 5], (newest_first, offset, known)
+
+
+def test_bulk_load_progress_announces_the_merge_and_its_count(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _bulk_tree(logs)  # 79 records, 19 of them copies of the previous file's last event
+    seen = []
+    index_paths(connect(tmp_path / "index.sqlite"), [logs], on_progress=seen.append, workers=0)
+    steps = [(p.phase, p.events_added, p.duplicates, p.merge_pending) for p in seen]
+    assert steps[-3:] == [
+        ("merging duplicate eventIDs", 79, 0, True),
+        ("building indexes", 60, 19, False),
+        ("done", 60, 19, False),
+    ]
+    assert all(pending for phase, _, _, pending in steps if phase == "reading")
+
+
+def test_settling_an_interrupted_bulk_load_is_announced_and_not_taken_off_this_runs_events(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    _bulk_tree(logs)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [logs])
+    with conn:
+        conn.execute("DROP INDEX events_eventID")
+        conn.execute("INSERT INTO events (id, eventID, file_id) SELECT id + 1000, eventID, file_id FROM events "
+                     "WHERE eventID LIKE 'f1-%'")
+    write_records(logs / "20.json", [make_event("late")])
+    seen = []
+    summary = index_paths(conn, [logs], on_progress=seen.append)
+    assert (seen[0].phase, seen[0].duplicates) == ("merging duplicate eventIDs", 0)
+    assert (summary.events_added, summary.duplicates) == (1, 3)
+
+
+def test_a_small_first_load_has_nothing_to_merge_and_says_nothing_about_it(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("e1"), make_event("e1")])  # a copy within one file
+    seen = []
+    summary = index_paths(connect(tmp_path / "index.sqlite"), [logs], on_progress=seen.append)
+    assert [p.phase for p in seen] == ["reading", "done"]
+    assert not any(p.merge_pending for p in seen)
+    assert (summary.events_added, summary.duplicates) == (1, 1)

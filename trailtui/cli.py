@@ -180,6 +180,10 @@ def _index_failed(err: BaseException, db_path: Path | None) -> int:
     return EXIT_USAGE
 
 
+#: Loader phases with no per-file progress, shown by name (see loader.LoadProgress.phase).
+_STEP_PHASES = ("merging duplicate eventIDs", "building indexes")
+
+
 class _Progress:
     """Indexing progress on stderr: a rich progress bar on a terminal, plain lines otherwise."""
 
@@ -207,19 +211,27 @@ class _Progress:
     def update(self, progress) -> None:
         if not self.enabled:
             return
+        from trailtui.core.text import plural
+
         if self.bar is not None:
             self.bar.update(
                 self.task, total=progress.files_total, completed=progress.files_done,
                 events=progress.events_added, rate=progress.rate,
-                phase="building indexes" if progress.phase == "building indexes" else "indexing",
+                phase=progress.phase if progress.phase in _STEP_PHASES else "indexing",
             )
+        elif progress.phase == "merging duplicate eventIDs":
+            print(f"indexing: {plural(progress.events_added, 'event')} read, merging duplicate eventIDs", file=sys.stderr)
         elif progress.phase == "building indexes":
-            print(f"indexing: {progress.events_added:,} events read, building the filter indexes", file=sys.stderr)
+            print(
+                f"indexing: {plural(progress.events_added, 'event')} after merging "
+                f"{plural(progress.duplicates, 'duplicate')}, building the filter indexes",
+                file=sys.stderr,
+            )
         elif progress.elapsed - self.last_line >= 2.0 or progress.phase == "done":
             self.last_line = progress.elapsed
             print(
-                f"indexing: {progress.files_done}/{progress.files_total} files, "
-                f"{progress.events_added:,} events, {progress.rate:,.0f} events/s",
+                f"indexing: {progress.files_done:,}/{plural(progress.files_total, 'file')}, "
+                f"{plural(progress.events_added, 'event')}, {progress.rate:,.0f} events/s",
                 file=sys.stderr,
             )
 
@@ -237,8 +249,17 @@ def _report_problems(summary, stream) -> None:
         print(f"error: {printable(path)}: {printable(position)}: {printable(message)}", file=stream)
 
 
+def _explain_if_empty(conn, paths: list[str]) -> None:
+    """On stderr, why ``paths`` gave no events (what was found, what trailtui reads, --demo)."""
+    from trailtui.core.summary import empty_explanation, index_summary
+
+    explanation = empty_explanation(index_summary(conn), paths)
+    if explanation:
+        print(explanation, file=sys.stderr)
+
+
 def _cmd_index(args) -> int:
-    from trailtui.core.text import printable
+    from trailtui.core.text import plural, printable
 
     db_path = _db_path(args, args.paths)
     conn, summary = _run_index(args.paths, db_path)
@@ -251,8 +272,8 @@ def _cmd_index(args) -> int:
         + (f", {summary.files_removed} removed" if summary.files_removed else "")
     )
     print(
-        f"events: {summary.events_added:,} added, {summary.duplicates:,} duplicates, "
-        f"{summary.record_errors} bad records, {summary.events_total:,} in the index "
+        f"events: {summary.events_added:,} added, {plural(summary.duplicates, 'duplicate')} merged, "
+        f"{plural(summary.record_errors, 'bad record')}, {summary.events_total:,} in the index "
         f"({summary.elapsed:.1f} s, {summary.rate:,.0f} events/s)"
     )
     if summary.skips:
@@ -262,6 +283,7 @@ def _cmd_index(args) -> int:
         print("skipped: " + "; ".join(f"{count} {printable(reason)}" for reason, count in sorted(reasons.items())))
     _report_problems(summary, sys.stderr)
     earlier = _earlier_problems(conn, summary)
+    _explain_if_empty(conn, args.paths)
     conn.close()
     return EXIT_PARTIAL if summary.failures or summary.record_problems or earlier else EXIT_OK
 
@@ -340,6 +362,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         return EXIT_PARTIAL
     _report_problems(summary, sys.stderr)
+    _explain_if_empty(conn, args.paths)
     return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
 
 

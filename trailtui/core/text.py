@@ -69,7 +69,30 @@ def visible_controls(text: str) -> str:
     return _UNSAFE.sub(_picture, text)
 
 
-def plural(count: int, noun: str, plural_form: str | None = None) -> str:
-    """``count`` and ``noun`` with the right number: ``1 event``, ``2,048 events``, ``1 source IP``,
-    ``3 source IPs``; ``plural_form`` for irregular nouns (``plural(2, "key policy", "key policies")``)."""
-    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
+# Endings that take "es" in the plural ("2 matches", "2 addresses").
+_SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
+
+
+def plural(count: int, noun: str, plural: str | None = None) -> str:
+    """``count`` (with thousands separators) and ``noun``, in the plural unless ``count`` is 1.
+
+    ``plural`` gives an irregular form; otherwise the last word of ``noun`` takes ``es`` after
+    s/x/z/ch/sh, ``ies`` for a consonant + ``y``, else ``s``. Only 1 and -1 are singular
+    ("0 events"). Never raises for an int ``count``.
+
+    >>> plural(1, "event"), plural(2048, "event"), plural(1, "source IP"), plural(3, "source IP")
+    ('1 event', '2,048 events', '1 source IP', '3 source IPs')
+    >>> plural(2, "match"), plural(2, "entry"), plural(2, "key"), plural(2, "index", "indexes")
+    ('2 matches', '2 entries', '2 keys', '2 indexes')
+    """
+    if abs(count) == 1:
+        return f"{count:,} {noun}"
+    if plural is None:
+        lowered = noun.lower()
+        if lowered.endswith(_SIBILANT_ENDINGS):
+            plural = noun + "es"
+        elif len(noun) > 1 and lowered.endswith("y") and lowered[-2] not in "aeiou":
+            plural = noun[:-1] + "ies"
+        else:
+            plural = noun + "s"
+    return f"{count:,} {plural}"
