@@ -133,7 +133,7 @@ def test_query_preset_prints_the_user_guides_columns(capsys, logs: Path, tmp_pat
     assert code == 0
     assert rows[0] == ["eventTime", "eventName", "eventSource", "sourceIPAddress", "userAgent", "bucketName",
                        "object", "userArn"]
-    assert [row[:2] for row in rows[1:]] == [["2026-03-14T11:00:00Z", "GetObject"]]
+    assert [row[:2] for row in rows[1:]] == [["2026-03-14 11:00:00", "GetObject"]]
     code, out, _ = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--preset", "s3-anonymous")
     assert out.splitlines()[0].split() == rows[0]
 

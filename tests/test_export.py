@@ -62,7 +62,7 @@ def test_csv_with_the_athena_columns(db) -> None:
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows[0] == ["eventTime", "eventName", "eventSource", "sourceIPAddress", "userAgent", "bucketName",
                        "object", "userArn"]
-    assert rows[1][:4] == ["2026-03-14T11:00:00Z", "PutObject", "s3.amazonaws.com", "198.51.100.7"]
+    assert rows[1][:4] == ["2026-03-14 11:00:00", "PutObject", "s3.amazonaws.com", "198.51.100.7"]
     assert rows[1][4].startswith("'=HYPERLINK(")  # formula neutralised
     assert rows[1][6] == "'@SUM(1)\nline2\u202e"
     assert rows[1][7] == ""  # an anonymous caller has no ARN

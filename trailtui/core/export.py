@@ -13,6 +13,7 @@ strings cannot hold raw control characters; invalid UTF-8 becomes U+FFFD).
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -20,7 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from trailtui.core.columns import DEFAULT_LIST_COLUMNS, OUTPUT_COLUMNS, column
 from trailtui.core.text import json_text_safe
+from trailtui.core.times import shown_time
 
 # A JSON string (kept as is) or a run of whitespace outside strings (removed).
 _STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]|\\.)*")|[ \t\r\n]+', re.DOTALL)
@@ -29,25 +32,9 @@ _STRING_OR_SPACE = re.compile(rb'("(?:[^"\\]|\\.)*")|[ \t\r\n]+', re.DOTALL)
 FILE_FORMATS: tuple[str, ...] = ("csv", "json", "ndjson")
 FORMATS: tuple[str, ...] = (*FILE_FORMATS, "table")
 
-#: Columns of CSV output when no preset chooses them: CloudTrail names (plus trailtui's
-#: ``actor``/``resource``), in ``events`` column form (``userIdentity_arn``).
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource",
-    "errorCode", "userIdentity_arn", "userAgent", "recipientAccountId", "eventID",
-)
-
-#: Columns of the table when no preset chooses them.
-TABLE_COLUMNS: tuple[str, ...] = (
-    "eventTime", "eventName", "eventSource", "actor", "sourceIPAddress", "awsRegion", "resource", "errorCode",
-)
-
-#: Table column widths in characters (others get :data:`DEFAULT_TABLE_WIDTH`).
-TABLE_WIDTHS: dict[str, int] = {
-    "eventTime": 20, "eventName": 28, "eventSource": 26, "actor": 32, "sourceIPAddress": 16, "awsRegion": 14,
-    "resource": 40, "errorCode": 16, "userAgent": 30, "bucketName": 24, "object": 32, "userArn": 48,
-    "userIdentity_arn": 48, "s3Level": 8, "eventID": 36,
-}
-DEFAULT_TABLE_WIDTH = 24
+#: Rows the plain table reads before writing its header, to fit each column's width to its
+#: values (between ``Column.width`` and ``Column.max_width``).
+TABLE_FIT_ROWS = 200
 
 #: :func:`write_events` calls ``progress`` after every this many events (and once at the end).
 PROGRESS_EVERY = 500
@@ -88,12 +75,6 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def column_title(name: str) -> str:
-    """The header of a column: CloudTrail's dotted name for an ``events`` column
-    (``userIdentity_arn`` -> ``userIdentity.arn``); other names (``actor``, ``bucketName``) as is."""
-    return name.replace("_", ".")
-
-
 def write_events(
     query,
     fmt: str,
@@ -107,16 +88,19 @@ def write_events(
     """Write the events of ``query`` (a :class:`trailtui.core.query.EventQuery`, in its order) to
     the text stream ``out`` and return how many were written.
 
-    ``fmt``: ``csv`` (header row of :func:`column_title`, cells through :func:`csv_cell`),
-    ``json`` (one array, an original event per line), ``ndjson`` (an original event per line) or
-    ``table`` (fixed-width plain text, values escaped with ``printable``). ``columns`` (names of
-    ``schema.EVENT_COLUMNS`` or ``query.EXTRA_COLUMNS``) are the CSV/table columns, default
-    :data:`OUTPUT_COLUMNS` / :data:`TABLE_COLUMNS`; JSON formats ignore them. ``limit`` caps the
+    ``fmt``: ``csv`` (a header row of ``Column.title``, cells through :func:`csv_cell`, times
+    in the one shown format of ``times.shown_time``), ``json`` (one array, an original event per
+    line), ``ndjson`` (an original event per line) or ``table`` (plain text for a terminal:
+    ``Column.title`` headers, times as ``shown_time``, values escaped with ``printable``, each
+    column as wide as its longest value among the first :data:`TABLE_FIT_ROWS` rows, between
+    ``Column.width`` and ``Column.max_width``, longer values cut with ``…``). ``columns`` (names
+    of ``columns.BY_NAME``) are the CSV/table columns, default ``columns.OUTPUT_COLUMNS`` /
+    ``columns.DEFAULT_LIST_COLUMNS``; JSON formats ignore them (they keep the original text). ``limit`` caps the
     count. ``progress(written)`` is called every :data:`PROGRESS_EVERY` events and at the end; it
     may raise :class:`ExportCancelled` to stop (the exception propagates; what was written
     stays). ``terminal``: ``out`` is a terminal, so CSV cells also get control characters and
     bidi marks escaped (``printable``); a CSV file keeps the values as logged. Raises ValueError
-    for an unknown format or column, and
+    for an unknown format, ``columns.UnknownColumn`` (a ValueError) for an unknown column, and
     ``originals.OriginalUnavailable`` when a log file changed since it was indexed (JSON formats).
     """
     if fmt not in FORMATS:
@@ -141,9 +125,9 @@ def write_events(
         if fmt == "json":
             out.write("\n]\n")
     elif fmt == "csv":
-        names = list(columns or OUTPUT_COLUMNS)
+        chosen = [column(name) for name in (columns or OUTPUT_COLUMNS)]
         writer = csv.writer(out)
-        writer.writerow([column_title(name) for name in names])
+        writer.writerow([chosen_column.title for chosen_column in chosen])
         if terminal:
             from trailtui.core.text import printable
 
@@ -151,19 +135,32 @@ def write_events(
                 return csv_cell(printable(value) if value is not None else None)
         else:
             cell = csv_cell
-        for row in query.iter_rows(names, limit):
-            writer.writerow([cell(value) for value in row])
+        times = [chosen_column.kind == "time" for chosen_column in chosen]
+        for row in query.iter_rows([chosen_column.name for chosen_column in chosen], limit):
+            writer.writerow([cell(shown_time(value) if is_time else value) for value, is_time in zip(row, times)])
             written += 1
             tick()
     else:
         from trailtui.core.text import printable
 
-        names = list(columns or TABLE_COLUMNS)
-        widths = [TABLE_WIDTHS.get(name, DEFAULT_TABLE_WIDTH) for name in names]
-        out.write("  ".join(_fit(column_title(name), width) for name, width in zip(names, widths)).rstrip() + "\n")
-        for row in query.iter_rows(names, limit):
-            cells = [_fit(printable(value), width) for value, width in zip(row, widths)]
-            out.write("  ".join(cells).rstrip() + "\n")
+        chosen = [column(name) for name in (columns or DEFAULT_LIST_COLUMNS)]
+        rows = query.iter_rows([chosen_column.name for chosen_column in chosen], limit)
+
+        def cells(row: tuple) -> list[str]:
+            return [
+                printable(shown_time(value) if chosen_column.kind == "time" else value)
+                for value, chosen_column in zip(row, chosen)
+            ]
+
+        # The widths fit the first rows' values (streamed output cannot wait for the last).
+        first = [cells(row) for row in itertools.islice(rows, TABLE_FIT_ROWS)]
+        widths = [
+            min(chosen_column.max_width, max(chosen_column.width, len(chosen_column.title), *(len(line[i]) for line in first)))
+            for i, chosen_column in enumerate(chosen)
+        ]
+        out.write("  ".join(_fit(chosen_column.title, width) for chosen_column, width in zip(chosen, widths)).rstrip() + "\n")
+        for line in itertools.chain(first, map(cells, rows)):
+            out.write("  ".join(_fit(text, width) for text, width in zip(line, widths)).rstrip() + "\n")
             written += 1
             tick()
     if progress is not None:

@@ -25,6 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from trailtui.core.columns import COLUMNS
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import IDENTITY_KEYS
@@ -102,11 +103,12 @@ FACET_FIELDS: tuple[FacetField, ...] = (
     FacetField("eventType", "eventType", "eventType"),
 )
 
-#: Other names list columns go by (``query.EXTRA_COLUMNS``, the S3 user guide's Athena names).
+#: Other names list columns go by (the catalogue's columns that read another ``events``
+#: column: the S3 user guide's Athena names ``bucketName``, ``object``, ``userArn``), lowercase.
 _COLUMN_ALIASES: dict[str, str] = {
-    "bucketname": "requestParameters_bucketName",
-    "object": "requestParameters_key",
-    "userarn": "userIdentity_arn",
+    catalogued.name.lower(): catalogued.sql.strip('"')
+    for catalogued in COLUMNS
+    if catalogued.sql.strip('"') in EVENT_COLUMN_NAMES and catalogued.sql.strip('"') != catalogued.name
 }
 
 _FACETS_BY_KEY: dict[str, FacetField] = {

@@ -806,6 +806,21 @@ _TIME_EXPECTED = "an ISO date or time (2021-07-28, 2021-07-28T10:00, 2021-07-28T
 _ISO_DATE = isoparser()
 
 
+def parse_time(text: str, *, now: datetime | None = None) -> str:
+    """A moment typed by the user (go to time), as ``eventTime``'s UTC ISO-8601 text
+    (``2026-03-14T10:00:00Z``): the syntax of ``since:`` (an ISO date or date-time, UTC unless it
+    carries an offset, the date and time may be separated by a space as the list shows them;
+    or ``-90s``, ``-30m``, ``-2h``, ``-7d``, ``-1w`` back from ``now``, default the current
+    time). A date alone is the start of that day. Raises :class:`FilterError` whose position is
+    where the time starts in ``text`` (surrounding spaces are ignored)."""
+    now = datetime.now(timezone.utc) if now is None else _as_utc(now)
+    stripped = text.strip()
+    position = len(text) - len(text.lstrip())
+    if not stripped:
+        raise FilterError(position, _TIME_EXPECTED)
+    return _time_bound(_Value((stripped,), position), now, until=False)
+
+
 def _time_bound(value: _Value, now: datetime, *, until: bool) -> str:
     """The ``eventTime`` bound (``YYYY-MM-DDTHH:MM:SSZ``) of a since/until value."""
     if value.wild:

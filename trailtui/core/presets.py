@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 #: The columns of the user guide's Athena examples, as trailtui names them (see
-#: ``query.EXTRA_COLUMNS``: ``bucketName`` is ``requestParameters.bucketName``, ``object``
+#: ``columns.COLUMNS``: ``bucketName`` is ``requestParameters.bucketName``, ``object``
 #: ``requestParameters.key``, ``userArn`` ``userIdentity.arn``).
 ATHENA_COLUMNS: tuple[str, ...] = (
     "eventTime", "eventName", "eventSource", "sourceIPAddress", "userAgent", "bucketName", "object", "userArn",
@@ -43,7 +43,7 @@ class Preset:
     ``name`` is what ``--preset`` takes (lowercase, dashes); ``title`` one line for lists and the
     command palette; ``why`` one line on why a responder looks at these events (and how the
     filter approximates the question where it must); ``filter`` the filter text; ``columns`` the
-    columns to show and export (names of ``schema.EVENT_COLUMNS`` or ``query.EXTRA_COLUMNS``; None
+    columns to show and export (names of ``columns.BY_NAME``; None
     for the default); ``time_range`` True when the user is expected to add a ``since:``/``until:``
     range (the Athena examples); ``group`` ``"S3 user guide"`` or ``"incident response"``.
     """

@@ -2,64 +2,60 @@
 
 Every pane of the app and every CLI output asks this module for exactly what it shows; nothing
 holds all events in memory. Filters come compiled from :mod:`trailtui.core.filter` (SQL text
-from a whitelist, user values as bound parameters).
+from a whitelist, user values as bound parameters); columns come from the catalogue
+(:mod:`trailtui.core.columns`).
+
+The list's order (:class:`SortOrder`) is read from an index wherever one serves it
+(``Column.sort_index``): the first screen, the last one (``G``), an event's position, the next
+match of a search and the position of a time are each a walk or a count over an index range
+(keyset), never a sort of every match. Columns without an index (``EventQuery.needs_listing``)
+get their first and last screens from one ``ORDER BY ... LIMIT`` (SQLite keeps only the top
+rows) and the app lists the ids once (:meth:`EventQuery.ordered_ids`) to page in between.
 """
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.originals import original_event, original_events  # noqa: F401  (re-exported)
-from trailtui.core.s3 import s3_level_sql
+from trailtui.core.schema import EVENT_COLUMNS
 
-#: The event list's columns: ``(events column, title shown)``. Titles are CloudTrail's names
-#: where the column is one field; ``actor`` and ``resource`` are trailtui's display columns.
-LIST_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("eventTime", "eventTime"),
-    ("eventName", "eventName"),
-    ("eventSource", "eventSource"),
-    ("actor", "actor"),
-    ("sourceIPAddress", "sourceIPAddress"),
-    ("awsRegion", "awsRegion"),
-    ("resource", "resource"),
-    ("errorCode", "errorCode"),
-)
-
-#: Columns a list or an export can show besides the ``events`` table's own (``schema.EVENT_COLUMNS``):
-#: name -> SQL expression over ``events``. ``s3Level`` is the S3 user guide's level of the call
-#: (``account``/``bucket``/``object``, see :mod:`trailtui.core.s3`); ``bucketName``, ``object``
-#: and ``userArn`` are the column names of the guide's Athena examples ("Identifying Amazon S3
-#: requests using CloudTrail") for ``requestParameters.bucketName``, ``requestParameters.key``
-#: and ``userIdentity.arn``.
-EXTRA_COLUMNS: dict[str, str] = {
-    "s3Level": s3_level_sql(),
-    "bucketName": '"requestParameters_bucketName"',
-    "object": '"requestParameters_key"',
-    "userArn": '"userIdentity_arn"',
-}
-
-#: The names of :data:`LIST_COLUMNS`: what the list fetches unless told otherwise.
-DEFAULT_LIST_COLUMNS: tuple[str, ...] = tuple(column for column, _ in LIST_COLUMNS)
+#: The index that serves time order (``schema.LOAD_INDEXES``).
+TIME_INDEX = "events_eventTime"
 
 
-def column_sql(name: str) -> str:
-    """The SELECT expression of a column name: an ``events`` column (``schema.EVENT_COLUMNS``),
-    ``id``, or one of :data:`EXTRA_COLUMNS` (``<expr> AS "name"``). Raises ValueError for any
-    other name (names never come from user text unchecked)."""
-    if name in EXTRA_COLUMNS:
-        return f'{EXTRA_COLUMNS[name]} AS "{name}"'
-    return f'"{_checked(name)}"'
+@dataclass(frozen=True)
+class SortOrder:
+    """The order of the event list: by ``column`` (a name of ``columns.BY_NAME``), descending
+    (``descending=True``: Z to A, newest first) or ascending.
 
+    Rows whose column is empty sort after the others in both directions: first those holding
+    ``''``, then those holding nothing (NULL). Ties are broken by ``eventTime`` in the same
+    direction (an event without a time counts as older than every other), then by ``events.id``
+    in the same direction. In time order (``column="eventTime"``) events without a time come last
+    in both directions. Raises ``columns.UnknownColumn`` (a ValueError) for an unknown column.
+    """
 
-def is_known_column(name: str) -> bool:
-    """True if :func:`column_sql` accepts ``name``."""
-    from trailtui.core.schema import EVENT_COLUMN_NAMES
+    column: str = "eventTime"
+    descending: bool = True
 
-    return name in EXTRA_COLUMNS or name in EVENT_COLUMN_NAMES
+    def __post_init__(self) -> None:
+        column(self.column)  # raises UnknownColumn
+
+    @property
+    def by_time(self) -> bool:
+        """True for time order (``eventTime``)."""
+        return self.column == "eventTime"
+
+    def reversed(self) -> SortOrder:
+        """The same column in the other direction."""
+        return SortOrder(self.column, not self.descending)
 
 
 class EventRow:
@@ -91,19 +87,81 @@ class EventRow:
         return f"EventRow(id={self.id!r}, {self.values!r})"
 
 
-@dataclass(frozen=True)
-class SortOrder:
-    """The list's order: by ``column`` (a ``core.columns`` name), descending or not.
-    (Interim: only ``eventTime`` is served until the sorted query engine lands.)"""
+_TIME_SQL = '"eventTime"'
+_AT_OR_AFTER = '"eventTime" >= ?'
 
-    column: str = "eventTime"
-    descending: bool = True
+#: Rows :meth:`EventQuery.find_next` walks along the order's index before it asks the planner
+#: to start from the search term's own index (a few milliseconds of walking at most).
+_WALK = 4000
+
+#: Events sampled to guess which side of an event is shorter to count (see ``position_of``).
+_SAMPLE = 64
+
+#: The declared type of each ``events`` column (``TEXT COLLATE NOCASE``, ...).
+_DECLARED: dict[str, str] = dict(EVENT_COLUMNS)
+
+# The keys a segment is ordered by: the sort column's value, eventTime, events.id, and where
+# no index serves the order, the value's rank (0 filled, 1 '', 2 NULL).
+_VALUE, _TIME, _ID, _RANK = "value", "time", "id", "rank"
+
+
+def _rank(value: object) -> int:
+    return 2 if value is None else 1 if value == "" else 0
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A run of the list read with one ``ORDER BY``: the rows meeting ``where`` (SQL, ``""`` for
+    all), ordered by ``keys`` (of ``_VALUE``/``_TIME``/``_ID``) all in the list's direction.
+    ``nullable`` says which keys may be NULL inside the segment (SQLite sorts NULL lowest);
+    ``holds(value, time)`` says in Python whether a row with those values belongs here."""
+
+    where: str
+    keys: tuple[str, ...]
+    nullable: tuple[bool, ...]
+    holds: Callable[[object, object], bool]
+
+
+def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, indexed: bool) -> tuple[_Segment, ...]:
+    """The list's order as segments read one after the other (see :class:`SortOrder`), for the
+    sort column's SQL ``value_sql`` and eventTime's ``time_sql``.
+
+    Where SQLite's own order already puts the empty rows last (descending: NULL is the lowest
+    value, ``''`` the lowest text) one segment is read; ascending, the empty rows are segments of
+    their own, because ``NULLS LAST`` on an ascending index costs a sort (368 ms at 1M events).
+    An order no index serves is a sort anyway: one segment, empty rows ranked last by ``_RANK``.
+    """
+    anything = lambda value, time: True  # noqa: E731
+    if sort.by_time:
+        if sort.descending:
+            return (_Segment("", (_TIME, _ID), (True, False), anything),)
+        return (
+            _Segment(f"{time_sql} IS NOT NULL", (_TIME, _ID), (False, False), lambda value, time: time is not None),
+            _Segment(f"{time_sql} IS NULL", (_ID,), (False,), lambda value, time: time is None),
+        )
+    if sort.descending:
+        return (_Segment("", (_VALUE, _TIME, _ID), (True, True, False), anything),)
+    if not indexed:
+        return (_Segment("", (_RANK, _VALUE, _TIME, _ID), (False, True, True, False), anything),)
+    # Text: "> ''" is one index range (neither NULL nor ''); a flag column holds numbers.
+    filled = f"{value_sql} > ''" if text else f"{value_sql} IS NOT NULL AND {value_sql} <> ''"
+    return (
+        _Segment(filled, (_VALUE, _TIME, _ID), (False, True, False), lambda value, time: value is not None and value != ""),
+        _Segment(f"{value_sql} = ''", (_TIME, _ID), (True, False), lambda value, time: value == ""),
+        _Segment(f"{value_sql} IS NULL", (_TIME, _ID), (True, False), lambda value, time: value is None),
+    )
 
 
 class EventQuery:
-    """The events matching one filter, in time order (newest first unless ``newest_first=False``).
+    """The events matching one filter, in one order (:class:`SortOrder`; default newest first).
 
-    Events without a time sort after the others, in both orders.
+    ``sort``: the order; ``newest_first``: shorthand for time order in one direction (giving
+    both raises ValueError). ``columns``: what :meth:`page` and :meth:`rows_for_ids` fetch, names
+    of ``columns.BY_NAME`` (default ``columns.DEFAULT_LIST_COLUMNS``; unknown names raise
+    ``columns.UnknownColumn``). Positions are 0-based places in this order among the matches.
+
+    A query reads the index as it is when asked: while a loader adds events, positions and
+    counts move, and the app makes a new query for each refresh. Segment counts are cached.
     """
 
     def __init__(
@@ -111,118 +169,184 @@ class EventQuery:
         conn: sqlite3.Connection,
         compiled: CompiledFilter,
         *,
-        newest_first: bool = True,
-        columns: tuple[str, ...] | list[str] | None = None,
         sort: SortOrder | None = None,
+        columns: tuple[str, ...] | list[str] | None = None,
+        newest_first: bool | None = None,
     ) -> None:
-        if sort is not None:
-            if sort.column != "eventTime":
-                raise NotImplementedError("sorting by other columns than eventTime")
-            newest_first = sort.descending
-        self.sort = sort or SortOrder("eventTime", newest_first)
-        self.needs_listing = False
+        if sort is not None and newest_first is not None:
+            raise ValueError("give sort or newest_first, not both")
         self.conn = conn
         self.compiled = compiled
-        self.newest_first = newest_first
-        #: The columns :meth:`page` and :meth:`rows_for_ids` fetch (default :data:`DEFAULT_LIST_COLUMNS`).
+        #: The list's order.
+        self.sort: SortOrder = sort if sort is not None else SortOrder("eventTime", newest_first is not False)
+        #: The columns :meth:`page` and :meth:`rows_for_ids` fetch.
         self.columns: tuple[str, ...] = tuple(columns) if columns else DEFAULT_LIST_COLUMNS
         fetched = self.columns if "errorCode" in self.columns else (*self.columns, "errorCode")
         self._fetched = fetched
-        self._list_select = "id, " + ", ".join(column_sql(name) for name in fetched)
-        # The list's order as segments read one after the other: (extra condition, ORDER BY,
-        # the same order reversed). Events without a time sort last both ways: newest first,
-        # SQLite's NULLs (lowest) come last by themselves; oldest first they are a second
-        # segment, because "NULLS LAST" on an ascending time index costs a sort (368 ms at 1M).
-        if newest_first:
-            self._segments: tuple[tuple[str, str, str], ...] = (
-                ("", 'ORDER BY "eventTime" DESC, id DESC', 'ORDER BY "eventTime" ASC, id ASC'),
-            )
-        else:
-            self._segments = (
-                ('"eventTime" IS NOT NULL', 'ORDER BY "eventTime" ASC, id ASC', 'ORDER BY "eventTime" DESC, id DESC'),
-                ('"eventTime" IS NULL', "ORDER BY id ASC", "ORDER BY id DESC"),
-            )
-        self._untimed: int | None = None  # matches without a time (oldest first), counted once
+        self._list_select = "id, " + ", ".join(column(name).select_sql for name in fetched)
+        sorted_by = BY_NAME[self.sort.column]
+        self._value_sql = sorted_by.sql
+        index = TIME_INDEX if self.sort.by_time else sorted_by.sort_index
+        # While a first load runs, only the time index exists (``schema.LOAD_INDEXES``).
+        self._index: str | None = index if index and _has_index(conn, index) else None
+        text, indexed = sorted_by.kind != "flag", self._index is not None
+        self._segments = _segments(self.sort, self._value_sql, _TIME_SQL, text=text, indexed=indexed)
+        # The same with "+" before each key: SQLite then cannot use the order's index for them
+        # (the column's collation still applies), so the planner starts from another one.
+        self._off_index = _segments(self.sort, "+" + self._value_sql, "+" + _TIME_SQL, text=text, indexed=indexed)
+        self._nocase = "NOCASE" in _DECLARED.get(sorted_by.sql.strip('"'), "")
+        # Counted or sampled when first needed, then kept: a query reads the index as it was.
+        self._counts: dict[int, int] = {}  # matches per segment
+        self._matches: int | None = None
+        self._sampled: list[tuple[int, tuple]] | None = None
 
-    def position_of(self, event_id: int) -> int | None:
-        """0-based position of ``event_id`` in the list, None if it does not match (interim)."""
-        row = self.conn.execute(
-            f'SELECT "eventTime" FROM events WHERE id = ? AND ({self.compiled.where})', (event_id, *self.compiled.params)
-        ).fetchone()
-        if row is None:
-            return None
-        (time_value,) = row
-        where, params = self.compiled.where, self.compiled.params
-        if self.newest_first:
-            if time_value is None:
-                sql = (f'SELECT (SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NOT NULL) + '
-                       f'(SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NULL AND id > ?)')
-                return self.conn.execute(sql, (*params, *params, event_id)).fetchone()[0]
-            sql = (f'SELECT count(*) FROM events WHERE ({where}) AND ("eventTime" > ? OR ("eventTime" = ? AND id > ?))')
-            return self.conn.execute(sql, (*params, time_value, time_value, event_id)).fetchone()[0]
-        if time_value is None:
-            sql = (f'SELECT (SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NOT NULL) + '
-                   f'(SELECT count(*) FROM events WHERE ({where}) AND "eventTime" IS NULL AND id < ?)')
-            return self.conn.execute(sql, (*params, *params, event_id)).fetchone()[0]
-        sql = f'SELECT count(*) FROM events WHERE ({where}) AND ("eventTime" < ? OR ("eventTime" = ? AND id < ?))'
-        return self.conn.execute(sql, (*params, time_value, time_value, event_id)).fetchone()[0]
+    @property
+    def newest_first(self) -> bool:
+        """The direction (True: descending). Kept for callers that only know time order."""
+        return self.sort.descending
+
+    @property
+    def needs_listing(self) -> bool:
+        """True when no index serves the order (``Column.sort_index`` is None): the first and the
+        last pages still come from one ``ORDER BY ... LIMIT`` each, but paging in between
+        should go through :meth:`ordered_ids` (listed once, in a worker) and :meth:`rows_for_ids`."""
+        return self._index is None
+
+    # ------------------------------------------------------------------------------ counting
 
     def count(self) -> int:
         """Number of matching events."""
-        sql = f"SELECT count(*) FROM events WHERE {self.compiled.where}"
-        return self.conn.execute(sql, self.compiled.params).fetchone()[0]
+        return self._count()
+
+    def _where(self, *extra: str) -> str:
+        parts = [f"({self.compiled.where})", *(f"({part})" for part in extra if part)]
+        return " AND ".join(parts)
+
+    def _count(self, *extra: str, params: tuple = ()) -> int:
+        """Matches that also meet the ``extra`` conditions (an order's index range, usually)."""
+        if self.compiled.where == "1" and not any(extra):
+            # No WHERE at all: SQLite then counts the smallest index's entries without reading
+            # them (3 ms at 1M events, 27 ms as "WHERE 1").
+            return self.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        # Unfiltered, the range is one of the order's index: the planner's statistics (sampled)
+        # sometimes prefer a skip-scan of another index, twice as slow.
+        source = self._source(self.compiled.where == "1")
+        sql = f"SELECT count(*) FROM {source} WHERE {self._where(*extra)}"
+        return self.conn.execute(sql, (*self.compiled.params, *params)).fetchone()[0]
+
+    def _total(self) -> int:
+        if self._matches is None:
+            self._matches = self.count()
+        return self._matches
+
+    def _segment_count(self, number: int) -> int:
+        """Matches in segment ``number``. The one segment (or the one the sample says is largest)
+        is the total less the others: ``count(*)`` of everything is a fast path, a range is not."""
+        if number not in self._counts:
+            others = [other for other in range(len(self._segments)) if other != number]
+            if not others:
+                self._counts[number] = self._total()
+            elif number == self._largest_segment():
+                self._counts[number] = self._total() - sum(self._segment_count(other) for other in others)
+            else:
+                self._counts[number] = self._count(self._segments[number].where)
+        return self._counts[number]
+
+    def _sample(self) -> list[tuple[int, tuple]]:
+        """Up to :data:`_SAMPLE` events picked at random (seeded: the same each time), as
+        ``(segment, sort key)`` pairs: what the guesses of which side to count come from."""
+        if self._sampled is None:
+            top = self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+            ids = random.Random(top).sample(range(1, top + 1), min(top, _SAMPLE))
+            sql = f'SELECT {self._value_sql}, "eventTime", id FROM events WHERE id IN ({",".join("?" * len(ids))})'
+            self._sampled = []
+            for value, time, event_id in self.conn.execute(sql, ids):
+                number = self._segment_of(value, time)
+                keys = {_VALUE: value, _TIME: time, _ID: event_id, _RANK: _rank(value)}
+                self._sampled.append((number, self._sort_key(number, keys)))
+        return self._sampled
+
+    def _largest_segment(self) -> int:
+        sizes = [0] * len(self._segments)
+        for number, _ in self._sample():
+            sizes[number] += 1
+        return sizes.index(max(sizes))
+
+    def _sort_key(self, number: int, keys: dict[str, object]) -> tuple:
+        """A Python key that orders rows of segment ``number`` (ascending) roughly as SQLite does:
+        NULL lowest, numbers before text, text case-folded where the column is NOCASE."""
+        ordered = []
+        for key in self._segments[number].keys:
+            value = keys[key]
+            if value is None:
+                ordered.append((0, 0))
+            elif isinstance(value, (int, float)):
+                ordered.append((1, value))
+            elif isinstance(value, str):
+                ordered.append((2, value.lower() if key == _VALUE and self._nocase else value))
+            else:
+                ordered.append((3, bytes(value)))
+        return tuple(ordered)
+
+    # -------------------------------------------------------------------------------- paging
 
     def page(self, offset: int, limit: int, *, dense: bool = False, total: int | None = None) -> list[EventRow]:
         """Rows ``offset`` .. ``offset + limit - 1`` of the list (fewer at the end).
 
         ``dense``: the filter matches a large share of all events (see :meth:`is_dense`), so
-        walking the time index and testing each event finds a screenful at once, where the
-        planner's choice (the filter's own index) would sort every match first.
+        walking the order's index and testing each event finds a screenful at once, where the
+        planner's choice (the filter's own index) would sort every match first. Ignored when no
+        index serves the order (:attr:`needs_listing`).
         ``total``: the number of matches, if known (:meth:`count`). A page in the second half is
         then read from the other end of the order and reversed: ``OFFSET`` walks every row it
         skips, so ``G`` (the last page of a million) skips none instead of 999,950.
         """
         offset = max(0, offset)
-        if len(self._segments) == 1:
-            return self._segment_page(self._segments[0], offset, limit, dense, total)
-        timed, untimed = self._segments
-        untimed_count = self._untimed_count()
-        timed_count = total - untimed_count if total is not None else self._count_where(timed[0])
-        rows: list[EventRow] = []
-        if offset < timed_count:
-            rows = self._segment_page(timed, offset, min(limit, timed_count - offset), dense, timed_count)
-        if offset + limit > timed_count:
-            start = max(0, offset - timed_count)
-            rows += self._segment_page(untimed, start, offset + limit - max(offset, timed_count), False, untimed_count)
-        return rows
-
-    def _where(self, extra: str) -> str:
-        return f"({self.compiled.where}) AND {extra}" if extra else self.compiled.where
-
-    def _count_where(self, extra: str) -> int:
-        sql = f"SELECT count(*) FROM events WHERE {self._where(extra)}"
-        return self.conn.execute(sql, self.compiled.params).fetchone()[0]
-
-    def _untimed_count(self) -> int:
-        if self._untimed is None:
-            self._untimed = self._count_where('"eventTime" IS NULL')
-        return self._untimed
-
-    def _segment_page(
-        self, segment: tuple[str, str, str], offset: int, limit: int, dense: bool, total: int | None
-    ) -> list[EventRow]:
-        extra, order, reverse_order = segment
         if limit <= 0:
             return []
-        source = "events INDEXED BY events_eventTime" if dense else "events"
-        where = self._where(extra)
         if total is not None and offset < total and 2 * offset + limit > total:
             limit = min(limit, total - offset)
-            sql = f"SELECT {self._list_select} FROM {source} WHERE {where} {reverse_order} LIMIT ? OFFSET ?"
-            rows = self.conn.execute(sql, (*self.compiled.params, limit, total - offset - limit)).fetchall()
-            return [self._row(row) for row in reversed(rows)]
-        sql = f"SELECT {self._list_select} FROM {source} WHERE {where} {order} LIMIT ? OFFSET ?"
-        return [self._row(row) for row in self.conn.execute(sql, (*self.compiled.params, limit, offset))]
+            return self._read(total - offset - limit, limit, dense, backwards=True)[::-1]
+        return self._read(offset, limit, dense, backwards=False)
+
+    def _read(self, skip: int, limit: int, dense: bool, *, backwards: bool) -> list[EventRow]:
+        """``limit`` rows after skipping ``skip``, from the start of the list (or from its end,
+        in reverse order), segment after segment. A segment is counted only when a page starts
+        past its end."""
+        numbers = list(range(len(self._segments)))
+        if backwards:
+            numbers.reverse()
+        rows: list[EventRow] = []
+        for step, number in enumerate(numbers):
+            got = self._segment_rows(number, skip, limit - len(rows), dense, backwards)
+            rows += got
+            if len(rows) >= limit or step == len(numbers) - 1:
+                break
+            skip = 0 if got else max(0, skip - self._segment_count(number))
+        return rows
+
+    def _source(self, dense: bool) -> str:
+        return f"events INDEXED BY {self._index}" if dense and self._index else "events"
+
+    def _order(self, segment: _Segment, descending: bool, *, off_index: bool = False) -> str:
+        direction = "DESC" if descending else "ASC"
+        return "ORDER BY " + ", ".join(f"{self._key_sql(key, off_index)} {direction}" for key in segment.keys)
+
+    def _key_sql(self, key: str, off_index: bool = False) -> str:
+        if key == _RANK:
+            value = self._key_sql(_VALUE, off_index)
+            return f"(CASE WHEN {value} IS NULL THEN 2 WHEN {value} = '' THEN 1 ELSE 0 END)"
+        sql = {_VALUE: self._value_sql, _TIME: _TIME_SQL, _ID: "id"}[key]
+        return "+" + sql if off_index else sql
+
+    def _segment_rows(self, number: int, skip: int, limit: int, dense: bool, backwards: bool) -> list[EventRow]:
+        segment = self._segments[number]
+        order = self._order(segment, self.sort.descending != backwards)
+        sql = (
+            f"SELECT {self._list_select} FROM {self._source(dense)} WHERE {self._where(segment.where)} "
+            f"{order} LIMIT ? OFFSET ?"
+        )
+        return [self._row(row) for row in self.conn.execute(sql, (*self.compiled.params, limit, skip))]
 
     def _row(self, row: tuple) -> EventRow:
         return EventRow(row[0], dict(zip(self._fetched, row[1:])))
@@ -230,15 +354,16 @@ class EventQuery:
     @staticmethod
     def is_dense(matches: int, total: int) -> bool:
         """True when ``matches`` of ``total`` events are enough (over 2%) that a walk of the
-        time index meets a screenful of them within a few thousand events."""
+        order's index meets a screenful of them within a few thousand events."""
         return total > 0 and matches * 50 > total
+
+    # ------------------------------------------------------------------------------ listing
 
     def ordered_ids(self) -> array:
         """Every matching ``events.id`` in list order, as an ``array('q')`` (8 bytes per match).
 
         One sorted pass; afterwards :meth:`rows_for_ids` fetches any window in constant time,
-        where ``LIMIT/OFFSET`` on a filter the index cannot order would sort all matches for
-        every page.
+        where ``LIMIT/OFFSET`` on an order no index serves would sort all matches for every page.
         """
         return array("q", self.iter_ids())
 
@@ -258,17 +383,17 @@ class EventQuery:
             yield event_id
 
     def iter_rows(self, columns: list[str], limit: int | None = None) -> Iterator[tuple]:
-        """Matching events as tuples of ``columns`` (names from ``schema.EVENT_COLUMNS`` or
-        :data:`EXTRA_COLUMNS`), in list order."""
-        yield from self._iter_select(", ".join(column_sql(column) for column in columns), limit)
+        """Matching events as tuples of ``columns`` (names of ``columns.BY_NAME``; unknown names
+        raise ``columns.UnknownColumn``), in list order."""
+        yield from self._iter_select(", ".join(column(name).select_sql for name in columns), limit)
 
     def _iter_select(self, select: str, limit: int | None) -> Iterator[tuple]:
         """``select`` over the matches, segment after segment, at most ``limit`` rows."""
         left = limit
-        for extra, order, _ in self._segments:
+        for segment in self._segments:
             if left is not None and left <= 0:
                 return
-            sql = f"SELECT {select} FROM events WHERE {self._where(extra)} {order}"
+            sql = f"SELECT {select} FROM events WHERE {self._where(segment.where)} {self._order(segment, self.sort.descending)}"
             params: tuple = self.compiled.params
             if left is not None:
                 sql += " LIMIT ?"
@@ -286,13 +411,192 @@ class EventQuery:
         for _, original in original_events(self.conn, ids):
             yield original
 
+    # ------------------------------------------------------------------ positions and seeking
 
-def _checked(column: str) -> str:
-    from trailtui.core.schema import EVENT_COLUMN_NAMES
+    def _anchor(self, event_id: int, *, matching: bool) -> tuple[int, dict[str, object]] | None:
+        """The segment number and sort keys of event ``event_id`` (None if it is not in the
+        index, or with ``matching`` if it does not match the filter)."""
+        where = f"id = ? AND ({self.compiled.where})" if matching else "id = ?"
+        params = (event_id, *self.compiled.params) if matching else (event_id,)
+        row = self.conn.execute(f'SELECT {self._value_sql}, "eventTime" FROM events WHERE {where}', params).fetchone()
+        if row is None:
+            return None
+        value, time = row
+        return self._segment_of(value, time), {_VALUE: value, _TIME: time, _ID: event_id, _RANK: _rank(value)}
 
-    if column not in EVENT_COLUMN_NAMES and column != "id":
-        raise ValueError(f"unknown events column {column!r}")
-    return column
+    def _segment_of(self, value: object, time: object) -> int:
+        return next(number for number, segment in enumerate(self._segments) if segment.holds(value, time))
+
+    def _earlier(
+        self, segment: _Segment, keys: dict[str, object], descending: bool, *, off_index: bool = False
+    ) -> list[tuple[str, tuple]]:
+        """The rows of ``segment`` that come before the row with ``keys`` in the order of
+        ``descending``, as conditions each covering one range of the segment's index, nearest
+        range last: for keys (a, b, c), ``a before``; ``a equal, b before``; ``a, b equal, c
+        before``. NULLs count as lowest (SQLite's order)."""
+        ranges: list[tuple[str, tuple]] = []
+        equal: list[str] = []
+        equal_params: list[object] = []
+        for key, nullable in zip(segment.keys, segment.nullable):
+            sql, value = self._key_sql(key, off_index), keys[key]
+            before: list[tuple[str, tuple]] = []  # farthest first
+            if value is None:
+                if descending:
+                    before.append((f"{sql} IS NOT NULL", ()))
+            elif descending:
+                before.append((f"{sql} > ?", (value,)))
+            else:
+                if nullable:  # a range of its own: "x < ? OR x IS NULL" would walk the whole index
+                    before.append((f"{sql} IS NULL", ()))
+                before.append((f"{sql} < ?", (value,)))
+            for condition, params in before:
+                ranges.append((" AND ".join([*equal, condition]), (*equal_params, *params)))
+            if value is None:
+                equal.append(f"{sql} IS NULL")
+            else:
+                equal.append(f"{sql} = ?")
+                equal_params.append(value)
+        return ranges
+
+    def position_of(self, event_id: int) -> int | None:
+        """The 0-based position of event ``event_id`` (``events.id``) in the list, or None if it
+        does not match the filter (or is not in the index).
+
+        Counted, not listed: the matches in the segments before its own, plus those before it in
+        its segment, each a count over one index range (keyset), so the cost grows with the
+        position (tens of milliseconds deep into a million events), not with a sort.
+        """
+        anchor = self._anchor(event_id, matching=True)
+        if anchor is None:
+            return None
+        number, keys = anchor
+        segment = self._segments[number]
+        start = sum(self._segment_count(earlier) for earlier in range(number))
+        # Count the side of the event that the sample says is smaller: at 1M events a count
+        # walks about 25-70 ns per index entry, so the far side of a deep event costs ~50 ms.
+        mine = self._sort_key(number, keys)
+        peers = [key for other, key in self._sample() if other == number]
+        later = sum(1 for key in peers if (key < mine if self.sort.descending else key > mine))
+        if 2 * later >= len(peers):
+            return start + self._count_ranges(segment, self._earlier(segment, keys, self.sort.descending))
+        after = self._count_ranges(segment, self._earlier(segment, keys, not self.sort.descending))
+        return start + self._segment_count(number) - 1 - after
+
+    def _count_ranges(self, segment: _Segment, ranges: list[tuple[str, tuple]]) -> int:
+        """Matches of ``segment`` within any of ``ranges`` (disjoint)."""
+        if not ranges:
+            return 0
+        if self.compiled.where == "1":
+            return sum(self._count(segment.where, condition, params=params) for condition, params in ranges)
+        # Filtered: one statement, so a costly filter (a common word's full-text matches) is
+        # evaluated once; the planner starts from the filter's index or walks the ranges.
+        either = " OR ".join(f"({condition})" for condition, _ in ranges)
+        return self._count(segment.where, either, params=tuple(value for _, params in ranges for value in params))
+
+    def find_next(
+        self, after_event_id: int | None, term: CompiledFilter, *, forward: bool = True
+    ) -> tuple[int, int] | None:
+        """The nearest event after (``forward``) or before event ``after_event_id`` in list order
+        that matches both this query's filter and ``term`` (a search that leaves the filter as
+        it is: ``n``/``N``, ``e``/``E``), as ``(position, events.id)``; None when there is none
+        that way (no wrap-around). ``after_event_id`` None: from the top (forward) or the bottom
+        of the list. The given event need not match the filter (its place in the order is used);
+        raises ValueError if it is not in the index.
+        """
+        hit = f"({self.compiled.where}) AND ({term.where})"
+        hit_params = (*self.compiled.params, *term.params)
+        walk_descending = self.sort.descending == forward
+        numbers = list(range(len(self._segments)))
+        if not forward:
+            numbers.reverse()
+        # (segment, the range on the order's keys, the same off the index, its parameters),
+        # nearest first; a whole segment is the range "".
+        ranges: list[tuple[int, str, str, tuple]] = []
+        if after_event_id is not None:
+            anchor = self._anchor(after_event_id, matching=False)
+            if anchor is None:
+                raise ValueError(f"no event with id {after_event_id} in the index")
+            start, keys = anchor
+            numbers = numbers[numbers.index(start) + 1 :]
+            segment = self._segments[start]
+            later = self._earlier(segment, keys, not walk_descending)
+            later_off = self._earlier(segment, keys, not walk_descending, off_index=True)
+            ranges += [(start, on[0], off[0], on[1]) for on, off in zip(reversed(later), reversed(later_off))]
+        ranges += [(number, "", "", ()) for number in numbers]
+        for number, condition, off_condition, params in ranges:
+            found = self._nearest(number, condition, off_condition, params, hit, hit_params, walk_descending)
+            if found is not None:
+                position = self.position_of(found)
+                assert position is not None  # it matches the filter
+                return position, found
+        return None
+
+    def _nearest(
+        self, number: int, condition: str, off_condition: str, params: tuple, hit: str, hit_params: tuple,
+        descending: bool,
+    ) -> int | None:
+        """The first event of segment ``number`` within ``condition`` (in the order of
+        ``descending``) for which ``hit`` holds, or None."""
+        if self._index is not None:
+            # Walk the order's index testing each event: a common term (is:error) is met
+            # within a few rows. Stop after _WALK rows, a rare one is cheaper found from its index.
+            segment = self._segments[number]
+            where = " AND ".join(f"({part})" for part in (segment.where, condition) if part) or "1"
+            sql = (
+                f"SELECT id, {hit} FROM events INDEXED BY {self._index} WHERE {where} "
+                f"{self._order(segment, descending)}"
+            )
+            cursor = self.conn.execute(sql, (*hit_params, *params))
+            try:
+                for walked, (event_id, matched) in enumerate(cursor, 1):
+                    if matched:
+                        return event_id
+                    if walked >= _WALK:
+                        break
+                else:
+                    return None  # the range ended without a match
+            finally:
+                cursor.close()
+        # The keys written "+key" keep the planner off the order's index: it starts from the
+        # filter's or the term's own index (error:AccessDenied, a word) and sorts what it finds.
+        segment = self._off_index[number]
+        where = " AND ".join(f"({part})" for part in (hit, segment.where, off_condition) if part)
+        sql = f"SELECT id FROM events WHERE {where} {self._order(segment, descending, off_index=True)} LIMIT 1"
+        row = self.conn.execute(sql, (*hit_params, *params)).fetchone()
+        return row[0] if row else None
+
+    def position_at_time(self, when: str) -> int | None:
+        """In time order, the position of the earliest event at or after ``when`` (UTC ISO-8601
+        text as stored, ``2026-03-14T10:00:00Z``; see ``filter.parse_time``): newest first, the
+        last of the rows at or after it; oldest first, the first of them. None when no matching
+        event is at or after ``when``. Raises ValueError when the list is not in time order.
+        A count over the time index (or the filter's)."""
+        if not self.sort.by_time:
+            raise ValueError(f"go to time needs time order; the list is sorted by {self.sort.column}")
+        # The events with a time before ``when`` and those at or after it: count the side the
+        # sample says is smaller, the other is the rest of the timed matches.
+        times = [key[0][1] for number, key in self._sample() if number == 0 and key[0][0]]
+        if 2 * sum(1 for time in times if time >= when) <= len(times):
+            at_or_after = self._count(_AT_OR_AFTER, params=(when,))
+            before = None
+        else:
+            before = self._count(f"{_TIME_SQL} < ?", params=(when,))
+            at_or_after = self._timed() - before
+        if not at_or_after:
+            return None
+        if self.sort.descending:
+            return at_or_after - 1
+        return before if before is not None else self._timed() - at_or_after
+
+    def _timed(self) -> int:
+        """Matches with a time."""
+        if self.sort.descending:  # one segment: the untimed are its end
+            return self._total() - self._count(f"{_TIME_SQL} IS NULL")
+        return self._segment_count(0)
+
+
+def _has_index(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is not None
 
 
 def total_events(conn: sqlite3.Connection) -> int:
