@@ -11,7 +11,8 @@ from trailtui.core.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.app import TrailApp, filter_term
 from trailtui.tui.detail import EventDetail
-from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
+from trailtui.tui.help_screen import HelpScreen
+from trailtui.tui.load_errors_screen import LoadErrorsScreen
 from tests.conftest import make_event, write_records
 
 ROLE_SESSION = assumed_role("DataPipeline", "exfil", role_id="AROAEXAMPLEROLE", access_key_id="ASIAEXAMPLESESSION01",
@@ -87,7 +88,7 @@ async def test_keys_typed_right_after_slash_reach_the_filter_and_refine_it(index
         # No pause after /: "a" must not trigger the list's filter-to-actor key.
         await pilot.press("slash", *"name:GetObject", "enter", "slash", *" is:anonymous")
         await settle(pilot)
-        assert app.query_one("#filter").value == "name:GetObject is:anonymous"
+        assert app.query_one("#filter-input").value == "name:GetObject is:anonymous"
         assert app.event_list.count == 5
 
 
@@ -135,17 +136,17 @@ async def test_identity_keys_filter_to_principal_session_key_and_ip(indexed) -> 
         await pilot.press("a")
         await settle(pilot)
         # The principal behind an assumed-role session is its role.
-        assert app.query_one("#filter").value == "principal:arn:aws:iam::111122223333:role/DataPipeline"
+        assert app.query_one("#filter-input").value == "principal:arn:aws:iam::111122223333:role/DataPipeline"
         assert app.event_list.count == 8
         await pilot.press("S")
         await settle(pilot)
-        assert app.query_one("#filter").value == (
+        assert app.query_one("#filter-input").value == (
             'session:"arn:aws:sts::111122223333:assumed-role/DataPipeline/exfil @ 2026-03-14T09:58:00Z"'
         )
         assert app.event_list.count == 8
         await pilot.press("K")
         await settle(pilot)
-        assert app.query_one("#filter").value == "akid:ASIAEXAMPLESESSION01"
+        assert app.query_one("#filter-input").value == "akid:ASIAEXAMPLESESSION01"
         assert app.event_list.count == 8
         await pilot.press("i")
         await settle(pilot)
@@ -255,7 +256,7 @@ async def test_an_event_whose_file_changed_is_reported_not_shown(indexed) -> Non
         await settle(pilot)
         assert app.is_running
         assert app.query_one(EventDetail).root.label.plain.startswith("select an event")
-        assert any("changed since it was indexed" in str(n.message) for n in app._notifications)
+        assert any("changed since it was indexed" in text for _, text in app.messages)
 
 
 def test_filter_term_quotes_what_needs_it() -> None:

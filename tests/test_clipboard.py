@@ -345,4 +345,4 @@ async def test_y_in_the_app_copies_and_refuses_huge_events(db_path: Path, tmp_pa
         await pilot.press("y")
         await pilot.pause()
         assert len([data for data in written if "]52;c;" in data]) == 1  # nothing more sent
-        assert any(str(n.message).startswith("Not copied: the whole event is") for n in app._notifications)
+        assert any(text.startswith("Not copied: the whole event is") for _, text in app.messages)

@@ -113,15 +113,10 @@ def _loader_messages(db_path: Path, paths: list[str]) -> list[tuple[str, dict]]:
 
     loader = BackgroundLoader(db_path, paths)
     loader.start()
-    messages = []
     try:
-        while not messages or messages[-1][0] not in ("done", "error"):
-            message = loader.next_message(timeout=60)
-            assert message is not None, "the loader sent nothing for 60 s"
-            messages.append(message)
+        return list(loader.messages())  # ends with "done" or "error"
     finally:
         loader.stop()
-    return messages
 
 
 def test_the_loader_says_how_many_sans_duplicates_it_merged(tmp_path: Path) -> None:

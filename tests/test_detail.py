@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from textual.app import App, ComposeResult
 
-from trailtui.tui.detail import ESCAPE_STYLE, MAX_SHOWN_CHARS, MAX_TREE_DEPTH, EventDetail, JsonData
+import trailtui.tui
+from trailtui.tui.app import STYLESHEETS
+from trailtui.tui.detail import MAX_SHOWN_CHARS, MAX_TREE_DEPTH, EventDetail, JsonData
 
 # An S3 data event as CloudTrail writes it (record contents per the CloudTrail User Guide),
 # hand-formatted: the odd spacing and the \u00e9 escape must survive a `y` copy byte for byte.
@@ -47,6 +51,9 @@ KEY = "q1/r\u00e9sum\u00e9 2026.pdf"
 
 
 class DetailApp(App):
+    #: The app's stylesheets: the detail's colours (escapes set apart) come from them.
+    CSS_PATH = [str(Path(trailtui.tui.__file__).parent / sheet) for sheet in STYLESHEETS]
+
     def compose(self) -> ComposeResult:
         yield EventDetail("event", id="detail")
 
@@ -81,10 +88,13 @@ async def move_to(pilot, tree: EventDetail, path: tuple) -> None:
 @pytest.fixture
 def clipboard(monkeypatch):
     """Returns (app, copied, notes): copies and notifications recorded, nothing sent."""
+    monkeypatch.delenv("TMUX", raising=False)  # plain OSC 52 through App.copy_to_clipboard
+    monkeypatch.delenv("STY", raising=False)
     app = DetailApp()
     copied: list[str] = []
     notes: list[str] = []
-    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    # copy_text sends plain OSC 52 through Textual's App.copy_to_clipboard: record it instead.
+    monkeypatch.setattr(App, "copy_to_clipboard", lambda self, text: copied.append(text))
     original_notify = App.notify
 
     def notify(self, message, **kwargs):
@@ -219,7 +229,7 @@ async def test_c_copies_raw_string_and_pretty_json(clipboard):
         await move_to(pilot, tree, ("requestParameters", "key"))
         await pilot.press("c")
         assert copied == [KEY]  # the value itself: no quotes, the \u00e9 escape decoded
-        assert notes[-1] == f"Copied requestParameters.key ({len(KEY)} characters)"
+        assert notes[-1] == f"Copied requestParameters.key ({len(KEY.encode())} bytes)"
 
         await move_to(pilot, tree, ("resources",))
         await pilot.press("k")
@@ -266,7 +276,7 @@ async def test_hostile_values_show_escaped_and_literal(clipboard):
         assert label.plain == 'key: "\\x1b]52;c;ZXZpbA==\\x07 [bold red]pwn[/] [@click=app.quit]x\\u202e"'
         assert "\x1b" not in label.plain and "\x07" not in label.plain
         # The escapes are coloured apart from the text around them; no span carries an action.
-        escapes = [label.plain[span.start : span.end] for span in label.spans if span.style == ESCAPE_STYLE]
+        escapes = [label.plain[span.start : span.end] for span in label.spans if span.style == tree.label_styles.escape]
         assert escapes == ["\\x1b", "\\x07", "\\u202e"]
         assert not any("@click" in str(span.style) or "link" in str(span.style) for span in label.spans)
         other = node_at(tree, ("requestParameters", "[@click=app.quit]k")).label
@@ -314,7 +324,7 @@ async def test_none_and_empty_show_the_hint(clipboard):
             assert tree.selected_value_text() is None and tree.event_text() is None
             await pilot.press("c", "y", "e", "E", "h", "l")
         assert copied == []
-        assert notes[-2:] == ["Nothing to copy: select a value first.", "No event to copy."]
+        assert notes[-2:] == ["Nothing selected: move to a value first.", "No event to copy."]
 
 
 async def test_long_values_are_cut_but_copied_whole(clipboard):
@@ -326,7 +336,7 @@ async def test_long_values_are_cut_but_copied_whole(clipboard):
         tree.focus()
         await pilot.pause()
         label = node_at(tree, ("policy",)).label.plain
-        assert label == 'policy: "' + "A" * MAX_SHOWN_CHARS + '…" (5,000 chars)'
+        assert label == 'policy: "' + "A" * MAX_SHOWN_CHARS + '…" (5,000 chars; v shows it whole)'
         await move_to(pilot, tree, ("policy",))
         await pilot.press("c")
         assert copied == [long_value]

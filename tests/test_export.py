@@ -190,7 +190,7 @@ async def test_ctrl_s_exports_the_filtered_events_to_csv(db, tmp_path: Path) -> 
         assert not isinstance(app.screen, ExportScreen)
         rows = list(csv.reader(target.open()))
         assert len(rows) == 31 and rows[0][:2] == ["eventTime", "eventName"]
-        assert any(f"Exported 30 events to {target}" in str(n.message) for n in app._notifications)
+        assert any(f"Exported 30 events to {target}" in text for _, text in app.messages)
 
 
 async def test_export_dialog_changes_format_and_extension(db, tmp_path: Path) -> None:
@@ -268,4 +268,4 @@ async def test_esc_during_an_export_cancels_and_leaves_no_file(db, tmp_path: Pat
         await settle(pilot)
         assert not isinstance(app.screen, ExportScreen)
         assert not target.exists() and not partial_path(target).exists()
-        assert any("Export cancelled" in str(n.message) for n in app._notifications)
+        assert any("Export cancelled" in text for _, text in app.messages)

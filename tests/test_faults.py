@@ -168,12 +168,12 @@ async def test_the_app_browses_while_another_process_indexes(trail, tmp_path: Pa
         async with app.run_test(size=(120, 30)) as pilot:
             for _ in range(600):
                 await pilot.pause(0.1)
-                if not app.loading:
+                if not app.main_screen.indexing:
                     break
             await pilot.pause(0.3)
             await app.workers.wait_for_complete()
             await pilot.pause()
-            assert not app.loading
+            assert not app.main_screen.indexing
             assert app.event_list.count == len(expected)
         out, err = loader.communicate(timeout=120)
     finally:

@@ -182,15 +182,15 @@ async def test_walk_the_chain_up_from_an_auditor_read_and_back_down(chain_db: Pa
         assert "as role/Auditor, session audit-1 (created 2026-03-14T10:02:00Z)" in text
         await pilot.press("u")
         await _settle(pilot)
-        assert app.query_one("#filter").value == "issued:ASIAEXAMPLEAUDIT0001"
+        assert app.query_one("#filter-input").value == "issued:ASIAEXAMPLEAUDIT0001"
         assert app.event_list.count == 1
         assert "it handed out key ASIAEXAMPLEAUDIT0001, which signed 3 events" in _identity_text(app)
         await pilot.press("u")  # one more step up: the event that gave the Deployer session its key
         await _settle(pilot)
-        assert app.query_one("#filter").value == "issued:ASIAEXAMPLEDEPLOY001"
+        assert app.query_one("#filter-input").value == "issued:ASIAEXAMPLEDEPLOY001"
         await pilot.press("d")  # and down again: what the Deployer key signed
         await _settle(pilot)
-        assert app.query_one("#filter").value == "akid:ASIAEXAMPLEDEPLOY001"
+        assert app.query_one("#filter-input").value == "akid:ASIAEXAMPLEDEPLOY001"
         assert app.event_list.count == 2
 
 
@@ -201,5 +201,5 @@ async def test_down_from_a_principal_lists_the_keys_it_handed_out(chain_db: Path
         assert "This principal handed out 2 keys" in _identity_text(app)
         await pilot.press("d")
         await _settle(pilot)
-        assert app.query_one("#filter").value == f"principal:{ALICE_ARN} issued:*"
+        assert app.query_one("#filter-input").value == f"principal:{ALICE_ARN} issued:*"
         assert app.event_list.count == 2

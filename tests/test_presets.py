@@ -261,7 +261,7 @@ async def test_palette_lists_presets_with_why_and_applies_one(app_db: Path) -> N
         assert any("A password alone opened the console" in line for line in shown)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one("#filter").value == get_preset("console-login-no-mfa").filter
+        assert app.query_one("#filter-input").value == get_preset("console-login-no-mfa").filter
         assert app.event_list.count == 1
         assert app.event_list.row_at(0).eventName == "ConsoleLogin"
 
@@ -272,15 +272,15 @@ async def test_athena_preset_prefills_the_range_and_shows_the_guides_columns(app
     app = TrailApp(db_path=app_db, start_loader=False)
     async with app.run_test(size=(260, 36)) as pilot:
         await settle(pilot)
-        app.apply_preset(get_preset("s3-anonymous"))
+        app.main_screen.apply_preset(get_preset("s3-anonymous"))
         await settle(pilot)
-        filter_input = app.query_one("#filter")
+        filter_input = app.query_one("#filter-input")
         assert filter_input.value == "is:anonymous since:2026-03-14T09:00:00Z until:2026-03-14T11:03:01Z"
         assert app.focused is filter_input
         assert filter_input.selected_text == "2026-03-14T09:00:00Z"  # typing replaces the start
         assert app.event_list.count == 4
         header = app.event_list.header_text().plain.split()
-        assert header == ["eventTime", "(UTC)", "eventName", "eventSource", "sourceIPAddress", "userAgent",
+        assert header == ["eventTime", "▼", "UTC", "eventName", "eventSource", "sourceIPAddress", "userAgent",
                           "bucketName", "object", "userArn"]
         assert app.event_list.row_at(0).bucketName == "finance-reports"
         # Typing over the selection narrows the range; the preset's columns stay.
@@ -301,26 +301,33 @@ async def test_athena_columns_at_80x24_keep_bucket_and_object(app_db: Path) -> N
     app = TrailApp(db_path=app_db, start_loader=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.apply_preset(get_preset("s3-anonymous"))
+        app.main_screen.apply_preset(get_preset("s3-anonymous"))
         await settle(pilot)
         header = app.event_list.header_text().plain.split()
-        assert header[:4] == ["eventTime", "UTC", "eventName", "sourceIPAddress"]
-        assert "bucketName" in header and "object" in header and "userAgent" not in header
+        assert header[:5] == ["eventTime", "▼", "UTC", "eventName", "eventSource"]
+        # The guide's columns are all there; l walks the list sideways to bucketName and object.
+        assert "bucketName" not in app.event_list.visible_header()
+        app.event_list.focus()
+        await pilot.press(*"llll")  # eventSource, sourceIPAddress, userAgent, bucketName
+        assert app.event_list.current == "bucketName"
+        assert "bucketName" in app.event_list.visible_header()
+        await pilot.press("l")
+        assert "object" in app.event_list.visible_header()
 
 
 async def test_palette_s3_columns_show_level_bucket_and_key(app_db: Path) -> None:
     from trailtui.tui.app import TrailApp
-    from trailtui.tui.event_list import S3_COLUMN_NAMES
+    from trailtui.core.columns import S3_LIST_COLUMNS as S3_COLUMN_NAMES
 
     app = TrailApp(db_path=app_db, start_loader=False)
     async with app.run_test(size=(200, 36)) as pilot:
         await settle(pilot)
-        app.set_list_columns(S3_COLUMN_NAMES)
+        app.main_screen.set_list_columns(S3_COLUMN_NAMES)
         app.set_filter("name:PutObject")
         await settle(pilot)
         row = app.event_list.row_at(0)
         assert (row.s3Level, row.bucketName, row.object) == ("object", "finance-reports", "q1/payroll.csv")
         assert "s3Level" in app.event_list.header_text().plain
-        app.set_list_columns(None)
+        app.main_screen.set_list_columns(None)
         await settle(pilot)
         assert "s3Level" not in app.event_list.header_text().plain

@@ -26,7 +26,8 @@ from trailtui.core.loader import index_paths
 from trailtui.core.text import json_text_safe, printable, visible_controls
 from trailtui.tui.app import TrailApp
 from trailtui.tui.detail import EventDetail
-from trailtui.tui.screens import HelpScreen, LoadErrorsScreen
+from trailtui.tui.help_screen import HelpScreen
+from trailtui.tui.load_errors_screen import LoadErrorsScreen
 from tests.conftest import make_event, write_records
 from tests.make_hostile_corpus import ALL_HOSTILE, HOSTILE, UNSAFE_CHARS, write_corpus
 
@@ -252,7 +253,7 @@ async def test_text_pasted_into_the_filter_bar_shows_controls_as_pictures(hostil
     async with app.run_test(size=(200, 50)) as pilot:
         await settle(pilot)
         await pilot.press("slash")
-        filter_bar = app.query_one("#filter", Input)
+        filter_bar = app.query_one("#filter-input", Input)
         filter_bar.post_message(events.Paste(HOSTILE["osc52"] + " " + HOSTILE["c1"] + HOSTILE["bidi"]))
         await settle(pilot)
         assert filter_bar.value.startswith("\x1b]52;c;ZXZpbA==\x07 ")  # the value is what was pasted

@@ -32,7 +32,7 @@ class Terminal:
         self.stream = pyte.ByteStream(self.screen)
         main, child = os.openpty()
         fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=subprocess.DEVNULL, env=env,
+        self.process = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env,
                                         start_new_session=True, close_fds=True)
         os.close(child)
         self.fd = main

@@ -349,7 +349,7 @@ async def test_frequency_table_drill_breadcrumbs_and_back(db_path) -> None:
         await pilot.press("j", "enter")
         await settle(pilot)
         assert not isinstance(app.screen, FrequencyScreen)
-        assert app.query_one("#filter").value == "sourceIPAddress:192.0.2.44"
+        assert app.query_one("#filter-input").value == "sourceIPAddress:192.0.2.44"
         assert app.event_list.count == 3
         assert app.focused is app.event_list
         assert "all events › sourceIPAddress: 192.0.2.44" in crumbs_text(app)
@@ -357,7 +357,7 @@ async def test_frequency_table_drill_breadcrumbs_and_back(db_path) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, FrequencyScreen)
-        assert app.query_one("#filter").value == ""
+        assert app.query_one("#filter-input").value == ""
         assert app.screen.table.cursor_row == 1
         await pilot.press("escape")
         await settle(pilot)
@@ -375,7 +375,7 @@ async def test_frequency_drills_twice_and_missing_values(db_path) -> None:
         assert [row[:2] for row in table_rows(app.screen)] == [["GetObject", "10"], ["PutObject", "4"]]
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one("#filter").value == "eventName:GetObject"
+        assert app.query_one("#filter-input").value == "eventName:GetObject"
         # From inside the table, pick another field: errorCode.
         await pilot.press("F")
         await settle(pilot)
@@ -391,18 +391,18 @@ async def test_frequency_drills_twice_and_missing_values(db_path) -> None:
         assert "all events › eventName: GetObject › errorCode" in plain(screen.query_one("#sheet-crumbs").content)
         await pilot.press("j", "enter")
         await settle(pilot)
-        assert app.query_one("#filter").value == "eventName:GetObject -errorCode:*"
+        assert app.query_one("#filter-input").value == "eventName:GetObject -errorCode:*"
         assert app.event_list.count == 4
         assert "all events › eventName: GetObject › errorCode: (missing)" in crumbs_text(app)
         # Back twice: the errorCode table of GetObject, then (after Esc) the list of GetObject.
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, FrequencyScreen) and app.screen.field.name == "errorCode"
-        assert app.query_one("#filter").value == "eventName:GetObject"
+        assert app.query_one("#filter-input").value == "eventName:GetObject"
         await pilot.press("escape", "escape")
         await settle(pilot)
         assert isinstance(app.screen, FrequencyScreen) and app.screen.field.name == "eventName"
-        assert app.query_one("#filter").value == ""
+        assert app.query_one("#filter-input").value == ""
 
 
 async def test_frequency_field_keys_cycle_fields(db_path) -> None:
@@ -435,7 +435,7 @@ async def test_editing_the_filter_forgets_the_drill_path(db_path) -> None:
         assert not app.query_one("#breadcrumbs").has_class("-visible")
         await pilot.press("escape")  # nothing to undo: the list stays
         await settle(pilot)
-        assert app.query_one("#filter").value == "eventName:GetObject is:error"
+        assert app.query_one("#filter-input").value == "eventName:GetObject is:error"
         assert not isinstance(app.screen, FrequencyScreen)
 
 
@@ -453,7 +453,7 @@ async def test_actors_view_answers_who_caused_the_access_denied_errors(db_path) 
         assert rows[1][:6] == ["alice", ALICE, "2", "2", "1", "1"]
         await pilot.press("enter")
         await settle(pilot)
-        assert app.query_one("#filter").value == f"error:AccessDenied principal:{ROLE}"
+        assert app.query_one("#filter-input").value == f"error:AccessDenied principal:{ROLE}"
         assert app.event_list.count == 4
         assert "error:AccessDenied › principal: role/DataPipeline" in crumbs_text(app)
         # Which IPs: the frequency table of sourceIPAddress for that actor.
@@ -464,7 +464,7 @@ async def test_actors_view_answers_who_caused_the_access_denied_errors(db_path) 
         await pilot.press("escape", "escape")
         await settle(pilot)
         assert isinstance(app.screen, ActorsScreen)
-        assert app.query_one("#filter").value == "error:AccessDenied"
+        assert app.query_one("#filter-input").value == "error:AccessDenied"
 
 
 async def test_actors_view_sorts_groups_and_lists_ips(db_path) -> None:
@@ -487,7 +487,7 @@ async def test_actors_view_sorts_groups_and_lists_ips(db_path) -> None:
         ]
         await pilot.press("g", "i")  # the first key's source IPs
         await settle(pilot)
-        assert app.query_one("#filter").value == "userIdentity.accessKeyId:ASIAEXAMPLESESSION01"
+        assert app.query_one("#filter-input").value == "userIdentity.accessKeyId:ASIAEXAMPLESESSION01"
         screen = app.screen
         assert isinstance(screen, FrequencyScreen) and screen.field.name == "sourceIPAddress"
         assert [row[:2] for row in table_rows(screen)] == [["192.0.2.44", "3"], ["203.0.113.5", "2"]]
@@ -508,7 +508,7 @@ async def test_timeline_shows_the_matches_and_enter_narrows_to_a_bar(db_path) ->
         assert timeline.selected == 0
         await pilot.press("enter")
         await settle(pilot)
-        text = app.query_one("#filter").value
+        text = app.query_one("#filter-input").value
         # The time terms are replaced, not stacked; the list holds the bar's events.
         assert text.count("since:") == 1 and text.count("until:") == 1
         assert text.startswith("since:2026-03-14T10:00:00Z until:2026-03-14T10:")
@@ -518,7 +518,7 @@ async def test_timeline_shows_the_matches_and_enter_narrows_to_a_bar(db_path) ->
         # Esc: the previous filter, and the timeline focused on the same bar.
         await pilot.press("escape")
         await settle(pilot)
-        assert app.query_one("#filter").value == "since:2026-03-14T09:00 until:2026-03-15"
+        assert app.query_one("#filter-input").value == "since:2026-03-14T09:00 until:2026-03-15"
         assert app.focused is timeline and timeline.selected == 0
         await pilot.press("escape")
         assert app.focused is app.event_list
@@ -555,7 +555,7 @@ async def test_hostile_values_are_escaped_in_the_views(tmp_path: Path) -> None:
         index = cells.index("evil\\x1b]52;c;QUFB\\x07\\u202e")
         await pilot.press(*["j"] * index, "enter")
         await settle(pilot)
-        text = app.query_one("#filter").value
+        text = app.query_one("#filter-input").value
         assert "\x1b" not in text and "\u202e" not in text
         assert app.event_list.count == 1
         crumbs = crumbs_text(app)

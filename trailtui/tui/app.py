@@ -55,18 +55,51 @@ class TrailApp(App[int]):
         self.start_loader = start_loader and bool(self.paths)
         self.config_path = config_path
         self.config, self.config_problems = load_config(config_path, themes=list(self.available_themes))
+        #: Every message shown this run, oldest first: ``(severity, text)``.
+        self.messages: list[tuple[str, str]] = []
+
+    def get_default_screen(self) -> MainScreen:
+        """The main screen is the app's default screen: the bottom of the stack, never popped."""
+        return MainScreen(self.db_path, paths=self.paths, initial_filter=self.initial_filter,
+                          load=self.start_loader, config=self.config)
 
     @property
     def main_screen(self) -> MainScreen:
         """The main screen (the bottom of the screen stack)."""
-        return next(screen for screen in self.screen_stack if isinstance(screen, MainScreen))
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    # The main screen's panes, for scripts and tests: ``app.event_list.count``.
+    @property
+    def event_list(self):
+        """The main screen's event list."""
+        return self.main_screen.event_list
+
+    @property
+    def detail(self):
+        """The main screen's JSON detail pane."""
+        return self.main_screen.detail
+
+    @property
+    def identity(self):
+        """The main screen's identity pane."""
+        return self.main_screen.identity
+
+    @property
+    def filter_bar(self):
+        """The main screen's filter bar."""
+        return self.main_screen.filter_bar
+
+    def set_filter(self, text: str) -> bool:
+        """Make ``text`` the main screen's filter now, as one step of the history (for scripts
+        and tests; the keys go through the same method). False when it is not a valid filter."""
+        return self.main_screen.apply_filter(text, printable(text) or "all events")
 
     def on_mount(self) -> None:
         self.sub_title = printable(", ".join(self.paths) if self.paths else str(self.db_path))
         if self.config.theme and self.config.theme in self.available_themes:
             self.theme = self.config.theme
-        self.push_screen(MainScreen(self.db_path, paths=self.paths, initial_filter=self.initial_filter,
-                                    load=self.start_loader, config=self.config))
         for problem in self.config_problems:
             self.notify(problem, severity="warning", timeout=12, markup=False)
 
@@ -99,6 +132,8 @@ class TrailApp(App[int]):
         self.post_message(self.ShowMessage(str(text), severity, timeout))
 
     def on_trail_app_show_message(self, message: ShowMessage) -> None:
+        self.messages.append((message.severity, message.text))
+        del self.messages[:-500]
         bars = self.screen.query(MessageBar)
         if bars:
             bars.last().show_message(message.text, severity=message.severity, timeout=message.timeout)

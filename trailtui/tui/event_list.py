@@ -172,7 +172,7 @@ class EventList(ScrollView, can_focus=True):
         return self._count
 
     @property
-    def query(self) -> EventQuery | None:
+    def event_query(self) -> EventQuery | None:
         """The query shown (None before the first)."""
         return self._query
 
@@ -459,17 +459,31 @@ class EventList(ScrollView, can_focus=True):
         )
         return Strip(segments + list(content), width)
 
+    def header_text(self) -> Text:
+        """Every shown column's title, as the header line holds them (the view shows the part
+        scrolled to); the sort column has its arrow."""
+        return Text(" ".join(fit(self._title(span), span.width) for span in self._spans))
+
+    def visible_header(self) -> str:
+        """The header line as it is on screen now (scrolled, cut at the list's width)."""
+        strip = self._header_strip(self.scrollable_content_region.width)
+        return "".join(segment.text for segment in strip)
+
+    def _title(self, span: ColumnSpan) -> str:
+        title = span.column.title
+        if span.column.name == self.sort.column:
+            title += " ▼" if self.sort.descending else " ▲"
+        if span.column.kind == "time" and len(title) + 4 <= span.width:
+            title += " UTC"
+        return title
+
     def _header_strip(self, width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("event-list--header")
         current_style = style + self.get_component_rich_style("event-list--header-current")
         more = style + self.get_component_rich_style("event-list--more")
         segments = []
         for index, span in enumerate(self._spans):
-            title = span.column.title
-            if span.column.name == self.sort.column:
-                title += " ▼" if self.sort.descending else " ▲"
-            if span.column.kind == "time":
-                title += " UTC" if len(title) + 4 <= span.width else ""
+            title = self._title(span)
             if index:
                 segments.append(Segment(" ", style))
             segments.append(Segment(fit(title, span.width), current_style if span.column.name == self.current else style))

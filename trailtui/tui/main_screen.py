@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import events, on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -137,7 +138,7 @@ class MainScreen(Screen):
         self.total = 0
         self.history = FilterHistory()
         self.find_term: CompiledFilter | None = None
-        self.loading = load and bool(self.paths)
+        self.indexing = load and bool(self.paths)
         self.loader: LoaderLink | None = None
         self.conn: sqlite3.Connection | None = None
         self.user_conn: sqlite3.Connection | None = None
@@ -148,6 +149,8 @@ class MainScreen(Screen):
         self._edit_start: str | None = None  # the filter when the filter bar got the focus
         self._pending_select: int | None = None  # events.id to select once the next count lands
         self._then_frequency: str | None = None
+        self._preset: Preset | None = None  # the preset whose columns the list shows
+        self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
         self.lister = QueryRunner(self, self.db_path, "listing")
         self.seeker = QueryRunner(self, self.db_path, "seek")
@@ -209,8 +212,8 @@ class MainScreen(Screen):
         except FilterError as err:
             self.filter_bar.show_error(self.initial_filter, err)
         self.filter_bar.set_text(self.compiled.text)
-        self.status.loading = self.loading
-        if self.loading:
+        self.status.indexing = self.indexing
+        if self.indexing:
             self.loader = LoaderLink(self, self.db_path, self.paths)
             self.loader.start()
         else:
@@ -330,11 +333,19 @@ class MainScreen(Screen):
             push_filter(self.user_conn, text)
             self.filter_bar.history = filter_history(self.user_conn)
 
+    def action_filter_done(self) -> None:
+        """Enter in the filter bar: apply the text now and give the list the focus at once, so
+        keys typed right behind the Enter act on the list (see ``keys.PRIORITY_WHY``)."""
+        if self.focused is not self.filter_bar.input:
+            raise SkipAction()  # Enter elsewhere is the focused widget's
+        self.filter_bar.apply_now()
+        self.set_focus(self.event_list)
+
     def action_back(self) -> None:
         """Esc / Backspace: back to the list from another pane; on the list, undo one step."""
         if self.focused is not self.event_list:
             self.set_class(False, "-show-identity")
-            self.event_list.focus()
+            self.set_focus(self.event_list)  # now: keys right behind the Esc are the list's
             return
         step = self.history.pop()
         if step is None:
@@ -367,8 +378,12 @@ class MainScreen(Screen):
     def run_count(self, *, keep: int | None = None, keep_row: bool = False) -> None:
         """Count the filter's matches in the counter (a count still running is interrupted).
         ``keep``: an ``events.id`` to keep selected (its new position is counted too)."""
-        compiled, sort, loading = self.compiled, self.sort, self.loading
-        known_total = self.total if not loading and self.total else None
+        if self._preset is not None and self._preset.filter not in self.compiled.text:
+            # The preset's filter was edited away: so are its columns.
+            self._preset = None
+            self.event_list.set_columns(self._columns_before_preset)
+        compiled, sort, indexing = self.compiled, self.sort, self.indexing
+        known_total = self.total if not indexing and self.total else None
 
         def count(conn: sqlite3.Connection) -> Counted:
             query = EventQuery(conn, compiled, sort=sort)
@@ -378,7 +393,7 @@ class MainScreen(Screen):
             return Counted(matches, total, position)
 
         self.counter.run(count, tag=(compiled, sort, keep, keep_row))
-        self.timeline.show_filter(compiled, throttle=loading)
+        self.timeline.show_filter(compiled, throttle=indexing)
 
     @on(QueryRunner.Done)
     def _query_done(self, message: QueryRunner.Done) -> None:
@@ -416,7 +431,7 @@ class MainScreen(Screen):
             self.status.new_above += counted.position - old_position
         if compiled.where != "1" or sort != SortOrder():
             needs_listing = getattr(query, "needs_listing", False)
-            if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.loading:
+            if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.indexing:
                 self._list_ids(compiled, sort, query)
         self._show_counts(message.elapsed_ms)
         self._show_empty()
@@ -453,7 +468,7 @@ class MainScreen(Screen):
         event_list = self.event_list
         if self.matches:
             event_list.empty_text = Text("")
-        elif not self.total and self.loading:
+        elif not self.total and self.indexing:
             event_list.empty_text = Text("Indexing… events appear here as files are read.")
         elif not self.total and self.conn is not None:
             explanation = empty_explanation(index_summary(self.conn), self.paths) or "The index holds no events."
@@ -482,8 +497,8 @@ class MainScreen(Screen):
     @on(LoaderLink.Finished)
     def _loader_finished(self, message: LoaderLink.Finished) -> None:
         message.stop()
-        self.loading = False
-        self.status.loading = False
+        self.indexing = False
+        self.status.indexing = False
         self.status.progress = message.progress
         for notice in message.notices:
             self.notify(printable(notice), timeout=8, markup=False)
@@ -498,8 +513,8 @@ class MainScreen(Screen):
     @on(LoaderLink.Failed)
     def _loader_failed(self, message: LoaderLink.Failed) -> None:
         message.stop()
-        self.loading = False
-        self.status.loading = False
+        self.indexing = False
+        self.status.indexing = False
         self.notify(f"Indexing stopped: {printable(message.reason)}", severity="error", timeout=15, markup=False)
         self._show_summary()
 
@@ -726,6 +741,9 @@ class MainScreen(Screen):
             if span:
                 text = f"{text} {span}"
         if preset.columns:
+            if self._preset is None:
+                self._columns_before_preset = list(self.event_list.columns)
+            self._preset = preset
             self.event_list.set_columns(preset.columns)
         select = None
         if span:
@@ -752,7 +770,7 @@ class MainScreen(Screen):
         self.app.save_settings({"list.columns": list(event_list.order),
                                 "list.hidden": [name for name in event_list.order if name in event_list.hidden],
                                 "list.widths": dict(event_list.widths)})
-        if any(name not in (event_list.query.columns if event_list.query else ()) for name in event_list.columns):
+        if any(name not in (event_list.event_query.columns if event_list.event_query else ()) for name in event_list.columns):
             self.run_count(keep=self._selected_id)
 
     @on(EventList.Request)
@@ -862,7 +880,7 @@ class MainScreen(Screen):
         self._seek_match(compile_filter("is:error"), forward, "with an error")
 
     def _seek_match(self, term: CompiledFilter, forward: bool, what: str) -> None:
-        query = self.event_list.query
+        query = self.event_list.event_query
         if query is None or not self.matches:
             self.notify("The list is empty.", severity="warning", markup=False)
             return

@@ -30,12 +30,12 @@ class MessageBar(Static):
         super().__init__("", id=id)
         self._timer: Timer | None = None
         #: The messages shown so far in this bar, oldest first: (severity, text).
-        self.log: list[tuple[str, str]] = []
+        self.shown: list[tuple[str, str]] = []
 
     def show_message(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """Show ``message`` (plain text: never read as markup) for ``timeout`` seconds."""
-        self.log.append((severity, message))
-        del self.log[:-100]
+        self.shown.append((severity, message))
+        del self.shown[:-100]
         style = self.get_component_rich_style(f"message-bar--{severity}", partial=True)
         prefix = {"warning": "! ", "error": "✗ "}.get(severity, "")
         self.update(Text(prefix + message, style=style, no_wrap=True, overflow="ellipsis"))

@@ -25,7 +25,7 @@ class StatusLine(Static):
 
     progress: reactive[LoadProgress | None] = reactive(None, layout=False)
     """The loader's latest progress report, None before the first one."""
-    loading: reactive[bool] = reactive(False)
+    indexing: reactive[bool] = reactive(False)
     """True while the loader runs."""
     summary: reactive[str] = reactive("")
     """What the index holds, once the loader is done (plain text)."""
@@ -39,11 +39,11 @@ class StatusLine(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         progress = self.progress
-        if self.loading and progress is not None and progress.phase not in ("", "reading"):
+        if self.indexing and progress is not None and progress.phase not in ("", "reading"):
             text.append(f"{progress.events_added:,} events read · {progress.phase}…")
             if progress.duplicates:
                 text.append(f" · {plural(progress.duplicates, 'duplicate eventID')} merged")
-        elif self.loading and progress is not None:
+        elif self.indexing and progress is not None:
             text.append(f"indexing {progress.files_done:,}/{plural(progress.files_total, 'file')} · "
                         f"{plural(progress.events_added, 'event')} · {progress.rate:,.0f}/s")
             if progress.files_done and progress.files_total > progress.files_done and progress.elapsed > 0:
@@ -54,7 +54,7 @@ class StatusLine(Static):
             if progress.problems:
                 text.append(f" · {plural(progress.problems, 'error')} (! lists them)",
                             self.get_component_rich_style("status-line--problem"))
-        elif self.loading:
+        elif self.indexing:
             text.append("indexing: finding files…")
         else:
             text.append(self.summary)
