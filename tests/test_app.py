@@ -9,7 +9,8 @@ import pytest
 from trailtui.core.demo.records import anonymous_caller, assumed_role
 from trailtui.core.index import connect
 from trailtui.core.loader import index_paths
-from trailtui.tui.app import TrailApp, filter_term
+from trailtui.core.facets import term as filter_term
+from trailtui.tui.app import TrailApp
 from trailtui.tui.detail import EventDetail
 from trailtui.tui.help_screen import HelpScreen
 from trailtui.tui.load_errors_screen import LoadErrorsScreen
@@ -86,7 +87,7 @@ async def test_keys_typed_right_after_slash_reach_the_filter_and_refine_it(index
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         # No pause after /: "a" must not trigger the list's filter-to-actor key.
-        await pilot.press("slash", *"name:GetObject", "enter", "slash", *" is:anonymous")
+        await pilot.press("slash", *"name:GetObject", "enter", "slash", "end", *" is:anonymous")
         await settle(pilot)
         assert app.query_one("#filter-input").value == "name:GetObject is:anonymous"
         assert app.event_list.count == 5
@@ -102,7 +103,7 @@ async def test_invalid_filter_shows_why_and_keeps_the_last_result(indexed) -> No
         assert app.event_list.count == 3
         await pilot.press(*" nmae:x")
         await settle(pilot)
-        error_bar = app.query_one("#filter-error")
+        error_bar = app.query_one("#filter-message")
         assert error_bar.has_class("-visible")
         assert "unknown field" in _plain(error_bar.content)
         assert app.event_list.count == 3
@@ -172,7 +173,7 @@ async def test_load_errors_view_names_the_broken_file(indexed) -> None:
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert "1 load errors" in _plain(app.query_one("#status").content)
+        assert "1 load error " in _plain(app.main_screen.status.render())
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert isinstance(app.screen, LoadErrorsScreen)
@@ -202,11 +203,11 @@ async def test_background_loader_fills_the_list_while_the_app_runs(tmp_path: Pat
     async with app.run_test(size=(120, 30)) as pilot:
         for _ in range(100):
             await pilot.pause(0.1)
-            if not app.loading and app.event_list.count == 200:
+            if not app.main_screen.indexing and app.event_list.count == 200:
                 break
         await settle(pilot)
         assert app.event_list.count == 200
-        assert "200 events" in _plain(app.query_one("#status").content)
+        assert "200 events" in _plain(app.main_screen.status.render())
 
 
 async def test_small_terminal_stacks_panes(indexed) -> None:
@@ -231,15 +232,15 @@ async def test_small_terminal_stacks_panes(indexed) -> None:
 
 async def test_deep_scrolling_in_a_large_filter_uses_the_listed_ids(indexed, monkeypatch) -> None:
     db_path, _ = indexed
-    monkeypatch.setattr("trailtui.tui.app.MATERIALIZE_MATCHES", 10)
+    monkeypatch.setattr("trailtui.tui.main_screen.LISTING_THRESHOLD", 10)
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("slash", *"-is:anonymous", "enter")
         await settle(pilot)
         await settle(pilot)
         listed = app.event_list
-        assert listed.count == 38 and listed._ids is not None and len(listed._ids) == 38
-        by_offset = [row.id for row in listed._query.page(0, 38)]
+        assert listed.count == 38 and listed.ids is not None and len(listed.ids) == 38
+        by_offset = [row.id for row in listed.event_query.page(0, 38)]
         assert [listed.row_at(i).id for i in range(38)] == by_offset
         await pilot.press("G")
         assert listed.cursor == 37 and listed.row_at(37).eventTime == "2026-03-14T10:00:00Z"

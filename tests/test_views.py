@@ -299,10 +299,10 @@ def crumbs_text(app) -> str:
 async def move_column_to(pilot, attribute: str) -> None:
     listed = pilot.app.event_list
     for _ in range(12):
-        if listed.current_attribute == attribute:
+        if listed.current == attribute:
             return
         await pilot.press("h" if attribute == "eventTime" else "l")
-    assert listed.current_attribute == attribute
+    assert listed.current == attribute
 
 
 def table_rows(screen) -> list[list[str]]:
@@ -315,18 +315,20 @@ async def test_current_column_moves_and_is_highlighted(db_path) -> None:
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)
         listed = app.event_list
-        shown = [column.attribute for column, _ in listed._layout]
-        assert listed.current_attribute == "eventName"
+        shown = listed.columns
+        assert listed.current == "eventName"
         await pilot.press("l")
-        assert listed.current_attribute == shown[shown.index("eventName") + 1]
+        assert listed.current == shown[shown.index("eventName") + 1]
         await pilot.press("right", "left", "h")
-        assert listed.current_attribute == "eventName"
-        header = listed.header_text()
-        highlighted = [header.plain[span.start : span.end].strip() for span in header.spans if "reverse" in str(span.style)]
+        assert listed.current == "eventName"
+        strip = listed.render_line(0)  # the header line as drawn: the current column's title stands out
+        current_style = listed.get_component_rich_style("event-list--header-current")
+        highlighted = [segment.text.strip() for segment in strip if segment.style and current_style.reverse
+                       and segment.style.reverse]
         assert highlighted == ["eventName"]
         for _ in range(3):
             await pilot.press("h")
-        assert listed.current_attribute == "eventTime"  # stops at the first column
+        assert listed.current == "eventTime"  # stops at the first column
 
 
 async def test_frequency_table_drill_breadcrumbs_and_back(db_path) -> None:
@@ -421,7 +423,7 @@ async def test_frequency_field_keys_cycle_fields(db_path) -> None:
         assert app.screen.field.name == order[-1]
 
 
-async def test_editing_the_filter_forgets_the_drill_path(db_path) -> None:
+async def test_an_edited_filter_is_one_more_step_back(db_path) -> None:
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)
@@ -430,13 +432,16 @@ async def test_editing_the_filter_forgets_the_drill_path(db_path) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert app.query_one("#breadcrumbs").has_class("-visible")
-        await pilot.press("slash", *" is:error", "enter")
+        await pilot.press("slash", "end", *" is:error", "enter")
         await settle(pilot)
-        assert not app.query_one("#breadcrumbs").has_class("-visible")
-        await pilot.press("escape")  # nothing to undo: the list stays
+        assert "eventName: GetObject › eventName:GetObject is:error" in crumbs_text(app)
+        await pilot.press("escape")  # undoes the edit: the drill's filter, without reopening the table
         await settle(pilot)
-        assert app.query_one("#filter-input").value == "eventName:GetObject is:error"
+        assert app.query_one("#filter-input").value == "eventName:GetObject"
         assert not isinstance(app.screen, FrequencyScreen)
+        await pilot.press("escape")  # undoes the drill: the table comes back
+        await settle(pilot)
+        assert isinstance(app.screen, FrequencyScreen)
 
 
 async def test_actors_view_answers_who_caused_the_access_denied_errors(db_path) -> None:
@@ -449,7 +454,7 @@ async def test_actors_view_answers_who_caused_the_access_denied_errors(db_path) 
         assert isinstance(screen, ActorsScreen)
         rows = table_rows(screen)
         # actor, principal, events, errors, IPs, agents, first seen, last seen
-        assert rows[0] == ["role/DataPipeline", ROLE, "4", "4", "2", "2", "2026-03-14T12:00:00Z", "2026-03-14T12:03:00Z"]
+        assert rows[0] == ["role/DataPipeline", ROLE, "4", "4", "2", "2", "2026-03-14 12:00:00", "2026-03-14 12:03:00"]
         assert rows[1][:6] == ["alice", ALICE, "2", "2", "1", "1"]
         await pilot.press("enter")
         await settle(pilot)
@@ -497,7 +502,7 @@ async def test_timeline_shows_the_matches_and_enter_narrows_to_a_bar(db_path) ->
     app = TrailApp(db_path=db_path, start_loader=False, initial_filter="since:2026-03-14T09:00 until:2026-03-15")
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot)
-        timeline = app.timeline
+        timeline = app.main_screen.timeline
         histogram = timeline.histogram
         assert timeline.state == "ready" and histogram.total == 14
         assert histogram.first == "2026-03-14T10:00:00Z" and histogram.last == "2026-03-14T12:04:00Z"
@@ -528,15 +533,15 @@ async def test_timeline_follows_the_filter(db_path) -> None:
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        assert app.timeline.histogram.total == 14
+        assert app.main_screen.timeline.histogram.total == 14
         await pilot.press("slash", *"is:anonymous", "enter")
         await settle(pilot)
-        histogram = app.timeline.histogram
+        histogram = app.main_screen.timeline.histogram
         assert histogram.total == 3
         assert (histogram.first, histogram.last) == ("2026-03-14T11:00:00Z", "2026-03-14T11:02:00Z")
         await pilot.press("slash", "ctrl+u", *"name:Nothing", "enter")
         await settle(pilot)
-        assert app.timeline.state == "empty"
+        assert app.main_screen.timeline.state == "empty"
 
 
 async def test_hostile_values_are_escaped_in_the_views(tmp_path: Path) -> None:
@@ -548,7 +553,7 @@ async def test_hostile_values_are_escaped_in_the_views(tmp_path: Path) -> None:
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(160, 30)) as pilot:
         await settle(pilot)
-        app.action_frequency("userAgent")
+        app.main_screen.action_frequency("userAgent")
         await settle(pilot)
         cells = [row[0] for row in table_rows(app.screen)]
         assert not any("\x1b" in cell or "\x07" in cell or "\u202e" in cell for cell in cells)
@@ -573,8 +578,8 @@ async def test_a_slow_timeline_is_skipped_and_says_so(db_path, monkeypatch) -> N
     app = TrailApp(db_path=db_path, start_loader=False)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        assert app.timeline.state == "skipped" and app.timeline.histogram is None
-        assert "timeline skipped" in plain(app.timeline.render())
+        assert app.main_screen.timeline.state == "skipped" and app.main_screen.timeline.histogram is None
+        assert "timeline skipped" in plain(app.main_screen.timeline.render())
         assert app.event_list.count == 14  # the list does not wait for it
         await pilot.press("t")
         await pilot.pause()
@@ -588,5 +593,5 @@ async def test_frequency_on_the_time_column_opens_the_timeline(db_path) -> None:
         await move_column_to(pilot, "eventTime")
         await pilot.press("F")
         await pilot.pause()
-        assert app.focused is app.timeline
-        assert "▲ 2026-03-14" in plain(app.timeline.render())
+        assert app.focused is app.main_screen.timeline
+        assert "▲ 2026-03-14" in plain(app.main_screen.timeline.render())

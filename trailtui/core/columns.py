@@ -65,7 +65,7 @@ COLUMNS: tuple[Column, ...] = (
             sort_index="events_eventTime"),
     _column("eventName", "eventName", 14, 32, "the API call (GetObject, AssumeRole, ...)", field="eventName",
             sort_index="events_eventName"),
-    _column("errorCode", "errorCode", 9, 28, "the error the call failed with (empty when it succeeded)",
+    _column("errorCode", "errorCode", 12, 28, "the error the call failed with (empty when it succeeded)",
             field="errorCode", sort_index="events_errorCode"),
     _column("actor", "actor", 12, 40, "who: the user, role session, service or anonymous caller", field="actor",
             sort_index="events_actor"),

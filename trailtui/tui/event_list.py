@@ -278,13 +278,15 @@ class EventList(ScrollView, can_focus=True):
         return self.widths.get(name) or self._fitted.get(name) or column.width
 
     def _fit(self, rows: list[EventRow]) -> None:
-        """Fit the columns without a user width to ``rows`` (between the title and
-        ``Column.max_width``)."""
+        """Fit the columns without a user width to ``rows``: as wide as their longest value or
+        title, at least ``Column.width`` and at most ``Column.max_width``."""
         for name in self.columns:
             column = BY_NAME[name]
             longest = max((len(cell_text(column, row.get(name))) for row in rows), default=0)
             title = len(column.title) + 2  # room for the sort arrow
-            self._fitted[name] = max(MIN_COLUMN_WIDTH, min(column.max_width, max(title, longest)))
+            # Never under the catalogue's width: errorCode is empty on most first pages, and
+            # must still hold an AccessDenied met further down.
+            self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, min(column.max_width, max(title, longest)))
         self._relayout()
         self.refresh()
 

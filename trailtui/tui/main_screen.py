@@ -451,8 +451,8 @@ class MainScreen(Screen):
     def _show_counts(self, elapsed_ms: float) -> None:
         pane = self.query_one("#list-pane")
         pane.border_title = f"Events {self.matches:,} / {self.total:,}"
+        pane.border_subtitle = self._order_text()
         self.filter_bar.show_count(f"{self.matches:,} / {self.total:,} · {elapsed_ms:,.0f} ms")
-        self.status.order = self._order_text()
         self.event_list.sort = self.sort
         self.event_list.refresh()
 

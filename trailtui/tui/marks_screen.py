@@ -34,11 +34,11 @@ from trailtui.tui.sheet import SheetTable
 #: Columns of the marks table: (TimelineEntry attribute, title, width; 0 = the rest).
 MARK_COLUMNS = (
     ("eventTime", "eventTime UTC", 19),
-    ("eventName", "eventName", 22),
+    ("eventName", "eventName", 18),
+    ("note", "note", 0),
     ("actor", "actor", 24),
     ("sourceIPAddress", "sourceIPAddress", 15),
-    ("resource", "resource", 28),
-    ("note", "note", 0),
+    ("resource", "resource", 32),
 )
 
 
@@ -102,7 +102,9 @@ class MarksScreen(Screen["TimelineEntry | None"]):
         self.entries = entries
         table = self.table
         table.clear(columns=True)
-        spare = max(10, self.size.width - 4 - sum(width + 2 for _, _, width in MARK_COLUMNS if width))
+        # The note (the user's own words) gets what the others leave, at least 30 cells; wider
+        # than the screen, the table scrolls sideways.
+        spare = max(30, self.size.width - 4 - sum(width + 2 for _, _, width in MARK_COLUMNS if width))
         for name, title, width in MARK_COLUMNS:
             table.add_column(Text(title, "bold"), width=width or spare, key=name)
         select_row = 0

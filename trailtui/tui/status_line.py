@@ -3,7 +3,7 @@
 :class:`StatusLine` shows, left to right: the loader's progress (files, events, rate, time left,
 errors) or, once done, what the index holds (events, files, skipped, load errors, duplicate
 eventIDs merged); the events that arrived above the selection while indexing ("+1,204 new above
-· g shows them"); the list's order; and the version. Each part is a reactive: the screen sets
+· g shows them"); and the version. Each part is a reactive: the screen sets
 them and the line redraws itself.
 """
 
@@ -31,8 +31,6 @@ class StatusLine(Static):
     """What the index holds, once the loader is done (plain text)."""
     new_above: reactive[int] = reactive(0)
     """Events that arrived above the selection since the user last went to the top."""
-    order: reactive[str] = reactive("")
-    """How the list is sorted (``newest first``, ``sourceIPAddress ▲``)."""
     note: reactive[str] = reactive("")
     """A passing state of the list (``sorting by awsRegion…``), or empty."""
 
@@ -64,7 +62,5 @@ class StatusLine(Static):
                         self.get_component_rich_style("status-line--news"))
         if self.note:
             text.append(f"   {self.note}")
-        if self.order:
-            text.append(f"   {self.order}")
         text.append(f"   trailtui {__version__}")
         return text
