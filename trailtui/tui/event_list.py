@@ -283,10 +283,10 @@ class EventList(ScrollView, can_focus=True):
         for name in self.columns:
             column = BY_NAME[name]
             longest = max((len(cell_text(column, row.get(name))) for row in rows), default=0)
-            title = len(column.title) + 2  # room for the sort arrow
-            # Never under the catalogue's width: errorCode is empty on most first pages, and
-            # must still hold an AccessDenied met further down.
-            self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, min(column.max_width, max(title, longest)))
+            title = len(column.title) + (2 if name == self.sort.column else 0)  # the sort arrow
+            # Never under the catalogue's width (errorCode is empty on most first pages, and
+            # must still hold an AccessDenied met further down) nor under the title.
+            self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, title, min(column.max_width, longest))
         self._relayout()
         self.refresh()
 

@@ -426,6 +426,7 @@ class MainScreen(Screen):
         query = EventQuery(self.conn, compiled, sort=sort, columns=event_list.fetch_columns)
         dense = EventQuery.is_dense(counted.matches, counted.total)
         old_position = event_list.cursor
+        event_list.sort = sort  # before the rows: the columns are fitted to the first page with it
         event_list.set_query(query, counted.matches, select=counted.position, keep_row=keep_row, dense=dense)
         if keep_row and counted.position is not None and counted.position > old_position:
             self.status.new_above += counted.position - old_position
