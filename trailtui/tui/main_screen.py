@@ -366,9 +366,10 @@ class MainScreen(Screen):
         if not self.history:
             bar.set_class(False, "-visible")
             return
-        hint = "   Esc: back one step"
-        width = (bar.size.width or self.size.width) - 2 - len(hint)
+        hint = "Esc: back one step"
+        width = (bar.size.width or self.size.width) - 5 - len(hint)
         text = breadcrumbs(self.history.labels(self.compiled.text), width=max(20, width))
+        text.append("   ")  # a run of its own: SVG exports draw a run from its first visible character
         text.append(hint, "dim")
         bar.update(text)
         bar.set_class(True, "-visible")
@@ -886,10 +887,11 @@ class MainScreen(Screen):
             self.notify("The list is empty.", severity="warning", markup=False)
             return
         compiled, sort, after = self.compiled, self.sort, self.event_list.selected_event_id
+        listing = self.event_list.ids  # the listed matches, when there are: no count of the table
         direction = "below" if forward else "above"
 
         def seek(conn: sqlite3.Connection) -> Seek:
-            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward)
+            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward, listing=listing)
             if found is None:
                 return Seek(None, None, f"No event {what} {direction} this one.")
             return Seek(*found)
