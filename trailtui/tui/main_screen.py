@@ -429,8 +429,11 @@ class MainScreen(Screen):
         old_position = event_list.cursor
         event_list.sort = sort  # before the rows: the columns are fitted to the first page with it
         event_list.set_query(query, counted.matches, select=counted.position, keep_row=keep_row, dense=dense)
-        if keep_row and counted.position is not None and counted.position > old_position:
-            self.status.new_above += counted.position - old_position
+        if keep_row and counted.position is not None:
+            # Rows that arrived above the selection, less those gone since (the loader merges
+            # duplicate eventIDs at the end of a bulk load); never more than the rows above.
+            arrived = self.status.new_above + counted.position - old_position
+            self.status.new_above = max(0, min(arrived, counted.position))
         if compiled.where != "1" or sort != SortOrder():
             needs_listing = getattr(query, "needs_listing", False)
             if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.indexing:
