@@ -55,7 +55,7 @@ from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
 from trailtui.core.userstate import UserStateError, open_user_state
 from trailtui.tui.actors import ActorsScreen
-from trailtui.tui.clipboard import copy_text
+from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.detail import EventDetail
 from trailtui.tui.dialogs import ColumnPicker, PromptScreen
 from trailtui.tui.event_list import EventList
@@ -833,8 +833,7 @@ class MainScreen(Screen):
         cell = self._cell()
         if cell is not None:
             text, title = cell
-            result = copy_text(self.app, text, what=title)
-            self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+            copy_and_tell(self, text, what=title)
 
     def _copy_event(self) -> None:
         event_id = self.event_list.selected_event_id
@@ -848,8 +847,7 @@ class MainScreen(Screen):
             return
         if original is None:
             return
-        result = copy_text(self.app, original.decode("utf-8", errors="replace"), what="the whole event")
-        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+        copy_and_tell(self, original.decode("utf-8", errors="replace"), what="the whole event")
 
     # ------------------------------------------------------------------ find, errors, go to time
 
