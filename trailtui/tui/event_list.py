@@ -29,10 +29,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, Column
+from trailtui.core.originals import OriginalUnavailable, original_event
 from trailtui.core.query import EventQuery, EventRow, SortOrder
 from trailtui.core.text import printable
 from trailtui.core.times import shown_time
+from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.keys import bindings
+from trailtui.tui.value_viewer import ValueViewer
 
 PAGE_ROWS = 128
 CACHED_PAGES = 16
@@ -104,8 +107,8 @@ class EventList(ScrollView, can_focus=True):
 
     Posts :class:`Highlighted` when the cursor lands on another event, :class:`Activated` on
     Enter or a double click, and :class:`ColumnsChanged` when the user shows, hides, moves or
-    resizes a column. Actions the list cannot do alone (sort, copy, pick columns) are the
-    screen's: the list posts :class:`Request` for them.
+    resizes a column. Actions the list cannot do alone (sort, pick columns) are the screen's:
+    the list posts :class:`Request` for them.
     """
 
     BINDINGS = bindings("list")
@@ -142,8 +145,8 @@ class EventList(ScrollView, can_focus=True):
         """The user changed the columns (shown, order, widths): the screen saves them."""
 
     class Request(Message):
-        """A key the screen acts on: ``what`` is ``"sort"`` (``descending`` set), ``"pick"``,
-        ``"copy_cell"``, ``"copy_event"`` or ``"view_cell"``."""
+        """A key the screen acts on: ``what`` is ``"sort"`` (``descending`` set: the screen
+        queries the index in the new order) or ``"pick"`` (the column picker)."""
 
         def __init__(self, what: str, *, descending: bool = False) -> None:
             super().__init__()
@@ -432,14 +435,48 @@ class EventList(ScrollView, can_focus=True):
     def action_sort(self, descending: bool) -> None:
         self.post_message(self.Request("sort", descending=descending))
 
+    def _cell(self) -> tuple[str, str] | None:
+        """``(value as logged, column title)`` of the current cell, or None (after saying why)."""
+        row = self.selected_row
+        if row is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return None
+        column = BY_NAME[self.current]
+        value = row.get(column.name)
+        if value is None or value == "":
+            self.notify(f"{column.title} is empty in this event.", severity="warning", markup=False)
+            return None
+        text = str(value)
+        return (shown_time(text) + " UTC" if column.kind == "time" else text), column.title
+
     def action_view_cell(self) -> None:
-        self.post_message(self.Request("view_cell"))
+        """``v``: the current cell's value whole, wrapped (the index keeps up to 4,096
+        characters of a value; the JSON detail has the event whole)."""
+        cell = self._cell()
+        if cell is not None:
+            text, title = cell
+            self.app.push_screen(ValueViewer(title, text))
 
     def action_copy_cell(self) -> None:
-        self.post_message(self.Request("copy_cell"))
+        """``c``: copy the current cell's value, as logged."""
+        cell = self._cell()
+        if cell is not None:
+            text, title = cell
+            copy_and_tell(self, text, what=title)
 
     def action_copy_event(self) -> None:
-        self.post_message(self.Request("copy_event"))
+        """``y``: copy the selected event's original JSON, exactly as logged."""
+        event_id = self.selected_event_id
+        if event_id is None or self._query is None:
+            self.notify("No event selected.", severity="warning", markup=False)
+            return
+        try:
+            original = original_event(self._query.conn, event_id)
+        except OriginalUnavailable as err:
+            self.notify(f"Cannot copy the event: {printable(err)}", severity="warning", markup=False)
+            return
+        if original is not None:
+            copy_and_tell(self, original.decode("utf-8", errors="replace"), what="the whole event")
 
     # ------------------------------------------------------------------ rendering
 

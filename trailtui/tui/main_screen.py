@@ -31,11 +31,9 @@ from textual.widgets import Footer, Static
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
 from trailtui.core.config import Config
 from trailtui.core.facets import facet_field, with_time_range
-from trailtui.core.filter import CompiledFilter, FilterError, compile_filter, parse_time
+from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.history import filter_history, push_filter
 from trailtui.core.index import connect
-from trailtui.core.loader import LoadProgress
-from trailtui.core.marks import get_mark, marks as all_marks, set_note, toggle_mark
 from trailtui.core.originals import OriginalUnavailable
 from trailtui.core.presets import Preset, time_span_terms
 from trailtui.core.query import (
@@ -55,9 +53,8 @@ from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
 from trailtui.core.userstate import UserStateError, open_user_state
 from trailtui.tui.actors import ActorsScreen
-from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.detail import EventDetail
-from trailtui.tui.dialogs import ColumnPicker, PromptScreen
+from trailtui.tui.dialogs import ColumnPicker
 from trailtui.tui.event_list import EventList
 from trailtui.tui.export_screen import ExportRequest, ExportScreen
 from trailtui.tui.filter_bar import FilterBar
@@ -67,14 +64,14 @@ from trailtui.tui.identity import IdentityLinks, IdentityPane, identity_facts
 from trailtui.tui.keys import bindings
 from trailtui.tui.load_errors_screen import LoadErrorsScreen
 from trailtui.tui.loader_link import LoaderLink
-from trailtui.tui.marks_screen import MarksScreen
+from trailtui.tui.list_search import ListSearch
+from trailtui.tui.marking import Marking
 from trailtui.tui.message_bar import MessageBar
 from trailtui.tui.pivots import chain_pivot, identity_pivot
 from trailtui.tui.query_worker import QueryRunner
 from trailtui.tui.sheet import DrillRequest
 from trailtui.tui.status_line import StatusLine
 from trailtui.tui.timeline import Timeline
-from trailtui.tui.value_viewer import ValueViewer
 
 #: Terminals narrower than this (columns) stack the panes: at 120 columns the list, beside a
 #: side pane, would show three columns.
@@ -97,16 +94,6 @@ class Counted:
     matches: int
     total: int
     position: int | None
-
-
-@dataclass(frozen=True)
-class Seek:
-    """Where a find, error search or go-to-time landed: ``position`` and ``event_id``, or None
-    with ``problem`` (for the user)."""
-
-    position: int | None
-    event_id: int | None
-    problem: str = ""
 
 
 class ListPane(Vertical):
@@ -141,7 +128,6 @@ class MainScreen(Screen):
         self.matches = 0
         self.total = 0
         self.history = FilterHistory()
-        self.find_term: CompiledFilter | None = None
         self.indexing = load and bool(self.paths)
         self.loader: LoaderLink | None = None
         self.conn: sqlite3.Connection | None = None
@@ -158,7 +144,8 @@ class MainScreen(Screen):
         self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
         self.lister = QueryRunner(self, self.db_path, "listing")
-        self.seeker = QueryRunner(self, self.db_path, "seek")
+        self.search = ListSearch(self)
+        self.marking = Marking(self)
         self.identity_counter = QueryRunner(self, self.db_path, "identity")
 
     # ------------------------------------------------------------------ layout
@@ -227,7 +214,7 @@ class MainScreen(Screen):
     def on_unmount(self) -> None:
         if self.loader is not None:
             self.loader.stop()
-        for runner in (self.counter, self.lister, self.seeker, self.identity_counter):
+        for runner in (self.counter, self.lister, self.search.runner, self.identity_counter):
             runner.cancel()
 
     def _open_user_state(self) -> None:
@@ -241,7 +228,7 @@ class MainScreen(Screen):
                                         severity="warning", markup=False)
             return
         self.filter_bar.history = filter_history(self.user_conn)
-        self._load_marks()
+        self.marking.show_in_list()
 
     def _apply_layout_config(self) -> None:
         """The config file's layout: ``side_pane`` ``right`` / ``below`` pin the breakpoints
@@ -451,8 +438,8 @@ class MainScreen(Screen):
                 query, ids = message.result
                 self.event_list.use_ids(query, ids)
                 self.status.note = ""
-        elif message.runner is self.seeker:
-            self._sought(message)
+        elif message.runner is self.search.runner:
+            self.search.done(message)
         elif message.runner is self.identity_counter:
             self._identity_counted(message)
 
@@ -567,7 +554,7 @@ class MainScreen(Screen):
                         markup=False)
         self._show_summary()
         self._refresh_while_loading()
-        self._load_marks()
+        self.marking.show_in_list()
 
     @on(LoaderLink.Failed)
     def _loader_failed(self, message: LoaderLink.Failed) -> None:
@@ -835,14 +822,10 @@ class MainScreen(Screen):
     @on(EventList.Request)
     def _list_request(self, message: EventList.Request) -> None:
         message.stop()
-        handler = {
-            "sort": lambda: self._sort(message.descending),
-            "pick": self._pick_columns,
-            "view_cell": self._view_cell,
-            "copy_cell": self._copy_cell,
-            "copy_event": self._copy_event,
-        }[message.what]
-        handler()
+        if message.what == "sort":
+            self._sort(message.descending)
+        elif message.what == "pick":
+            self._pick_columns()
 
     def _sort(self, descending: bool) -> None:
         """``[`` / ``]``: sort by the current column (by the index; see ``EventQuery``)."""
@@ -861,213 +844,35 @@ class MainScreen(Screen):
 
         self.app.push_screen(ColumnPicker(event_list.columns, after=event_list.current), chosen)
 
-    def _cell(self) -> tuple[str, str] | None:
-        event_list = self.event_list
-        row = event_list.selected_row
-        if row is None:
-            self.notify("No event selected.", severity="warning", markup=False)
-            return None
-        column = BY_NAME[event_list.current]
-        value = row.get(column.name)
-        if value is None or value == "":
-            self.notify(f"{column.title} is empty in this event.", severity="warning", markup=False)
-            return None
-        text = str(value)
-        if column.kind == "time":
-            text = shown_time(text) + " UTC"
-        return text, column.title
-
-    def _view_cell(self) -> None:
-        cell = self._cell()
-        if cell is not None:
-            text, title = cell
-            self.app.push_screen(ValueViewer(title, text))
-
-    def _copy_cell(self) -> None:
-        cell = self._cell()
-        if cell is not None:
-            text, title = cell
-            copy_and_tell(self, text, what=title)
-
-    def _copy_event(self) -> None:
-        event_id = self.event_list.selected_event_id
-        if event_id is None or self.conn is None:
-            self.notify("No event selected.", severity="warning", markup=False)
-            return
-        try:
-            original = original_event(self.conn, event_id)
-        except OriginalUnavailable as err:
-            self.notify(f"Cannot copy the event: {printable(err)}", severity="warning", markup=False)
-            return
-        if original is None:
-            return
-        copy_and_tell(self, original.decode("utf-8", errors="replace"), what="the whole event")
-
-    # ------------------------------------------------------------------ find, errors, go to time
+    # ------------------------------------------------------------------ find, errors, go to time, marks
 
     def action_find(self) -> None:
-        """``f``: ask for a term (the filter grammar); then go to the next match."""
-
-        def check(text: str) -> str | None:
-            try:
-                compile_filter(text)
-            except FilterError as err:
-                return str(err)
-            return None if text.strip() else "Type a term to find."
-
-        def found(text: str | None) -> None:
-            if text:
-                self.find_term = compile_filter(text)
-                self.action_find_next(True)
-
-        self.app.push_screen(PromptScreen(
-            "Find in the list (the filter stays)", value=self.find_term.text if self.find_term else "",
-            placeholder="error:AccessDenied   name:PutObject   198.51.100.7",
-            hint="Filter grammar. Enter goes to the next match; then n / N: next / previous.", check=check,
-            select=True), found)
+        """``f``: find a term in the list (the filter stays)."""
+        self.search.find()
 
     def action_find_next(self, forward: bool) -> None:
-        """``n`` / ``N``: the next / previous event matching the find term."""
-        if self.find_term is None:
-            self.action_find()
-            return
-        self._seek_match(self.find_term, forward, f"matching {printable(self.find_term.text)}")
+        """``n`` / ``N``: the next / previous match of the find term."""
+        self.search.next_match(forward)
 
     def action_next_error(self, forward: bool) -> None:
         """``e`` / ``E``: the next / previous event with an errorCode."""
-        self._seek_match(compile_filter("is:error"), forward, "with an error")
-
-    def _seek_match(self, term: CompiledFilter, forward: bool, what: str) -> None:
-        query = self.event_list.event_query
-        if query is None or not self.matches:
-            self.notify("The list is empty.", severity="warning", markup=False)
-            return
-        compiled, sort, after = self.compiled, self.sort, self.event_list.selected_event_id
-        listing = self.event_list.ids  # the listed matches, when there are: no count of the table
-        direction = "below" if forward else "above"
-
-        def seek(conn: sqlite3.Connection) -> Seek:
-            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward, listing=listing)
-            if found is None:
-                return Seek(None, None, f"No event {what} {direction} this one.")
-            return Seek(*found)
-
-        self.seeker.run(seek, tag=(compiled, sort))
+        self.search.next_error(forward)
 
     def action_goto_time(self) -> None:
-        """``:``: the first event at or after a time (UTC), in time order."""
-        if self.sort.column != "eventTime":
-            self.notify("Go to time works in time order: ] on eventTime sorts by time again.",
-                        severity="warning", markup=False)
-            return
-
-        def check(text: str) -> str | None:
-            try:
-                parse_time(text)
-            except FilterError as err:
-                return str(err)
-            return None
-
-        def go(text: str | None) -> None:
-            if not text:
-                return
-            when = parse_time(text)
-            compiled, sort = self.compiled, self.sort
-
-            def seek(conn: sqlite3.Connection) -> Seek:
-                query = EventQuery(conn, compiled, sort=sort)
-                position = query.position_at_time(when)
-                if position is None:
-                    return Seek(None, None, f"No event at or after {shown_time(when)} UTC.")
-                return Seek(position, None)
-
-            self.seeker.run(seek, tag=(compiled, sort))
-
-        self.app.push_screen(PromptScreen(
-            "Go to time (UTC)", placeholder="2026-03-14T10:00   2026-03-14   -2h",
-            hint="ISO-8601 date or time, UTC unless it has an offset; or -30m, -2h, -7d", check=check), go)
-
-    def _sought(self, message: QueryRunner.Done) -> None:
-        compiled, sort = message.tag
-        if compiled is not self.compiled or sort != self.sort:
-            return
-        if message.error is not None:
-            self.notify(f"Search failed: {printable(message.error)}", severity="error", markup=False)
-            return
-        seek: Seek = message.result
-        if seek.position is None:
-            self.notify(seek.problem, severity="warning", markup=False)
-            return
-        self.event_list.move_to(seek.position)
-        self.event_list.focus()
-
-    # ------------------------------------------------------------------ marks and notes
-
-    def _load_marks(self) -> None:
-        if self.user_conn is None:
-            return
-        self.event_list.marks = {mark.eventID: mark.note for mark in all_marks(self.user_conn)}
-        self.event_list.refresh()
-
-    def _selected_event_id_text(self) -> str | None:
-        row = self.event_list.selected_row
-        if row is None:
-            self.notify("No event selected.", severity="warning", markup=False)
-            return None
-        if self.user_conn is None:
-            self.notify("Marks cannot be kept: the user state file could not be opened.", severity="warning",
-                        markup=False)
-            return None
-        return str(row.get("eventID"))
+        """``:``: the first event at or after a time."""
+        self.search.goto_time()
 
     def action_toggle_mark(self) -> None:
         """``m``: mark or unmark the selected event."""
-        event_id = self._selected_event_id_text()
-        if event_id is None or self.user_conn is None:
-            return
-        marked = toggle_mark(self.user_conn, event_id)
-        self._load_marks()
-        total = len(self.event_list.marks)
-        self.notify(f"Marked ({plural(total, 'mark')}; ' lists them, M adds a note)." if marked
-                    else f"Unmarked ({plural(total, 'mark')} left).", markup=False)
+        self.marking.toggle()
 
     def action_edit_note(self) -> None:
-        """``M``: write the selected event's note (marking it)."""
-        event_id = self._selected_event_id_text()
-        if event_id is None or self.user_conn is None:
-            return
-        user_conn = self.user_conn
-        mark = get_mark(user_conn, event_id)
-
-        def save(note: str | None) -> None:
-            if note is not None:
-                set_note(user_conn, event_id, note)
-                self._load_marks()
-                self.notify("Note saved; the event is marked.", markup=False)
-
-        self.app.push_screen(PromptScreen("Note on the selected event", value=mark.note if mark else "",
-                                          hint="Enter saves (kept between runs; in the incident timeline export)"),
-                             save)
+        """``M``: write the selected event's note."""
+        self.marking.edit_note()
 
     def action_show_marks(self) -> None:
-        """``'``: the marks view (the incident timeline)."""
-        if self.user_conn is None:
-            self.notify("Marks cannot be kept: the user state file could not be opened.", severity="warning",
-                        markup=False)
-            return
-
-        def closed(entry) -> None:
-            self._load_marks()
-            if entry is None:
-                self.event_list.focus()
-                return
-            if self.compiled.text.strip() != "is:marked":
-                self.apply_filter("is:marked", "marked events", restore=self.action_show_marks)
-            self.run_count(keep=entry.id)
-            self.event_list.focus()
-
-        self.app.push_screen(MarksScreen(self.db_path, self.user_conn), closed)
-
+        """``'``: the incident timeline."""
+        self.marking.show_timeline()
 
 def _identity_links(conn: sqlite3.Connection, event_id: int, details) -> tuple:
     """The principal's totals and the credential chain of one event (run in a worker)."""
