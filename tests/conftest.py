@@ -17,6 +17,16 @@ from trailtui.core.demo import records
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 
+@pytest.fixture(autouse=True)
+def private_user_dirs(tmp_path_factory, monkeypatch) -> None:
+    """Every test gets its own cache, data and config directories (and config file): no test
+    reads or writes the real ~/.cache/trailtui, marks in ~/.local/share or ~/.config."""
+    base = tmp_path_factory.mktemp("home")
+    for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(base / name.lower()))
+    monkeypatch.setenv("TRAILTUI_CONFIG", str(base / "config.toml"))
+
+
 @pytest.fixture
 def corpus() -> Path:
     """The shared corpus folder; skips the test when ../shared/corpus is not beside the checkout."""

@@ -32,11 +32,18 @@ SHOTS: dict[str, tuple[tuple[int, int], str, list[str]]] = {
     "actors": ((160, 40), "", ["A"]),
     "frequency": ((160, 40), "is:error", ["A", "i", "l"]),
     "timeline": ((200, 50), "", ["t", "left", "left"]),
+    # Reading every column: walked sideways to sourceIPAddress, sorted by it.
+    "columns": ((120, 36), "is:error", ["l", "l", "l", "left_square_bracket", "l"]),
+    # The incident timeline: three marks, two notes.
+    "marks": ((160, 40), "is:error actor:*ci-deploy*", [
+        "m", "j", "M", *"first AccessDenied from the leaked key", "enter", "j", "j", "M",
+        *"enumerating buckets", "enter", "apostrophe"]),
 }
 
 
 async def shoot(db_path: Path, name: str, size: tuple[int, int], text: str, keys: list[str]) -> Path:
-    app = TrailApp(db_path=db_path, start_loader=False)
+    # A config file of its own: the user's theme and columns must not change the pictures.
+    app = TrailApp(db_path=db_path, start_loader=False, config_path=db_path.parent / f"{name}.toml")
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.2)
         if text:

@@ -8,7 +8,6 @@ import orjson
 import pytest
 from textual.app import App, ComposeResult
 
-import trailtui.tui
 from trailtui.tui.app import STYLESHEETS
 from trailtui.tui.detail import MAX_SHOWN_CHARS, MAX_TREE_DEPTH, EventDetail, JsonData
 
@@ -52,7 +51,7 @@ KEY = "q1/r\u00e9sum\u00e9 2026.pdf"
 
 class DetailApp(App):
     #: The app's stylesheets: the detail's colours (escapes set apart) come from them.
-    CSS_PATH = [str(Path(trailtui.tui.__file__).parent / sheet) for sheet in STYLESHEETS]
+    CSS_PATH = STYLESHEETS
 
     def compose(self) -> ComposeResult:
         yield EventDetail("event", id="detail")

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import make_event, write_records
 from trailtui.core import export
+from trailtui.core.columns import BY_NAME, OUTPUT_COLUMNS, UnknownColumn
 from trailtui.core.demo.records import anonymous_caller
 from trailtui.core.export import (
     ExportCancelled,
@@ -103,6 +104,33 @@ def test_table_escapes_control_characters(db) -> None:
     text = out.getvalue()
     assert "\x1b" not in text and "\\x1b" in text
     assert text.splitlines()[0].split() == list(ATHENA_COLUMNS)
+
+
+def test_csv_headers_are_cloudtrail_names_and_times_are_the_shown_format(db) -> None:
+    """The default CSV: CloudTrail's dotted names in the header, the one time format (UTC, with
+    the year); JSON keeps the original text."""
+    out = io.StringIO()
+    write_events(query(db, "name:GetObject"), "csv", out)
+    header, first = list(csv.reader(io.StringIO(out.getvalue())))[:2]
+    assert header == [BY_NAME[name].title for name in OUTPUT_COLUMNS] and "userIdentity.arn" in header
+    assert first[header.index("eventTime")] == "2026-03-14 10:29:00"
+    original = io.StringIO()
+    write_events(query(db, "name:GetObject"), "ndjson", original, limit=1)
+    assert json.loads(original.getvalue())["eventTime"] == "2026-03-14T10:29:00Z"
+    with pytest.raises(UnknownColumn):
+        write_events(query(db), "csv", io.StringIO(), columns=["eventTime", "nosuchcolumn"])
+
+
+def test_table_columns_fit_their_values_within_the_catalogue_widths(db) -> None:
+    out = io.StringIO()
+    write_events(query(db, "name:GetObject"), "table", out, columns=["eventTime", "awsRegion", "userAgent", "object"])
+    header, first = out.getvalue().splitlines()[:2]
+    assert header.split() == ["eventTime", "awsRegion", "userAgent", "object"]
+    # eventTime as shown everywhere; awsRegion as wide as its title (values are shorter);
+    # object as wide as its longest value.
+    assert first.startswith("2026-03-14 10:29:00  us-east-1  ")
+    assert header.index("userAgent") - header.index("awsRegion") == len("awsRegion") + 2
+    assert first.rstrip().endswith("q1/payroll.csv")
 
 
 def test_progress_is_reported_and_can_stop_the_writing(db, monkeypatch) -> None:

@@ -178,8 +178,8 @@ async def test_walk_the_chain_up_from_an_auditor_read_and_back_down(chain_db: Pa
         assert text.index("alice with AKIAEXAMPLEALICE0001") < text.index("key ASIAEXAMPLEDEPLOY001")
         assert text.index("key ASIAEXAMPLEDEPLOY001") < text.index("key ASIAEXAMPLEAUDIT0001 (3 events)")
         # Each key is shown with the role and session it became.
-        assert "as role/Deployer, session deploy-1 (created 2026-03-14T10:01:00Z)" in text
-        assert "as role/Auditor, session audit-1 (created 2026-03-14T10:02:00Z)" in text
+        assert "as role/Deployer, session deploy-1 (created 2026-03-14 10:01:00 UTC)" in text
+        assert "as role/Auditor, session audit-1 (created 2026-03-14 10:02:00 UTC)" in text
         await pilot.press("u")
         await _settle(pilot)
         assert app.query_one("#filter-input").value == "issued:ASIAEXAMPLEAUDIT0001"

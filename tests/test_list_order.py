@@ -92,7 +92,9 @@ def expected_ids(conn, column: str, descending: bool, where: str = "1") -> list[
     def tie(r):  # an event without a time is older than any other
         return (r[2] or "", r[0])
 
-    filled = sorted((r for r in rows if r[1] not in (None, "")), key=lambda r: (_fold(r[1]), *tie(r)), reverse=descending)
+    filled = sorted(
+        (r for r in rows if r[1] not in (None, "")), key=lambda r: (_fold(r[1]), *tie(r)), reverse=descending
+    )
     blank = sorted((r for r in rows if r[1] == ""), key=tie, reverse=descending)
     missing = sorted((r for r in rows if r[1] is None), key=tie, reverse=descending)
     return [r[0] for r in filled + blank + missing]
@@ -128,7 +130,8 @@ def test_pages_follow_the_order_from_either_end(db, order, text, where) -> None:
 
 def test_empty_values_sort_last_in_both_directions(db) -> None:
     for descending in (True, False):
-        query = EventQuery(db, compile_filter(""), sort=SortOrder("sourceIPAddress", descending), columns=["sourceIPAddress"])
+        sort = SortOrder("sourceIPAddress", descending)
+        query = EventQuery(db, compile_filter(""), sort=sort, columns=["sourceIPAddress"])
         values = [row.sourceIPAddress for row in query.page(0, 100)]
         blank = values.index("")
         assert None not in values[:blank] and "" not in values[:blank]
@@ -149,10 +152,13 @@ def test_empty_values_sort_last_in_both_directions(db) -> None:
 def test_position_of_agrees_with_the_pages(db, order, text, where) -> None:
     query = EventQuery(db, compile_filter(text), sort=SortOrder(*order))
     shown = [row.id for row in query.page(0, 1000)]
+    listing = query.ordered_ids()  # what the app holds for an order no index serves
     for position, event_id in enumerate(shown):
         assert query.position_of(event_id) == position
+        assert query.position_of(event_id, listing=listing) == position
     outside = {row[0] for row in db.execute("SELECT id FROM events")} - set(shown)
     assert all(query.position_of(event_id) is None for event_id in outside)
+    assert all(query.position_of(event_id, listing=listing) is None for event_id in outside)
     assert query.position_of(10**9) is None
 
 
@@ -176,11 +182,13 @@ def test_find_next_and_previous_walk_the_matches_in_list_order(db, monkeypatch, 
         hits = [(position, event_id) for position, event_id in enumerate(listed) if matches(facts[event_id])]
         assert query.find_next(None, term) == (hits[0] if hits else None)
         assert query.find_next(None, term, forward=False) == (hits[-1] if hits else None)
+        listing = query.ordered_ids()
         for position, event_id in enumerate(listed):
             later = [hit for hit in hits if hit[0] > position]
             earlier = [hit for hit in hits if hit[0] < position]
             assert query.find_next(event_id, term) == (later[0] if later else None), (term_text, position)
             assert query.find_next(event_id, term, forward=False) == (earlier[-1] if earlier else None)
+            assert query.find_next(event_id, term, listing=listing) == (later[0] if later else None)
         # n from the last match says "no more"; the walk visits every match once, across pages.
         walked, at = [], None
         while (found := query.find_next(at, term)) is not None:
@@ -324,7 +332,8 @@ def test_indexed_orders_read_the_index_without_sorting(planned, column, descendi
         ("name:GetObject", True),  # an equality filter on another column, dense: walk the order's index
     ]
     field = BY_NAME[column].field
-    value = planned.execute(f"SELECT {BY_NAME[column].sql} FROM events WHERE {BY_NAME[column].sql} IS NOT NULL LIMIT 1").fetchone()[0]
+    sql = BY_NAME[column].sql
+    value = planned.execute(f"SELECT {sql} FROM events WHERE {sql} IS NOT NULL LIMIT 1").fetchone()[0]
     if field and column != "eventTime":
         cases.append((f'{field}:"{value}"', False))  # an equality filter on the sorted column itself
     for text, dense in cases:

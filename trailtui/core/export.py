@@ -155,10 +155,10 @@ def write_events(
         # The widths fit the first rows' values (streamed output cannot wait for the last).
         first = [cells(row) for row in itertools.islice(rows, TABLE_FIT_ROWS)]
         widths = [
-            min(chosen_column.max_width, max(chosen_column.width, len(chosen_column.title), *(len(line[i]) for line in first)))
-            for i, chosen_column in enumerate(chosen)
+            min(shown.max_width, max(shown.width, len(shown.title), *(len(line[i]) for line in first)))
+            for i, shown in enumerate(chosen)
         ]
-        out.write("  ".join(_fit(chosen_column.title, width) for chosen_column, width in zip(chosen, widths)).rstrip() + "\n")
+        out.write("  ".join(_fit(shown.title, width) for shown, width in zip(chosen, widths)).rstrip() + "\n")
         for line in itertools.chain(first, map(cells, rows)):
             out.write("  ".join(_fit(text, width) for text, width in zip(line, widths)).rstrip() + "\n")
             written += 1

@@ -112,14 +112,18 @@ def _rank(value: object) -> int:
 @dataclass(frozen=True)
 class _Segment:
     """A run of the list read with one ``ORDER BY``: the rows meeting ``where`` (SQL, ``""`` for
-    all), ordered by ``keys`` (of ``_VALUE``/``_TIME``/``_ID``) all in the list's direction.
+    all), ordered by ``keys`` (of ``_VALUE``/``_TIME``/``_ID``/``_RANK``) all in the list's direction.
     ``nullable`` says which keys may be NULL inside the segment (SQLite sorts NULL lowest);
-    ``holds(value, time)`` says in Python whether a row with those values belongs here."""
+    ``holds(value, time)`` says in Python whether a row with those values belongs here.
+    ``floor``: ``where`` is only a lower bound on the first key (``> ''``, ``IS NOT NULL``),
+    implied by any range above or equal to a row of the segment, and left out of those: given
+    two lower bounds, SQLite starts the index range at either and may walk from the bottom."""
 
     where: str
     keys: tuple[str, ...]
     nullable: tuple[bool, ...]
     holds: Callable[[object, object], bool]
+    floor: bool = False
 
 
 def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, indexed: bool) -> tuple[_Segment, ...]:
@@ -136,7 +140,10 @@ def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, ind
         if sort.descending:
             return (_Segment("", (_TIME, _ID), (True, False), anything),)
         return (
-            _Segment(f"{time_sql} IS NOT NULL", (_TIME, _ID), (False, False), lambda value, time: time is not None),
+            _Segment(
+                f"{time_sql} IS NOT NULL", (_TIME, _ID), (False, False), lambda value, time: time is not None,
+                floor=True,
+            ),
             _Segment(f"{time_sql} IS NULL", (_ID,), (False,), lambda value, time: time is None),
         )
     if sort.descending:
@@ -146,7 +153,10 @@ def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, ind
     # Text: "> ''" is one index range (neither NULL nor ''); a flag column holds numbers.
     filled = f"{value_sql} > ''" if text else f"{value_sql} IS NOT NULL AND {value_sql} <> ''"
     return (
-        _Segment(filled, (_VALUE, _TIME, _ID), (False, True, False), lambda value, time: value is not None and value != ""),
+        _Segment(
+            filled, (_VALUE, _TIME, _ID), (False, True, False), lambda value, time: value is not None and value != "",
+            floor=text,
+        ),
         _Segment(f"{value_sql} = ''", (_TIME, _ID), (True, False), lambda value, time: value == ""),
         _Segment(f"{value_sql} IS NULL", (_TIME, _ID), (True, False), lambda value, time: value is None),
     )
@@ -207,9 +217,13 @@ class EventQuery:
 
     @property
     def needs_listing(self) -> bool:
-        """True when no index serves the order (``Column.sort_index`` is None): the first and the
-        last pages still come from one ``ORDER BY ... LIMIT`` each, but paging in between
-        should go through :meth:`ordered_ids` (listed once, in a worker) and :meth:`rows_for_ids`."""
+        """True when no index serves the order (``Column.sort_index`` is None, or its index is
+        not built yet: a first load builds them at its end): the first and the last pages still
+        come from one ``ORDER BY ... LIMIT`` each (about 0.4 s at 1M events: every event is
+        read), but paging in between should go through :meth:`ordered_ids` (listed once, in a
+        worker: 1.5-2.5 s at 1M) and :meth:`rows_for_ids`, and positions come from that listing
+        (the ``listing`` argument of :meth:`position_of` and :meth:`find_next`): counted, each
+        would read every event again."""
         return self._index is None
 
     # ------------------------------------------------------------------------------ counting
@@ -258,7 +272,8 @@ class EventQuery:
         if self._sampled is None:
             top = self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
             ids = random.Random(top).sample(range(1, top + 1), min(top, _SAMPLE))
-            sql = f'SELECT {self._value_sql}, "eventTime", id FROM events WHERE id IN ({",".join("?" * len(ids))})'
+            marks = ",".join("?" * len(ids))
+            sql = f"SELECT {self._value_sql}, {_TIME_SQL}, id FROM events WHERE id IN ({marks})"
             self._sampled = []
             for value, time, event_id in self.conn.execute(sql, ids):
                 number = self._segment_of(value, time)
@@ -326,7 +341,12 @@ class EventQuery:
         return rows
 
     def _source(self, dense: bool) -> str:
-        return f"events INDEXED BY {self._index}" if dense and self._index else "events"
+        if self._index is None:
+            # Everything, in an order no index serves: read the table as stored. Left to itself
+            # the planner may scan another index and fetch every row through it (1.7 s instead
+            # of 0.43 s for a first screen at 1M events).
+            return "events NOT INDEXED" if self.compiled.where == "1" else "events"
+        return f"events INDEXED BY {self._index}" if dense else "events"
 
     def _order(self, segment: _Segment, descending: bool, *, off_index: bool = False) -> str:
         direction = "DESC" if descending else "ASC"
@@ -393,7 +413,8 @@ class EventQuery:
         for segment in self._segments:
             if left is not None and left <= 0:
                 return
-            sql = f"SELECT {select} FROM events WHERE {self._where(segment.where)} {self._order(segment, self.sort.descending)}"
+            order = self._order(segment, self.sort.descending)
+            sql = f"SELECT {select} FROM {self._source(False)} WHERE {self._where(segment.where)} {order}"
             params: tuple = self.compiled.params
             if left is not None:
                 sql += " LIMIT ?"
@@ -418,7 +439,7 @@ class EventQuery:
         index, or with ``matching`` if it does not match the filter)."""
         where = f"id = ? AND ({self.compiled.where})" if matching else "id = ?"
         params = (event_id, *self.compiled.params) if matching else (event_id,)
-        row = self.conn.execute(f'SELECT {self._value_sql}, "eventTime" FROM events WHERE {where}', params).fetchone()
+        row = self.conn.execute(f"SELECT {self._value_sql}, {_TIME_SQL} FROM events WHERE {where}", params).fetchone()
         if row is None:
             return None
         value, time = row
@@ -428,12 +449,14 @@ class EventQuery:
         return next(number for number, segment in enumerate(self._segments) if segment.holds(value, time))
 
     def _earlier(
-        self, segment: _Segment, keys: dict[str, object], descending: bool, *, off_index: bool = False
+        self, number: int, keys: dict[str, object], descending: bool, *, off_index: bool = False
     ) -> list[tuple[str, tuple]]:
-        """The rows of ``segment`` that come before the row with ``keys`` in the order of
-        ``descending``, as conditions each covering one range of the segment's index, nearest
-        range last: for keys (a, b, c), ``a before``; ``a equal, b before``; ``a, b equal, c
-        before``. NULLs count as lowest (SQLite's order)."""
+        """The rows of segment ``number`` that come before the row with ``keys`` in the order of
+        ``descending``, as conditions each covering one range of the segment's index (its
+        ``where`` included where needed), nearest range last: for keys (a, b, c), ``a before``;
+        ``a equal, b before``; ``a, b equal, c before``. NULLs count as lowest (SQLite's order)."""
+        segment = (self._off_index if off_index else self._segments)[number]
+        where = segment.where
         ranges: list[tuple[str, tuple]] = []
         equal: list[str] = []
         equal_params: list[object] = []
@@ -450,7 +473,10 @@ class EventQuery:
                     before.append((f"{sql} IS NULL", ()))
                 before.append((f"{sql} < ?", (value,)))
             for condition, params in before:
-                ranges.append((" AND ".join([*equal, condition]), (*equal_params, *params)))
+                # Past an equal first key, or above it, the segment's floor holds by itself.
+                implied = segment.floor and (equal or descending)
+                parts = [*equal, condition] if implied or not where else [where, *equal, condition]
+                ranges.append((" AND ".join(parts), (*equal_params, *params)))
             if value is None:
                 equal.append(f"{sql} IS NULL")
             else:
@@ -458,19 +484,28 @@ class EventQuery:
                 equal_params.append(value)
         return ranges
 
-    def position_of(self, event_id: int) -> int | None:
+    def position_of(self, event_id: int, *, listing: array | None = None) -> int | None:
         """The 0-based position of event ``event_id`` (``events.id``) in the list, or None if it
-        does not match the filter (or is not in the index).
+        does not match the filter (or is not in the index). ``listing``: this query's
+        :meth:`ordered_ids`, if the caller holds them (an order no index serves): the position
+        is then looked up in it (a few ms at 1M) instead of counted.
 
-        Counted, not listed: the matches in the segments before its own, plus those before it in
-        its segment, each a count over one index range (keyset), so the cost grows with the
-        position (tens of milliseconds deep into a million events), not with a sort.
+        Counted, not listed: the matches in the segments before its own, plus those before it
+        (or, when a sample of the index says that side is shorter, the segment's matches less
+        those after it) in its segment, each a count over one index range (keyset). The cost
+        grows with the shorter side, up to half the list: about 10-60 ms at a million events
+        unfiltered, a filter's own count cost with a filter. Without an index for the order each
+        count reads every event: use the listing (:meth:`ordered_ids`) there.
         """
+        if listing is not None:
+            try:
+                return listing.index(event_id)
+            except ValueError:
+                return None
         anchor = self._anchor(event_id, matching=True)
         if anchor is None:
             return None
         number, keys = anchor
-        segment = self._segments[number]
         start = sum(self._segment_count(earlier) for earlier in range(number))
         # Count the side of the event that the sample says is smaller: at 1M events a count
         # walks about 25-70 ns per index entry, so the far side of a deep event costs ~50 ms.
@@ -478,23 +513,23 @@ class EventQuery:
         peers = [key for other, key in self._sample() if other == number]
         later = sum(1 for key in peers if (key < mine if self.sort.descending else key > mine))
         if 2 * later >= len(peers):
-            return start + self._count_ranges(segment, self._earlier(segment, keys, self.sort.descending))
-        after = self._count_ranges(segment, self._earlier(segment, keys, not self.sort.descending))
+            return start + self._count_ranges(self._earlier(number, keys, self.sort.descending))
+        after = self._count_ranges(self._earlier(number, keys, not self.sort.descending))
         return start + self._segment_count(number) - 1 - after
 
-    def _count_ranges(self, segment: _Segment, ranges: list[tuple[str, tuple]]) -> int:
-        """Matches of ``segment`` within any of ``ranges`` (disjoint)."""
+    def _count_ranges(self, ranges: list[tuple[str, tuple]]) -> int:
+        """Matches within any of ``ranges`` (disjoint, from :meth:`_earlier`)."""
         if not ranges:
             return 0
         if self.compiled.where == "1":
-            return sum(self._count(segment.where, condition, params=params) for condition, params in ranges)
+            return sum(self._count(condition, params=params) for condition, params in ranges)
         # Filtered: one statement, so a costly filter (a common word's full-text matches) is
         # evaluated once; the planner starts from the filter's index or walks the ranges.
         either = " OR ".join(f"({condition})" for condition, _ in ranges)
-        return self._count(segment.where, either, params=tuple(value for _, params in ranges for value in params))
+        return self._count(either, params=tuple(value for _, params in ranges for value in params))
 
     def find_next(
-        self, after_event_id: int | None, term: CompiledFilter, *, forward: bool = True
+        self, after_event_id: int | None, term: CompiledFilter, *, forward: bool = True, listing: array | None = None
     ) -> tuple[int, int] | None:
         """The nearest event after (``forward``) or before event ``after_event_id`` in list order
         that matches both this query's filter and ``term`` (a search that leaves the filter as
@@ -502,6 +537,11 @@ class EventQuery:
         that way (no wrap-around). ``after_event_id`` None: from the top (forward) or the bottom
         of the list. The given event need not match the filter (its place in the order is used);
         raises ValueError if it is not in the index.
+
+        The order's index is walked from the event for up to :data:`_WALK` rows (a common term is
+        met at once); past that the planner starts from the filter's or the term's own index
+        (``error:AccessDenied``, a word) and takes the nearest match. Then :meth:`position_of`
+        (``listing`` as there).
         """
         hit = f"({self.compiled.where}) AND ({term.where})"
         hit_params = (*self.compiled.params, *term.params)
@@ -510,7 +550,7 @@ class EventQuery:
         if not forward:
             numbers.reverse()
         # (segment, the range on the order's keys, the same off the index, its parameters),
-        # nearest first; a whole segment is the range "".
+        # nearest first; then whole segments.
         ranges: list[tuple[int, str, str, tuple]] = []
         if after_event_id is not None:
             anchor = self._anchor(after_event_id, matching=False)
@@ -518,15 +558,14 @@ class EventQuery:
                 raise ValueError(f"no event with id {after_event_id} in the index")
             start, keys = anchor
             numbers = numbers[numbers.index(start) + 1 :]
-            segment = self._segments[start]
-            later = self._earlier(segment, keys, not walk_descending)
-            later_off = self._earlier(segment, keys, not walk_descending, off_index=True)
+            later = self._earlier(start, keys, not walk_descending)
+            later_off = self._earlier(start, keys, not walk_descending, off_index=True)
             ranges += [(start, on[0], off[0], on[1]) for on, off in zip(reversed(later), reversed(later_off))]
-        ranges += [(number, "", "", ()) for number in numbers]
+        ranges += [(number, self._segments[number].where, self._off_index[number].where, ()) for number in numbers]
         for number, condition, off_condition, params in ranges:
             found = self._nearest(number, condition, off_condition, params, hit, hit_params, walk_descending)
             if found is not None:
-                position = self.position_of(found)
+                position = self.position_of(found, listing=listing)
                 assert position is not None  # it matches the filter
                 return position, found
         return None
@@ -541,7 +580,7 @@ class EventQuery:
             # Walk the order's index testing each event: a common term (is:error) is met
             # within a few rows. Stop after _WALK rows, a rare one is cheaper found from its index.
             segment = self._segments[number]
-            where = " AND ".join(f"({part})" for part in (segment.where, condition) if part) or "1"
+            where = condition or "1"
             sql = (
                 f"SELECT id, {hit} FROM events INDEXED BY {self._index} WHERE {where} "
                 f"{self._order(segment, descending)}"
@@ -560,7 +599,7 @@ class EventQuery:
         # The keys written "+key" keep the planner off the order's index: it starts from the
         # filter's or the term's own index (error:AccessDenied, a word) and sorts what it finds.
         segment = self._off_index[number]
-        where = " AND ".join(f"({part})" for part in (hit, segment.where, off_condition) if part)
+        where = " AND ".join(f"({part})" for part in (hit, off_condition) if part)
         sql = f"SELECT id FROM events WHERE {where} {self._order(segment, descending, off_index=True)} LIMIT 1"
         row = self.conn.execute(sql, (*hit_params, *params)).fetchone()
         return row[0] if row else None

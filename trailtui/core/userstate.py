@@ -2,10 +2,11 @@
 
 An index is a cache: it is rebuilt when its schema version changes or it is damaged, and a loader
 process holds its write lock for long batches. What the user made must survive both, so it lives
-in a sidecar SQLite file beside the index (:func:`user_state_path`: ``foo-1a2b.sqlite`` →
-``foo-1a2b.user.sqlite``), created 0600 like the index, in WAL mode, every write committed at
-once (autocommit, ``synchronous = FULL``) so Ctrl+C, a crash or a power cut loses nothing.
-Being beside the index, it is per index: two log trees have two histories and two sets of marks.
+in a SQLite file of its own (:func:`user_state_path`: ``foo-1a2b.sqlite`` →
+``foo-1a2b.user.sqlite``, in the user data directory for indexes in the cache directory, else
+beside the index), created 0600 like the index, in WAL mode, every write committed at once
+(autocommit, ``synchronous = FULL``) so Ctrl+C, a crash or a power cut loses nothing. Named after
+its index, it is per index: two log trees have two histories and two sets of marks.
 
 Events are keyed by CloudTrail's ``eventID`` ("CloudTrail record contents", AWS CloudTrail User
 Guide: a GUID CloudTrail generates to uniquely identify each event; trailtui synthesises a stable
@@ -55,14 +56,30 @@ class UserStateError(RuntimeError):
     The file is never deleted or overwritten because of it: it holds the user's own work."""
 
 
+def user_data_dir() -> Path:
+    """Where the user state of indexes in trailtui's cache directory lives: the user data
+    directory (``$XDG_DATA_HOME/trailtui``, by default ``~/.local/share/trailtui`` on Linux), so
+    clearing the cache (``rm -rf ~/.cache/trailtui``) never deletes marks and notes."""
+    import platformdirs
+
+    return platformdirs.user_data_path("trailtui")
+
+
 def user_state_path(db_path: os.PathLike | str) -> Path:
-    """The sidecar of the index at ``db_path``: ``.../foo-1a2b.sqlite`` →
-    ``.../foo-1a2b.user.sqlite``; an index file not named ``*.sqlite`` gets ``.user.sqlite``
-    appended (``cases.db`` → ``cases.db.user.sqlite``)."""
+    """The user state file of the index at ``db_path``: ``foo-1a2b.sqlite`` →
+    ``foo-1a2b.user.sqlite`` (an index file not named ``*.sqlite`` gets ``.user.sqlite``
+    appended: ``cases.db`` → ``cases.db.user.sqlite``). For an index in trailtui's cache
+    directory (the default, ``index.cache_dir()``) it is in :func:`user_data_dir`; for an index
+    chosen with ``--db`` it is beside that file."""
+    from trailtui.core.index import cache_dir
+
     path = Path(db_path)
-    if path.suffix == ".sqlite":
-        return path.with_name(path.name[: -len(".sqlite")] + ".user.sqlite")
-    return path.with_name(path.name + ".user.sqlite")
+    name = path.name[: -len(".sqlite")] + ".user.sqlite" if path.suffix == ".sqlite" else path.name + ".user.sqlite"
+    try:
+        in_cache = path.absolute().parent == cache_dir().absolute()
+    except OSError:
+        in_cache = False
+    return (user_data_dir() if in_cache else path.parent) / name
 
 
 def open_user_state(db_path: os.PathLike | str) -> sqlite3.Connection:

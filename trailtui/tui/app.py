@@ -21,8 +21,10 @@ from trailtui.tui.keys import bindings
 from trailtui.tui.main_screen import MainScreen
 from trailtui.tui.message_bar import MessageBar
 
-#: The stylesheets, one per part of the app, in ``trailtui/tui/styles/``.
-STYLESHEETS = ["styles/app.tcss", "styles/main_screen.tcss", "styles/sheets.tcss", "styles/dialogs.tcss"]
+#: The stylesheets, one per part of the app, in ``trailtui/tui/styles/`` (absolute paths: a
+#: subclass in another package, a test or a benchmark probe, finds them too).
+STYLESHEETS = [str(Path(__file__).parent / "styles" / name)
+               for name in ("app.tcss", "main_screen.tcss", "sheets.tcss", "dialogs.tcss")]
 
 
 class TrailApp(App[int]):

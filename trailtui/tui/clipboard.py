@@ -300,3 +300,13 @@ def _write_escape_sequence(app, sequence: str) -> bool:
         return False
     driver.write(sequence)
     return True
+
+
+def copy_and_tell(node, text: str, *, what: str) -> CopyResult:
+    """Copy ``text`` (see :func:`copy_text`) from ``node`` (a widget or screen of the app) and
+    show the result's message: information when it surely reached the clipboard, a warning when
+    it was refused or may not have (``doubtful``). Returns the :class:`CopyResult`."""
+    result = copy_text(node.app, text, what=what)
+    severity = "information" if result.copied and not result.doubtful else "warning"
+    node.notify(result.message, severity=severity, markup=False)  # the message may quote a key name
+    return result

@@ -27,7 +27,7 @@ from textual.widgets.tree import TreeNode
 from trailtui.core.decode import parse_event_json
 from trailtui.core.s3 import deleted_keys_note, event_summary
 from trailtui.core.text import printable
-from trailtui.tui.clipboard import copy_text
+from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.keys import bindings
 from trailtui.tui.value_viewer import ValueViewer
 
@@ -485,8 +485,7 @@ class EventDetail(Tree[JsonData]):
         if selected is not None:
             text, what = selected
             # markup=False everywhere: the path is made of the event's (attacker-chosen) keys.
-            result = copy_text(self.app, text, what=what)
-            self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+            copy_and_tell(self, text, what=what)
 
     def action_copy_event(self) -> None:
         """``y``: copy the whole original event, exactly as logged."""
@@ -494,8 +493,7 @@ class EventDetail(Tree[JsonData]):
         if text is None:
             self.notify("No event to copy.", severity="warning", markup=False)
             return
-        result = copy_text(self.app, text, what="the whole event")
-        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+        copy_and_tell(self, text, what="the whole event")
 
     def action_view_value(self) -> None:
         """``v``: the selected value whole, wrapped, in the value viewer."""

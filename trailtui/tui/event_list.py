@@ -72,6 +72,22 @@ def fit(text: str, width: int) -> str:
     return text.ljust(width)
 
 
+def split_leading_spaces(segments) -> list[Segment]:
+    """``segments`` with each one that starts with spaces and then has text split in two: SVG
+    exports (screenshots, snapshot tests) draw a segment's text from its first visible
+    character, so leading spaces would pull the text left by their width."""
+    result = []
+    for segment in segments:
+        text = segment.text
+        stripped = text.lstrip(" ")
+        if stripped and len(stripped) < len(text):
+            result.append(Segment(text[: len(text) - len(stripped)], segment.style))
+            result.append(Segment(stripped, segment.style))
+        else:
+            result.append(segment)
+    return result
+
+
 @dataclass(frozen=True)
 class ColumnSpan:
     """Where a shown column sits: its :class:`Column`, first cell ``x`` (after the gutter, in
@@ -283,10 +299,10 @@ class EventList(ScrollView, can_focus=True):
         for name in self.columns:
             column = BY_NAME[name]
             longest = max((len(cell_text(column, row.get(name))) for row in rows), default=0)
-            title = len(column.title) + 2  # room for the sort arrow
-            # Never under the catalogue's width: errorCode is empty on most first pages, and
-            # must still hold an AccessDenied met further down.
-            self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, min(column.max_width, max(title, longest)))
+            title = len(column.title) + (2 if name == self.sort.column else 0)  # the sort arrow
+            # Never under the catalogue's width (errorCode is empty on most first pages, and
+            # must still hold an AccessDenied met further down) nor under the title.
+            self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, title, min(column.max_width, longest))
         self._relayout()
         self.refresh()
 
@@ -459,7 +475,7 @@ class EventList(ScrollView, can_focus=True):
         content = Strip([segment for segment in body if segment.text]).crop_extend(
             self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, base
         )
-        return Strip(segments + list(content), width)
+        return Strip(split_leading_spaces([*segments, *content]), width)
 
     def header_text(self) -> Text:
         """Every shown column's title, as the header line holds them (the view shows the part
@@ -491,7 +507,7 @@ class EventList(ScrollView, can_focus=True):
             segments.append(Segment(fit(title, span.width), current_style if span.column.name == self.current else style))
         content = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, style)
         left = Segment("‹ " if self.scroll_offset.x > 0 else "  ", more)
-        strip = Strip([left, *content], width)
+        strip = Strip(split_leading_spaces([left, *content]), width)
         if self.scroll_offset.x + width - GUTTER < self._content_width:
             strip = Strip([*strip.crop(0, width - 1), Segment("›", more)], width)
         return strip

@@ -61,6 +61,7 @@ class FrequencyScreen(SheetScreen):
         self.field = field
         self._select: tuple[str | None] | None = (select,) if select is not None else None
         self.counts: ValueCounts | None = None
+        self._elapsed_ms = 0.0
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -78,6 +79,7 @@ class FrequencyScreen(SheetScreen):
     def loaded(self, result: object, elapsed_ms: float) -> None:
         assert isinstance(result, ValueCounts)
         self.counts = result
+        self._elapsed_ms = elapsed_ms
         table = self.table
         table.clear(columns=True)
         width = max(40, self.size.width - 4)
@@ -117,6 +119,10 @@ class FrequencyScreen(SheetScreen):
         if not result.rows:
             info.append(" · no events match the filter")
         self.show_info(info)
+
+    def on_resize(self) -> None:
+        if self.counts is not None:  # the value column and the bars follow the width
+            self.loaded(self.counts, self._elapsed_ms)
 
     # ------------------------------------------------------------------ actions
 

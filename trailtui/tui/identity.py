@@ -111,7 +111,7 @@ def session_label(session: str | None) -> str | None:
     arn, _, created = session.rpartition(" @ ")
     if not arn:
         return session
-    return f"{arn.rsplit('/', 1)[-1]} (created {created})"
+    return f"{arn.rsplit('/', 1)[-1]} (created {shown_time(created)} UTC)"
 
 
 def access_key_kind(access_key_id: str | None) -> str:
@@ -304,7 +304,7 @@ def render_identity(
         ("  kind", access_key_kind(access_key) if access_key else None),
         ("sessionIssuer", columns.get("sessionIssuer_arn")),
         ("MFA", {"true": "yes", "false": "no"}.get(str(mfa).lower()) if mfa is not None else None),
-        ("session created", attributes.get("creationDate")),
+        ("session created", shown_time(attributes.get("creationDate")) if attributes.get("creationDate") else None),
         ("sourceIdentity", facts.source_identity),
         ("invokedBy", columns.get("userIdentity_invokedBy")),
         ("sourceIPAddress", columns.get("sourceIPAddress")),

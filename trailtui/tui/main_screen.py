@@ -55,7 +55,7 @@ from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
 from trailtui.core.userstate import UserStateError, open_user_state
 from trailtui.tui.actors import ActorsScreen
-from trailtui.tui.clipboard import copy_text
+from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.detail import EventDetail
 from trailtui.tui.dialogs import ColumnPicker, PromptScreen
 from trailtui.tui.event_list import EventList
@@ -366,9 +366,10 @@ class MainScreen(Screen):
         if not self.history:
             bar.set_class(False, "-visible")
             return
-        hint = "   Esc: back one step"
-        width = (bar.size.width or self.size.width) - 2 - len(hint)
+        hint = "Esc: back one step"
+        width = (bar.size.width or self.size.width) - 5 - len(hint)
         text = breadcrumbs(self.history.labels(self.compiled.text), width=max(20, width))
+        text.append("   ")  # a run of its own: SVG exports draw a run from its first visible character
         text.append(hint, "dim")
         bar.update(text)
         bar.set_class(True, "-visible")
@@ -426,9 +427,13 @@ class MainScreen(Screen):
         query = EventQuery(self.conn, compiled, sort=sort, columns=event_list.fetch_columns)
         dense = EventQuery.is_dense(counted.matches, counted.total)
         old_position = event_list.cursor
+        event_list.sort = sort  # before the rows: the columns are fitted to the first page with it
         event_list.set_query(query, counted.matches, select=counted.position, keep_row=keep_row, dense=dense)
-        if keep_row and counted.position is not None and counted.position > old_position:
-            self.status.new_above += counted.position - old_position
+        if keep_row and counted.position is not None:
+            # Rows that arrived above the selection, less those gone since (the loader merges
+            # duplicate eventIDs at the end of a bulk load); never more than the rows above.
+            arrived = self.status.new_above + counted.position - old_position
+            self.status.new_above = max(0, min(arrived, counted.position))
         if compiled.where != "1" or sort != SortOrder():
             needs_listing = getattr(query, "needs_listing", False)
             if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.indexing:
@@ -828,8 +833,7 @@ class MainScreen(Screen):
         cell = self._cell()
         if cell is not None:
             text, title = cell
-            result = copy_text(self.app, text, what=title)
-            self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+            copy_and_tell(self, text, what=title)
 
     def _copy_event(self) -> None:
         event_id = self.event_list.selected_event_id
@@ -843,8 +847,7 @@ class MainScreen(Screen):
             return
         if original is None:
             return
-        result = copy_text(self.app, original.decode("utf-8", errors="replace"), what="the whole event")
-        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+        copy_and_tell(self, original.decode("utf-8", errors="replace"), what="the whole event")
 
     # ------------------------------------------------------------------ find, errors, go to time
 
@@ -885,10 +888,11 @@ class MainScreen(Screen):
             self.notify("The list is empty.", severity="warning", markup=False)
             return
         compiled, sort, after = self.compiled, self.sort, self.event_list.selected_event_id
+        listing = self.event_list.ids  # the listed matches, when there are: no count of the table
         direction = "below" if forward else "above"
 
         def seek(conn: sqlite3.Connection) -> Seek:
-            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward)
+            found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward, listing=listing)
             if found is None:
                 return Seek(None, None, f"No event {what} {direction} this one.")
             return Seek(*found)

@@ -16,20 +16,17 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable
 
+from trailtui.core.filter import compile_filter
 from trailtui.core.incident import export_timeline
 from trailtui.core.marks import TimelineEntry, incident_timeline, set_note, unmark
 from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
 from trailtui.tui.dialogs import PromptScreen
 from trailtui.tui.keys import bindings
-from trailtui.tui.message_bar import MessageBar
 from trailtui.tui.query_worker import QueryRunner
-from trailtui.tui.sheet import SheetTable
+from trailtui.tui.sheet import SheetScreen
 
 #: Columns of the marks table: (TimelineEntry attribute, title, width; 0 = the rest).
 MARK_COLUMNS = (
@@ -48,55 +45,41 @@ def default_timeline_base(now: datetime | None = None, directory: Path | str = "
     return Path(directory) / f"incident-timeline-{moment}"
 
 
-class MarksScreen(Screen["TimelineEntry | None"]):
+class MarksScreen(SheetScreen):
     """The incident timeline of the index ``db_path``; ``user_conn`` is the open user-state
-    connection notes and unmarks are written through. Dismissed with the entry to show in the
-    list (Enter), or None (Esc)."""
+    connection notes and unmarks are written through. Dismissed with the :class:`TimelineEntry`
+    to show in the list (Enter), or None (Esc)."""
 
     BINDINGS = [*bindings("sheet"), *bindings("marks")]
 
     def __init__(self, db_path: Path, user_conn: sqlite3.Connection) -> None:
-        super().__init__()
-        self.db_path = Path(db_path)
+        super().__init__(db_path, compile_filter("is:marked"), ["marked events"])
         self.user_conn = user_conn
         self.entries: list[TimelineEntry] = []
-        self.runner = QueryRunner(self, self.db_path, "marks")
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="sheet"):
-            yield Static("", id="sheet-info")
-            yield SheetTable(id="sheet-table", cursor_type="row", zebra_stripes=True)
-        with Vertical(id="bottom"):
-            yield MessageBar()
-            yield Footer()
-
-    @property
-    def table(self) -> SheetTable:
-        return self.query_one(SheetTable)
+        self.exporter = QueryRunner(self, self.db_path, "export")
+        self._select: str | None = None
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.query_one("#sheet").border_title = "Marks and notes: the incident timeline (UTC)"
-        self.table.focus()
+        self.show_crumbs("incident timeline")
         self.reload()
 
     def reload(self, select: str | None = None) -> None:
         """Read the timeline again (after an edit), the cursor on eventID ``select``."""
         self._select = select
-        self.runner.run(incident_timeline, tag="timeline")
+        self.load(incident_timeline)
 
-    @on(QueryRunner.Done)
-    def _done(self, message: QueryRunner.Done) -> None:
-        message.stop()
-        if not message.current:
-            return
+    def loaded(self, result: object, elapsed_ms: float) -> None:
+        assert isinstance(result, list)
+        self._show(result)
+
+    def other_done(self, message: QueryRunner.Done) -> None:
         if message.error is not None:
-            self.notify(f"Could not read the marks: {printable(message.error)}", severity="error", markup=False)
+            self.notify(f"The export failed: {printable(message.error)}", severity="error", markup=False)
             return
-        if message.tag == "export":
-            paths = ", ".join(printable(str(path)) for path in message.result)
-            self.notify(f"Exported the incident timeline: {paths}", markup=False, timeout=12)
-            return
-        self._show(message.result)
+        paths = ", ".join(printable(str(path)) for path in message.result)
+        self.notify(f"Exported the incident timeline: {paths}", markup=False, timeout=12)
 
     def _show(self, entries: list[TimelineEntry]) -> None:
         self.entries = entries
@@ -123,7 +106,7 @@ class MarksScreen(Screen["TimelineEntry | None"]):
         info = Text(f"{plural(len(entries), 'marked event')} · {plural(notes, 'note')}")
         if not entries:
             info.append(" · m on the list marks the selected event, M adds a note")
-        self.query_one("#sheet-info", Static).update(info)
+        self.show_info(info)
 
     def _current(self) -> TimelineEntry | None:
         if not self.entries:
@@ -177,7 +160,7 @@ class MarksScreen(Screen["TimelineEntry | None"]):
         def export(base: str | None) -> None:
             if base:
                 target = Path(base.strip()).expanduser()
-                self.runner.run(lambda conn: export_timeline(conn, target), tag="export")
+                self.exporter.run(lambda conn: export_timeline(conn, target))
 
         self.app.push_screen(
             PromptScreen("Export the incident timeline", value=str(default_timeline_base()),
@@ -185,11 +168,3 @@ class MarksScreen(Screen["TimelineEntry | None"]):
                               "and <name>.ndjson (the original events)"),
             export,
         )
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-    def action_edit_filter(self) -> None:
-        app = self.app
-        self.dismiss(None)
-        app.call_after_refresh(app.run_action, "screen.focus_filter")

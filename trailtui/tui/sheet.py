@@ -102,14 +102,19 @@ class SheetScreen(Screen["DrillRequest | None"]):
         message.stop()
         if not message.current or not self.is_attached:
             return
-        if message.error is not None:
+        if message.runner is not self.runner:
+            self.other_done(message)
+        elif message.error is not None:
             self.show_info(Text(f"Query failed: {printable(message.error)}"))
-            return
-        self.loaded(message.result, message.elapsed_ms)
+        else:
+            self.loaded(message.result, message.elapsed_ms)
 
     def loaded(self, result: object, elapsed_ms: float) -> None:
         """Show a finished query's ``result`` (subclasses)."""
         raise NotImplementedError
+
+    def other_done(self, message: QueryRunner.Done) -> None:
+        """A subclass's other runner finished (the current run's ``message``); nothing here."""
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -38,7 +38,7 @@ class StatusLine(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         progress = self.progress
         if self.indexing and progress is not None and progress.phase not in ("", "reading"):
-            text.append(f"{progress.events_added:,} events read · {progress.phase}…")
+            text.append(f"{plural(progress.events_added, 'event')} read · {progress.phase}…")
             if progress.duplicates:
                 text.append(f" · {plural(progress.duplicates, 'duplicate eventID')} merged")
         elif self.indexing and progress is not None:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from trailtui.core.text import plural, printable
-from trailtui.tui.clipboard import copy_text
+from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.keys import bindings
 from trailtui.tui.message_bar import MessageBar
 
@@ -64,8 +64,7 @@ class ValueViewer(ModalScreen[None]):
         body.update(viewer_text(self.value, wrap=self.wrap))
 
     def action_copy(self) -> None:
-        result = copy_text(self.app, self.value, what=self.title_text)
-        self.notify(result.message, severity="information" if result.copied else "warning", markup=False)
+        copy_and_tell(self, self.value, what=self.title_text)
 
     def action_close(self) -> None:
         self.dismiss(None)
