@@ -12,10 +12,11 @@ The snapshots were made with the Textual version the ``test`` extra pins; anothe
 draw the same screen differently.
 
 What makes them repeatable: the demo is the same every run (a fixed seed and fixed times); the
-app reads no config file of the user's (``config_path`` points into the test's folder) and its
-marks and filter history live beside a fresh index; the query times it prints ("· 12 ms") are
-pinned to 0 through :attr:`QueryRunner.clock`; and every scene waits for the query workers to
-finish before the screen is taken.
+app reads no config file of the user's (``config_path`` points into the test's folder), and its
+marks and filter history start empty (conftest gives every test its own XDG directories); the
+query times it prints ("· 12 ms") are pinned to 0 through :attr:`QueryRunner.clock`; the
+input cursor does not blink; a filter that must not be applied part way is pasted, not typed;
+and every step waits for the timers and query workers it started before the next.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ def filter_keys(text: str) -> list[str]:
 
 #: name -> the steps that make the scene (see :func:`play`).
 SCENES: dict[str, list] = {
-    # The main screen, the fourth event selected: the list, the JSON detail and the identity pane.
+    # The main screen, the fourth event selected: the list and the JSON detail (and, at 160
+    # columns, the timeline and the identity pane).
     "main": [["j", "j", "j"]],
     # A filter with results: the anonymous reads of S3 objects, and their count.
     "filter": [filter_keys("name:GetObject is:anonymous")],
