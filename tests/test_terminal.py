@@ -96,18 +96,18 @@ def terminal(tmp_path: Path):
 
 def test_a_burst_typed_after_slash_arrives_whole_in_the_filter(terminal: Terminal) -> None:
     terminal.write(b"/name:GetObject is:anonymous\r")
-    terminal.wait_for("5 / 35")
+    terminal.wait_for(" 5 / 35")
     assert "name:GetObject is:anonymous" in terminal.text
 
 
 def test_slash_selects_the_filter_so_a_second_burst_replaces_it(terminal: Terminal) -> None:
     terminal.write(b"/name:GetObject\r")
-    terminal.wait_for("5 / 35")
+    terminal.wait_for(" 5 / 35")
     terminal.write(b"/is:anonymous\r")  # s, i, a would be list keys if they escaped the filter bar
     terminal.wait_for("is:anonymous")
     terminal.pump(0.5)
     assert "name:GetObjectis:anonymous" not in terminal.text
-    assert "5 / 35" in terminal.text
+    assert " 5 / 35" in terminal.text
 
 
 def test_a_bracketed_paste_lands_in_the_filter(terminal: Terminal) -> None:
@@ -116,3 +116,27 @@ def test_a_bracketed_paste_lands_in_the_filter(terminal: Terminal) -> None:
     terminal.write(b"\x1b[200~name:PutObject\x1b[201~\r")
     terminal.wait_for("30 / 35")
     assert "name:PutObject" in terminal.text
+
+
+def test_filters_typed_in_bursts_are_each_one_step_back(terminal: Terminal) -> None:
+    terminal.write(b"/name:GetObject\r")
+    terminal.wait_for(" 5 / 35")
+    terminal.write(b"/is:anonymous\r")
+    terminal.wait_for("all events › name:GetObject › is:anonymous")
+    terminal.write(b"\x1b")  # Esc on the list: one step back
+    terminal.wait_for("all events › name:GetObject ")
+    assert " 5 / 35" in terminal.text
+
+
+def test_a_slash_typed_the_moment_the_app_starts_is_kept(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event(f"e-{i}", "GetObject" if i % 2 else "PutObject") for i in range(6)])
+    env = dict(os.environ, TERM="xterm-256color", XDG_CACHE_HOME=str(tmp_path / "cache"),
+               XDG_DATA_HOME=str(tmp_path / "data"), TRAILTUI_CONFIG=str(tmp_path / "config.toml"))
+    term = Terminal([sys.executable, "-m", "trailtui", str(logs)], 100, 30, env)
+    try:
+        term.write(b"/name:PutObject\r")  # before the app has drawn anything
+        term.wait_for(" 3 / 6")
+        assert "name:PutObject" in term.text and term.process.poll() is None
+    finally:
+        term.close()

@@ -249,7 +249,7 @@ class ActorRow:
     ``errorCode``) are counts; ``source_ips`` / ``user_agents`` the numbers of distinct
     ``sourceIPAddress`` / ``userAgent`` values (missing ones not counted); ``first_seen`` /
     ``last_seen`` UTC ISO-8601 ``eventTime`` (None when no event has a time); ``account`` the
-    ``userIdentity.accountId`` of its events.
+    ``userIdentity.accountId`` of its events (None when they have several).
     """
 
     key: str | None
@@ -304,7 +304,9 @@ def actor_ranking(
         "  count(DISTINCT nullif(\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
         "  count(DISTINCT nullif(\"userAgent\", '') COLLATE NOCASE) AS user_agents, "
         '  min("eventTime") AS first_seen, max("eventTime") AS last_seen, '
-        '  max("userIdentity_accountId") AS account '
+        # The account, unless the group spans several (events without a session, ...).
+        '  CASE WHEN min("userIdentity_accountId") = max("userIdentity_accountId") '
+        '  THEN max("userIdentity_accountId") END AS account '
         f'  FROM events WHERE {compiled.where} GROUP BY "{column}"'
         f") ORDER BY {order} LIMIT ?"
     )

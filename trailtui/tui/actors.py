@@ -24,6 +24,7 @@ from trailtui.core.times import shown_minute, shown_time
 from trailtui.tui.filter_history import crumb
 from trailtui.tui.keys import bindings
 from trailtui.tui.sheet import DrillRequest, SheetScreen
+from trailtui.tui.value_viewer import ValueViewer
 
 #: Column titles of the sort keys, in the order ``s`` cycles through them.
 SORT_TITLES: dict[str, str] = {
@@ -44,6 +45,12 @@ _NUMBERS = ("events", "errors", "source_ips", "user_agents")
 def _fit(text: str, width: int) -> str:
     """``text`` cut to ``width`` cells with an ellipsis, else padded to it."""
     return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
+
+
+def _fit_tail(text: str, width: int) -> str:
+    """``text`` cut from the left (``…/us-east-2/AWSReservedSSO_Admin``): names and ARNs differ
+    at their end (the role, the session, the key), so that is the part kept."""
+    return "…" + text[len(text) - width + 1:] if len(text) > width else text.ljust(width)
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ class ActorsScreen(SheetScreen):
                     cells.append(Text(_fit(layout.time(getattr(row, name)), width) + gap))
                 elif name == "actor":
                     if row.actor:
-                        cells.append(Text(_fit(printable(row.actor), width) + gap))
+                        cells.append(Text(_fit_tail(printable(row.actor), width) + gap))
                     else:
                         label = none_label if row.key is None else "(several)"
                         cells.append(Text(_fit(label, width) + gap, missing_style))
@@ -190,7 +197,7 @@ class ActorsScreen(SheetScreen):
                     cells.append(Text(_fit(printable(row.account or ""), width) + gap))
                 else:  # the grouping key
                     shown = printable(row.key) if row.key else none_label
-                    cells.append(Text(_fit(shown, width) + gap, "" if row.key else missing_style))
+                    cells.append(Text(_fit_tail(shown, width) + gap, "" if row.key else missing_style))
             table.add_row(*cells, key=str(index))
             if self._select is not None and row.key == self._select:
                 select_row = index
@@ -245,6 +252,18 @@ class ActorsScreen(SheetScreen):
             reopen=lambda: ActorsScreen(db_path, compiled, crumbs, grouping=grouping_name, sort=sort, select=key),
             then_frequency=then_field,
         )
+
+    def action_view_actor(self) -> None:
+        """``v``: the selected actor's whole name, key and account (cells cut them)."""
+        row = self._current_row()
+        if row is None or self.ranking is None:
+            return
+        lines = [f"actor: {row.actor or '(several)'}", f"{self.ranking.grouping.name}: {row.key or '(none)'}",
+                 f"userIdentity.accountId: {row.account or '(several)'}",
+                 f"{plural(row.events, 'event')} · {plural(row.errors, 'error')} · "
+                 f"{plural(row.source_ips, 'source IP')} · {plural(row.user_agents, 'user agent')}",
+                 f"first seen {shown_time(row.first_seen)} UTC · last seen {shown_time(row.last_seen)} UTC"]
+        self.app.push_screen(ValueViewer("actor", "\n".join(lines)))
 
     def action_drill(self) -> None:
         request = self._request()

@@ -14,7 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, SelectionList, Static
-from textual.widgets.selection_list import Selection
+from textual.widgets.input import Selection
+from textual.widgets.selection_list import Selection as Choice
 
 from trailtui.core.columns import COLUMNS
 from trailtui.core.text import printable
@@ -25,14 +26,16 @@ from trailtui.tui.message_bar import MessageBar
 
 class PromptScreen(ModalScreen["str | None"]):
     """Ask for one line of text: ``title``, a ``hint`` under the box, the box prefilled with
-    ``value``. Enter dismisses with the text (``check``, if given, returns an error message to
-    show instead, or None to accept); Esc with None."""
+    ``value`` (selected with ``select``, so typing replaces it). Enter dismisses with the text
+    (``check``, if given, returns an error message to show instead, or None to accept); Esc
+    with None."""
 
     BINDINGS = bindings("dialog")
 
     def __init__(self, title: str, *, hint: str = "", value: str = "", placeholder: str = "",
-                 check: Callable[[str], str | None] | None = None) -> None:
+                 check: Callable[[str], str | None] | None = None, select: bool = False) -> None:
         super().__init__()
+        self.select = select
         self.title_text = title
         self.hint = hint
         self.value = value
@@ -50,7 +53,7 @@ class PromptScreen(ModalScreen["str | None"]):
     def on_mount(self) -> None:
         box = self.query_one("#prompt-input", Input)
         self.set_focus(box)
-        box.cursor_position = len(box.value)
+        box.selection = Selection(0, len(box.value)) if self.select else Selection.cursor(len(box.value))
 
     @on(Input.Submitted, "#prompt-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -81,7 +84,7 @@ class ColumnPicker(ModalScreen["list[str] | None"]):
         with Vertical(classes="dialog", id="columns-box") as box:
             box.border_title = "Columns: Space shows / hides · Esc done"
             yield SelectionList[str](
-                *(Selection(f"{column.title}  ({column.description})", column.name, column.name in self.shown)
+                *(Choice(f"{column.title}  ({column.description})", column.name, column.name in self.shown)
                   for column in COLUMNS),
                 id="columns-list",
             )

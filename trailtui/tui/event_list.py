@@ -304,6 +304,7 @@ class EventList(ScrollView, can_focus=True):
             # must still hold an AccessDenied met further down) nor under the title.
             self._fitted[name] = max(MIN_COLUMN_WIDTH, column.width, title, min(column.max_width, longest))
         self._relayout()
+        self._scroll_current_into_view()  # widths changed: the current column must stay in view
         self.refresh()
 
     def _relayout(self) -> None:

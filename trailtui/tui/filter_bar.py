@@ -26,7 +26,7 @@ from trailtui.tui.keys import bindings
 #: Keystrokes typed faster than this (seconds) run one query, not one each.
 DEBOUNCE_SECONDS = 0.15
 
-PLACEHOLDER = "filter: name:GetObject is:anonymous  actor:*alice*  ip:203.0.113.0/24  (? for help)"
+PLACEHOLDER = "no filter: press / and type one, e.g. name:GetObject is:anonymous  (? for help)"
 
 
 class ControlPictures(Highlighter):
@@ -94,6 +94,11 @@ class FilterBar(Widget):
         return self.query_one(FilterInput)
 
     @property
+    def input_ready(self) -> bool:
+        """True once the text box exists (the bar composes it after the screen mounts)."""
+        return bool(self.query(FilterInput))
+
+    @property
     def text(self) -> str:
         """The text in the box."""
         return self.input.value
@@ -114,7 +119,8 @@ class FilterBar(Widget):
         box = self.input
         with box.prevent(Input.Changed):
             box.value = text
-        box.selection = Selection(*select) if select else Selection.cursor(len(text))
+        # The start in view (a long preset's first terms say what it is); End reaches the rest.
+        box.selection = Selection(*select) if select else Selection.cursor(0)
         self._applied_text = text
         self._history_index = -1
         self.clear_message()
@@ -148,20 +154,24 @@ class FilterBar(Widget):
         self.apply_now()
         self.post_message(self.Done())
 
-    def apply_now(self) -> None:
-        """Compile the text now (a pending debounce is dropped); post :class:`Applied` if it is
-        valid and differs from what was last applied, else show why it is not valid."""
+    def apply_now(self, *, post: bool = True) -> CompiledFilter | None:
+        """Compile the text now (a pending debounce is dropped) and return it, or None (after
+        showing why) when it is not valid. With ``post``, :class:`Applied` is posted when it
+        differs from what was last applied; without, the caller applies it itself (leaving the
+        bar must not wait for a message: keys typed behind are already on their way)."""
         self._cancel_timer()
         text = self.text
         try:
             compiled = compile_filter(text)
         except FilterError as err:
             self.show_error(text, err)
-            return
+            return None
         self.show_hint(compiled)
         if text != self._applied_text:
             self._applied_text = text
-            self.post_message(self.Applied(compiled))
+            if post:
+                self.post_message(self.Applied(compiled))
+        return compiled
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -25,6 +25,7 @@ from trailtui.core.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principa
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
+from trailtui.tui.keys import bindings
 
 
 class PaneStyles(NamedTuple):
@@ -326,8 +327,10 @@ def render_identity(
 
 
 class IdentityPane(VerticalScroll, can_focus=True):
-    """Scrollable pane showing :func:`render_identity` for the selected event."""
+    """Scrollable pane showing :func:`render_identity` for the selected event; ``z`` zooms it."""
 
+    ALLOW_MAXIMIZE = True  # containers are not zoomable by default; this pane is read like one
+    BINDINGS = bindings("identity")
     COMPONENT_CLASSES = {f"identity-pane--{field}" for field in PaneStyles._fields}
 
     def compose(self):

@@ -76,8 +76,9 @@ from trailtui.tui.status_line import StatusLine
 from trailtui.tui.timeline import Timeline
 from trailtui.tui.value_viewer import ValueViewer
 
-#: Terminals narrower than this (columns) stack the panes.
-NARROW_WIDTH = 120
+#: Terminals narrower than this (columns) stack the panes: at 120 columns the list, beside a
+#: side pane, would show three columns.
+NARROW_WIDTH = 140
 #: Terminals shorter than this (rows) fold the timeline away (``t`` shows it).
 SHORT_HEIGHT = 30
 #: While the loader runs, the list is recounted at most this often (seconds).
@@ -122,6 +123,9 @@ class MainScreen(Screen):
     """
 
     BINDINGS = bindings("main")
+    #: The list has the focus when the screen shows, unless a key already moved it (a / typed
+    #: at once): Textual auto-focuses only a screen with nothing focused.
+    AUTO_FOCUS = "#events"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_WIDTH, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
 
@@ -149,6 +153,7 @@ class MainScreen(Screen):
         self._edit_start: str | None = None  # the filter when the filter bar got the focus
         self._pending_select: int | None = None  # events.id to select once the next count lands
         self._then_frequency: str | None = None
+        self._type_ahead: list[str] | None = None  # keys typed behind a / before the bar existed
         self._preset: Preset | None = None  # the preset whose columns the list shows
         self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
@@ -206,7 +211,6 @@ class MainScreen(Screen):
         self.conn = connect(self.db_path, readonly=True)
         self._open_user_state()
         self._apply_layout_config()
-        self.event_list.focus()
         try:
             self.compiled = compile_filter(self.initial_filter)
         except FilterError as err:
@@ -271,7 +275,33 @@ class MainScreen(Screen):
     def action_focus_filter(self) -> None:
         """``/``: the filter bar, the whole filter selected (typing replaces it, End extends)."""
         self._edit_start = self.compiled.text
+        if not self.filter_bar.input_ready:
+            # Typed in the app's first instant, before the bar exists: keep the keys for it.
+            self._type_ahead = []
+            self.call_after_refresh(self._flush_type_ahead)
+            return
         self.filter_bar.focus_for_edit()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed behind a ``/`` pressed before the filter bar existed go to it, in order."""
+        if self._type_ahead is None:
+            return
+        if event.key == "enter" or event.is_printable:
+            self._type_ahead.append("\r" if event.key == "enter" else (event.character or ""))
+            event.stop()
+            event.prevent_default()
+
+    def _flush_type_ahead(self) -> None:
+        if not self.filter_bar.input_ready:
+            self.call_after_refresh(self._flush_type_ahead)
+            return
+        typed, self._type_ahead = "".join(self._type_ahead or ()), None
+        self.filter_bar.focus_for_edit()
+        text, enter, after = typed.partition("\r")
+        if text:
+            self.filter_bar.input.replace(text, 0, len(self.filter_bar.text))
+        if enter:
+            self.action_filter_done()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` is a priority key (see ``keys.PRIORITY_WHY``): inside a text box it is just a
@@ -296,12 +326,17 @@ class MainScreen(Screen):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         # Leaving the filter bar ends a typing session: it becomes one step of the history.
         if event.widget.id == "filter-input":
-            self.filter_bar.apply_now()
             self._end_edit()
         elif event.widget is self.timeline:
             self.remove_class("-timeline-open")
 
     def _end_edit(self) -> None:
+        """Leaving the filter bar: its text is applied now (not after the debounce or a message),
+        and the visit becomes one step of the history."""
+        compiled = self.filter_bar.apply_now(post=False)
+        if compiled is not None and compiled.text != self.compiled.text:
+            self.compiled = compiled
+            self.run_count()
         start, self._edit_start = self._edit_start, None
         text = self.compiled.text
         if start is not None and start != text:
@@ -309,10 +344,13 @@ class MainScreen(Screen):
             self._remember(text)
             self._show_breadcrumbs()
 
-    def apply_filter(self, text: str, crumb_text: str, *, restore=None, select: tuple[int, int] | None = None) -> bool:
+    def apply_filter(self, text: str, crumb_text: str, *, restore=None, select: tuple[int, int] | None = None,
+                     keep: int | None = None) -> bool:
         """Make ``text`` the filter now as one step of the history (``Esc`` undoes it):
-        ``crumb_text`` is its breadcrumb, ``restore`` reopens the view it came from on undo.
-        Returns False (and shows why) when ``text`` is not a valid filter."""
+        ``crumb_text`` is its breadcrumb, ``restore`` reopens the view it came from on undo,
+        ``select`` selects that span of the text in the filter bar, ``keep`` is an ``events.id``
+        to keep selected when it matches. Returns False (and shows why) when ``text`` is not a
+        valid filter."""
         try:
             compiled = compile_filter(text)
         except FilterError as err:
@@ -325,7 +363,7 @@ class MainScreen(Screen):
         self.filter_bar.set_text(text, select=select)
         self.filter_bar.show_hint(compiled)
         self._show_breadcrumbs()
-        self.run_count()
+        self.run_count(keep=keep)
         return True
 
     def _remember(self, text: str) -> None:
@@ -336,10 +374,9 @@ class MainScreen(Screen):
     def action_filter_done(self) -> None:
         """Enter in the filter bar: apply the text now and give the list the focus at once, so
         keys typed right behind the Enter act on the list (see ``keys.PRIORITY_WHY``)."""
-        if self.focused is not self.filter_bar.input:
+        if not self.filter_bar.input_ready or self.focused is not self.filter_bar.input:
             raise SkipAction()  # Enter elsewhere is the focused widget's
-        self.filter_bar.apply_now()
-        self.set_focus(self.event_list)
+        self.set_focus(self.event_list)  # the blur ends the edit: applied now, one step of the history
 
     def action_back(self) -> None:
         """Esc / Backspace: back to the list from another pane; on the list, undo one step."""
@@ -386,11 +423,17 @@ class MainScreen(Screen):
         compiled, sort, indexing = self.compiled, self.sort, self.indexing
         known_total = self.total if not indexing and self.total else None
 
+        keep_event_id = self._event_id_text(keep)
+
         def count(conn: sqlite3.Connection) -> Counted:
             query = EventQuery(conn, compiled, sort=sort)
             matches = query.count()
             total = matches if compiled.where == "1" else (known_total if known_total is not None else total_events(conn))
             position = query.position_of(keep) if keep is not None else None
+            if position is None and keep_event_id:
+                # The loader merged duplicate eventIDs and kept another copy of this event.
+                row = conn.execute('SELECT id FROM events WHERE "eventID" = ?', (keep_event_id,)).fetchone()
+                position = query.position_of(row[0]) if row else None
             return Counted(matches, total, position)
 
         self.counter.run(count, tag=(compiled, sort, keep, keep_row))
@@ -428,7 +471,10 @@ class MainScreen(Screen):
         dense = EventQuery.is_dense(counted.matches, counted.total)
         old_position = event_list.cursor
         event_list.sort = sort  # before the rows: the columns are fitted to the first page with it
-        event_list.set_query(query, counted.matches, select=counted.position, keep_row=keep_row, dense=dense)
+        select = counted.position
+        if keep_row and select is None and counted.matches:
+            select = min(old_position, counted.matches - 1)  # gone: stay where it was, not at the top
+        event_list.set_query(query, counted.matches, select=select, keep_row=keep_row, dense=dense)
         if keep_row and counted.position is not None:
             # Rows that arrived above the selection, less those gone since (the loader merges
             # duplicate eventIDs at the end of a bulk load); never more than the rows above.
@@ -445,6 +491,14 @@ class MainScreen(Screen):
         if self._then_frequency is not None:
             field, self._then_frequency = self._then_frequency, None
             self.action_frequency(field)
+
+    def _event_id_text(self, event_id: int | None) -> str | None:
+        """The CloudTrail ``eventID`` of the shown row with ``events.id`` ``event_id``, if any."""
+        row = self.event_list.selected_row
+        if event_id is None or row is None or row.id != event_id:
+            return None
+        value = row.get("eventID")
+        return str(value) if value else None
 
     def _list_ids(self, compiled: CompiledFilter, sort: SortOrder, shown: EventQuery) -> None:
         """List the matches' ids in order once, so scrolling deep into a filter (or a sort) the
@@ -483,9 +537,9 @@ class MainScreen(Screen):
         event_list.refresh()
 
     def action_reverse_order(self) -> None:
-        """``s``: reverse the order (time, or the sort column), keeping the selected event."""
+        """``s``: reverse the order (time, or the sort column), from the top."""
         self.sort = replace(self.sort, descending=not self.sort.descending)
-        self.run_count(keep=self._selected_id)
+        self.run_count()
 
     # ------------------------------------------------------------------ the loader
 
@@ -622,7 +676,7 @@ class MainScreen(Screen):
         if pivot.problem:
             self.notify(pivot.problem, severity="warning", markup=False)
             return
-        self.apply_filter(pivot.text, pivot.crumb)
+        self.apply_filter(pivot.text, pivot.crumb, keep=self.event_list.selected_event_id)
         self.event_list.focus()
 
     def action_chain(self, direction: str) -> None:
@@ -796,7 +850,7 @@ class MainScreen(Screen):
         if column not in BY_NAME:
             return
         self.sort = SortOrder(column, descending)
-        self.run_count(keep=self._selected_id)
+        self.run_count()  # the top of the new order: what sorting is for
 
     def _pick_columns(self) -> None:
         event_list = self.event_list
@@ -869,7 +923,8 @@ class MainScreen(Screen):
         self.app.push_screen(PromptScreen(
             "Find in the list (the filter stays)", value=self.find_term.text if self.find_term else "",
             placeholder="error:AccessDenied   name:PutObject   198.51.100.7",
-            hint="Filter grammar. Enter goes to the next match; then n / N: next / previous.", check=check), found)
+            hint="Filter grammar. Enter goes to the next match; then n / N: next / previous.", check=check,
+            select=True), found)
 
     def action_find_next(self, forward: bool) -> None:
         """``n`` / ``N``: the next / previous event matching the find term."""

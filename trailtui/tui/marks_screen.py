@@ -27,6 +27,7 @@ from trailtui.tui.dialogs import PromptScreen
 from trailtui.tui.keys import bindings
 from trailtui.tui.query_worker import QueryRunner
 from trailtui.tui.sheet import SheetScreen
+from trailtui.tui.value_viewer import ValueViewer
 
 #: Columns of the marks table: (TimelineEntry attribute, title, width; 0 = the rest).
 MARK_COLUMNS = (
@@ -53,7 +54,7 @@ class MarksScreen(SheetScreen):
     BINDINGS = [*bindings("sheet"), *bindings("marks")]
 
     def __init__(self, db_path: Path, user_conn: sqlite3.Connection) -> None:
-        super().__init__(db_path, compile_filter("is:marked"), ["marked events"])
+        super().__init__(db_path, compile_filter("is:marked"), [])
         self.user_conn = user_conn
         self.entries: list[TimelineEntry] = []
         self.exporter = QueryRunner(self, self.db_path, "export")
@@ -78,8 +79,10 @@ class MarksScreen(SheetScreen):
         if message.error is not None:
             self.notify(f"The export failed: {printable(message.error)}", severity="error", markup=False)
             return
-        paths = ", ".join(printable(str(path)) for path in message.result)
-        self.notify(f"Exported the incident timeline: {paths}", markup=False, timeout=12)
+        paths = [Path(path) for path in message.result]
+        base = printable(str(paths[0].with_suffix(""))) if paths else ""
+        suffixes = ", ".join(path.suffix for path in paths)
+        self.notify(f"Exported the incident timeline: {base} ({suffixes})", markup=False, timeout=12)
 
     def _show(self, entries: list[TimelineEntry]) -> None:
         self.entries = entries
@@ -93,10 +96,13 @@ class MarksScreen(SheetScreen):
         select_row = 0
         for index, entry in enumerate(entries):
             cells = []
-            for name, _title, _width in MARK_COLUMNS:
+            for name, _title, width in MARK_COLUMNS:
                 value = getattr(entry, name)
                 shown = shown_time(value) if name == "eventTime" else value
-                cells.append(Text(printable(shown or ("(not in the index)" if name == "eventName" else ""))))
+                text = printable(shown or ("(not in the index)" if name == "eventName" else ""))
+                cell_width = width or spare
+                # Cut with an ellipsis, never silently: v shows the mark whole.
+                cells.append(Text(text[: cell_width - 1] + "…" if len(text) > cell_width else text))
             table.add_row(*cells, key=str(index))
             if entry.eventID == self._select:
                 select_row = index
@@ -129,6 +135,16 @@ class MarksScreen(SheetScreen):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_go_to_mark()
+
+    def action_view_mark(self) -> None:
+        """``v``: the mark's event and whole note, wrapped."""
+        entry = self._current()
+        if entry is None:
+            return
+        lines = [f"eventTime: {shown_time(entry.eventTime)} UTC", f"eventName: {entry.eventName or '(not in the index)'}",
+                 f"actor: {entry.actor or ''}", f"sourceIPAddress: {entry.sourceIPAddress or ''}",
+                 f"resource: {entry.resource or ''}", f"eventID: {entry.eventID}", "", entry.note or "(no note)"]
+        self.app.push_screen(ValueViewer("marked event", "\n".join(lines)))
 
     def action_edit_note(self) -> None:
         entry = self._current()

@@ -38,7 +38,9 @@ class MessageBar(Static):
         del self.shown[:-100]
         style = self.get_component_rich_style(f"message-bar--{severity}", partial=True)
         prefix = {"warning": "! ", "error": "✗ "}.get(severity, "")
-        self.update(Text(prefix + message, style=style, no_wrap=True, overflow="ellipsis"))
+        # Wrapped (the stylesheet allows three lines): a message's end, such as the command that
+        # fixes a clipboard problem or the last file written, must not be cut.
+        self.update(Text(prefix + message, style=style))
         self.display = True
         if self.parent is not None:
             self.parent.set_class(True, "-message")

@@ -131,6 +131,8 @@ class Timeline(Widget, can_focus=True):
         self._counted_at = 0.0
         self._counted_width = 0
         self.runner = QueryRunner(self, self.db_path, "timeline")
+        #: True while the loader adds events (counts are throttled, and may be empty for now).
+        self.indexing = False
         self._pending_time: int | None = None
         self._resize_timer: Timer | None = None
 
@@ -141,6 +143,7 @@ class Timeline(Widget, can_focus=True):
         adding events), the same filter is recounted at most every :data:`THROTTLE_SECONDS`."""
         previous = self._compiled
         same = previous is not None and (compiled.where, compiled.params) == (previous.where, previous.params)
+        self.indexing = throttle
         if throttle and same and time.monotonic() - self._counted_at < THROTTLE_SECONDS:
             return
         self._compiled = compiled
@@ -215,7 +218,8 @@ class Timeline(Widget, can_focus=True):
         if histogram is None or not histogram.counts:
             note = {
                 "counting": "timeline: counting…",
-                "empty": "timeline: no matching event has a time",
+                "empty": "timeline: counted again as events arrive" if self.indexing
+                else "timeline: no matching event has a time",
                 "skipped": f"timeline skipped: counting the matches over time took over {TIMELINE_BUDGET:g} s",
             }.get(self.state, "")
             return Text(note, note_style, no_wrap=True, overflow="ellipsis")
