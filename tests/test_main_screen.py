@@ -533,3 +533,30 @@ async def test_counts_use_plural_forms(setup) -> None:
         await pilot.press("A")
         await settle(pilot)
         assert "1 principal · 5 events" in str(app.screen.query_one("#sheet-info").render())
+
+
+async def test_the_selection_holds_when_one_event_becomes_thousands(tmp_path: Path) -> None:
+    """The first refresh while indexing: the list had one event (no scrollbar yet) and now has
+    thousands, most of them above the selected one."""
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("first", "ListFunctions", eventTime="2021-07-29T23:53:26Z")])
+    db_path = tmp_path / "index.sqlite"
+    index_paths(connect(db_path), [logs])
+    app = TrailApp(db_path=db_path, start_loader=False, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert selected(app).eventName == "ListFunctions"
+        later = [make_event(f"later-{i}", "GetObject", eventTime=f"2021-08-0{1 + i // 1000}T00:{(i // 60) % 60:02d}:{i % 60:02d}Z")
+                 for i in range(3000)]
+        write_records(logs / "b.json", later)
+        index_paths(connect(db_path), [logs])
+        screen = app.main_screen
+        screen.indexing = True
+        screen._refresh_while_loading()
+        await settle(pilot)
+        listed = app.event_list
+        assert listed.count == 3001 and selected(app).eventName == "ListFunctions"
+        # On screen (the last row can only sit at the bottom: the view stops at the end).
+        assert listed.cursor == 3000
+        assert listed.scroll_offset.y <= listed.cursor < listed.scroll_offset.y + listed.visible_rows
+        assert screen.status.new_above == 3000

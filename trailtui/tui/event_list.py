@@ -223,9 +223,9 @@ class EventList(ScrollView, can_focus=True):
         target = 0 if select is None else max(0, min(select, count - 1))
         if keep_row and select is not None:
             top = max(0, target - (old_cursor - old_top))
-            self.scroll_to(y=top, animate=False, immediate=True)
+            self.scroll_to(y=top, animate=False, immediate=True, force=True)
         elif select is None:
-            self.scroll_to(x=None, y=0, animate=False, immediate=True)
+            self.scroll_to(x=None, y=0, animate=False, immediate=True, force=True)
         self.cursor = target
         self.refresh()
 
@@ -376,9 +376,9 @@ class EventList(ScrollView, can_focus=True):
         view = max(1, self.scrollable_content_region.width - GUTTER)
         left = self.scroll_offset.x
         if span.x < left or span.width >= view:
-            self.scroll_to(x=span.x, animate=False, immediate=True)
+            self.scroll_to(x=span.x, animate=False, immediate=True, force=True)
         elif span.x + span.width > left + view:
-            self.scroll_to(x=span.x + span.width - view, animate=False, immediate=True)
+            self.scroll_to(x=span.x + span.width - view, animate=False, immediate=True, force=True)
 
     def action_hide_column(self) -> None:
         """Hide the current column (``+`` shows it again)."""
@@ -542,18 +542,20 @@ class EventList(ScrollView, can_focus=True):
         """Event rows that fit under the header."""
         return max(1, self.scrollable_content_region.height - 1)
 
+    # Every scroll_to here is forced: Textual ignores a scroll of a widget whose scrollbar is not
+    # shown yet, which is the case in the refresh where a list of one event becomes thousands.
     def _scroll_cursor_into_view(self) -> None:
         top = self.scroll_offset.y
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + self.visible_rows:
-            self.scroll_to(y=self.cursor - self.visible_rows + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor - self.visible_rows + 1, animate=False, immediate=True, force=True)
 
     def move_to(self, position: int) -> None:
         """Put the cursor on ``position``, the row shown a third down when it was off screen."""
         top = self.scroll_offset.y
         if not top <= position < top + self.visible_rows:
-            self.scroll_to(y=max(0, position - self.visible_rows // 3), animate=False, immediate=True)
+            self.scroll_to(y=max(0, position - self.visible_rows // 3), animate=False, immediate=True, force=True)
         self.cursor = position
 
     def action_cursor_down(self) -> None:
