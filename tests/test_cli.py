@@ -109,6 +109,19 @@ def test_version_and_help_via_python_m(tmp_path: Path) -> None:
     assert helped.returncode == 0 and "--format" in helped.stdout
 
 
+def test_the_command_line_loads_textual_only_to_browse() -> None:
+    # index, query and the loader process start without the UI: trailtui.cli imports the app
+    # inside the browse command only (the import-linter contract covers trailtui.core, not the
+    # lazy imports of cli.py, which it would count as imports).
+    code = (
+        "import sys, trailtui.cli; "
+        "bad = [m for m in sys.modules if m == 'textual' or m.startswith(('textual.', 'trailtui.tui'))]; "
+        "sys.exit(', '.join(bad) or None)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or "importing trailtui.cli loaded the UI"
+
+
 def test_demo_opens_the_app_on_the_generated_sample(monkeypatch, tmp_path: Path) -> None:
     from trailtui.tui.app import TrailApp
 

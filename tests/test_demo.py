@@ -7,8 +7,6 @@ import gzip
 import json
 import os
 import re
-import subprocess
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -128,11 +126,6 @@ def test_another_seed_in_the_same_folder_replaces_the_old_demo(tmp_path: Path) -
     shared = tree_bytes(tmp_path / "shared")
     assert shared.pop("notes.txt") == b"mine"  # files the demo did not write are left alone
     assert shared == tree_bytes(tmp_path / "fresh")
-
-
-def test_core_demo_does_not_import_textual() -> None:
-    code = "import sys, trailtui.core.demo; sys.exit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1]).returncode == 0
 
 
 # ---- layout and shape ------------------------------------------------------------------------

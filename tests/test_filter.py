@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 
@@ -984,9 +982,3 @@ def test_compiling_a_typical_filter_takes_well_under_a_millisecond() -> None:
     for _ in range(200):
         compile_filter(text)
     assert (time.perf_counter() - start) / 200 < 0.001
-
-
-def test_core_filter_does_not_import_textual() -> None:
-    code = "import sys, trailtui.core.filter; sys.exit('textual' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
-
