@@ -67,7 +67,7 @@ COLUMNS: tuple[Column, ...] = (
             sort_index="events_eventName"),
     _column("errorCode", "errorCode", 12, 28, "the error the call failed with (empty when it succeeded)",
             field="errorCode", sort_index="events_errorCode"),
-    _column("actor", "actor", 12, 40, "who: the user, role session, service or anonymous caller", field="actor",
+    _column("actor", "actor", 12, 32, "who: the user, role session, service or anonymous caller", field="actor",
             sort_index="events_actor"),
     _column("sourceIPAddress", "sourceIPAddress", 15, 39, "the caller's IP address (or the AWS service's host name)",
             field="sourceIPAddress", sort_index="events_sourceIPAddress"),

@@ -47,10 +47,14 @@ def _fit(text: str, width: int) -> str:
     return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
 
 
-def _fit_tail(text: str, width: int) -> str:
-    """``text`` cut from the left (``…/us-east-2/AWSReservedSSO_Admin``): names and ARNs differ
-    at their end (the role, the session, the key), so that is the part kept."""
-    return "…" + text[len(text) - width + 1:] if len(text) > width else text.ljust(width)
+def _fit_middle(text: str, width: int) -> str:
+    """``text`` cut in the middle (``role/aws-res…SSO_Admin_1a2b``): actor names and ARNs can
+    differ at their start (``cloudtrail.…``, ``ec2.…``) or at their end (the role, the session,
+    the key), so both ends are kept."""
+    if len(text) <= width:
+        return text.ljust(width)
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ class ActorsScreen(SheetScreen):
                     cells.append(Text(_fit(layout.time(getattr(row, name)), width) + gap))
                 elif name == "actor":
                     if row.actor:
-                        cells.append(Text(_fit_tail(printable(row.actor), width) + gap))
+                        cells.append(Text(_fit_middle(printable(row.actor), width) + gap))
                     else:
                         label = none_label if row.key is None else "(several)"
                         cells.append(Text(_fit(label, width) + gap, missing_style))
@@ -197,7 +201,7 @@ class ActorsScreen(SheetScreen):
                     cells.append(Text(_fit(printable(row.account or ""), width) + gap))
                 else:  # the grouping key
                     shown = printable(row.key) if row.key else none_label
-                    cells.append(Text(_fit_tail(shown, width) + gap, "" if row.key else missing_style))
+                    cells.append(Text(_fit_middle(shown, width) + gap, "" if row.key else missing_style))
             table.add_row(*cells, key=str(index))
             if self._select is not None and row.key == self._select:
                 select_row = index

@@ -48,6 +48,9 @@ MIN_COLUMN_WIDTH = 3
 #: Characters of a value the list ever looks at (a value can be megabytes; a cell is narrower).
 CELL_CHARS = MAX_COLUMN_WIDTH
 _SOURCE_SUFFIX = ".amazonaws.com"
+#: Fewest cells left for the scrolling columns beside the pinned first column; a narrower list
+#: pins nothing.
+MIN_SCROLLED_WIDTH = 24
 #: Columns that take the spare width when the columns are narrower than the list, first found.
 ELASTIC = ("resource", "object", "userAgent", "actor", "eventName")
 
@@ -172,7 +175,8 @@ class EventList(ScrollView, can_focus=True):
         self.widths: dict[str, int] = {k: v for k, v in (widths or {}).items() if k in BY_NAME}
         self._fitted: dict[str, int] = {}
         self._fit_pending = True
-        self._spans: list[ColumnSpan] = []
+        self._spans: list[ColumnSpan] = []  # the columns that scroll sideways
+        self._pinned: ColumnSpan | None = None  # the first column, when it stays put
         self._content_width = 0
         self.current = "eventName" if "eventName" in self.columns else (self.columns[0] if self.columns else "")
         self.sort = SortOrder()
@@ -287,8 +291,9 @@ class EventList(ScrollView, can_focus=True):
 
     @property
     def spans(self) -> list[ColumnSpan]:
-        """The shown columns and where they sit."""
-        return list(self._spans)
+        """The shown columns and where they sit (the pinned one first, at 0; the others at
+        their place in the part that scrolls)."""
+        return ([self._pinned] if self._pinned is not None else []) + list(self._spans)
 
     def column_width(self, name: str) -> int:
         """The width of column ``name``: the user's, else fitted to the values, else the
@@ -311,20 +316,28 @@ class EventList(ScrollView, can_focus=True):
         self.refresh()
 
     def _relayout(self) -> None:
-        """Place the shown columns; spare width goes to the first elastic column."""
+        """Place the shown columns: the first one pinned at the left (the time stays in view
+        while the others scroll sideways, VisiData's key column), the others after it; spare
+        width goes to the first elastic column."""
+        names = self.columns
+        view = self.scrollable_content_region.width if self.is_mounted else 0
+        pinned = names[0] if len(names) > 1 else None
+        if pinned is not None and view and view - GUTTER - self.column_width(pinned) - 1 < MIN_SCROLLED_WIDTH:
+            pinned = None  # too narrow to pin: everything scrolls
+        self._pinned = ColumnSpan(BY_NAME[pinned], 0, self.column_width(pinned)) if pinned else None
+        rest = names[1:] if pinned else names
         spans = []
         x = 0
-        for name in self.columns:
+        for name in rest:
             width = self.column_width(name)
             spans.append(ColumnSpan(BY_NAME[name], x, width))
             x += width + 1
         content = max(0, x - 1)
-        available = max(0, self.scrollable_content_region.width - GUTTER) if self.is_mounted else 0
-        spare = available - content
+        spare = max(0, view - self._fixed_width) - content if view else 0
         if spare > 0 and spans:
-            grow = next((name for name in ELASTIC if name in self.columns and name not in self.widths), None)
+            grow = next((name for name in ELASTIC if name in rest and name not in self.widths), None)
             if grow is not None:
-                index = self.columns.index(grow)
+                index = rest.index(grow)
                 adjusted, x = [], 0
                 for position, span in enumerate(spans):
                     width = span.width + (spare if position == index else 0)
@@ -336,8 +349,13 @@ class EventList(ScrollView, can_focus=True):
         if self.is_mounted:
             self.virtual_size = Size(self._virtual_width(), self._count + 1)
 
+    @property
+    def _fixed_width(self) -> int:
+        """Cells that do not scroll sideways: the mark gutter and the pinned column."""
+        return GUTTER + (self._pinned.width + 1 if self._pinned is not None else 0)
+
     def _virtual_width(self) -> int:
-        return GUTTER + self._content_width
+        return self._fixed_width + self._content_width
 
     def set_columns(self, names: Iterable[str], *, announce: bool = False) -> None:
         """Show exactly the columns ``names`` (catalogue names, in order); the others of
@@ -375,8 +393,8 @@ class EventList(ScrollView, can_focus=True):
     def _scroll_current_into_view(self) -> None:
         span = next((span for span in self._spans if span.column.name == self.current), None)
         if span is None:
-            return
-        view = max(1, self.scrollable_content_region.width - GUTTER)
+            return  # the pinned column is always in view
+        view = max(1, self.scrollable_content_region.width - self._fixed_width)
         left = self.scroll_offset.x
         if span.x < left or span.width >= view:
             self.scroll_to(x=span.x, animate=False, immediate=True, force=True)
@@ -501,9 +519,17 @@ class EventList(ScrollView, can_focus=True):
         gutter = ("✎ " if note else "● ") if note is not None else "  "
         segments = [Segment(gutter, base + self.get_component_rich_style("event-list--mark") if note is not None else base)]
         cells = [fit(cell_text(span.column, row.get(span.column.name)), span.width) for span in self._spans]
-        if is_cursor and self.has_focus and self.current in self.columns:
-            index = self.columns.index(self.current)
-            cell_style = base + self.get_component_rich_style("event-list--current-cell")
+        mark_current = is_cursor and self.has_focus
+        cell_style = base + self.get_component_rich_style("event-list--current-cell")
+        fixed: list[Segment] = []
+        if self._pinned is not None:
+            pinned = self._pinned
+            text = fit(cell_text(pinned.column, row.get(pinned.column.name)), pinned.width)
+            current = mark_current and pinned.column.name == self.current
+            fixed = [Segment(text, cell_style if current else base), Segment(" ", base)]
+        names = [span.column.name for span in self._spans]
+        if mark_current and self.current in names:
+            index = names.index(self.current)
             before = "".join(cell + " " for cell in cells[:index])
             after = "".join(" " + cell for cell in cells[index + 1:])
             body = [Segment(before, base), Segment(cells[index], cell_style), Segment(after, base)]
@@ -511,14 +537,14 @@ class EventList(ScrollView, can_focus=True):
             # One segment per row: cheaper, and SVG exports keep every cell separator.
             body = [Segment(" ".join(cells), base)]
         content = Strip([segment for segment in body if segment.text]).crop_extend(
-            self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, base
+            self.scroll_offset.x, self.scroll_offset.x + width - self._fixed_width, base
         )
-        return Strip(split_leading_spaces([*segments, *content]), width)
+        return Strip(split_leading_spaces([*segments, *fixed, *content]), width)
 
     def header_text(self) -> Text:
         """Every shown column's title, as the header line holds them (the view shows the part
         scrolled to); the sort column has its arrow."""
-        return Text(" ".join(fit(self._title(span), span.width) for span in self._spans))
+        return Text(" ".join(fit(self._title(span), span.width) for span in self.spans))
 
     def visible_header(self) -> str:
         """The header line as it is on screen now (scrolled, cut at the list's width)."""
@@ -543,10 +569,16 @@ class EventList(ScrollView, can_focus=True):
             if index:
                 segments.append(Segment(" ", style))
             segments.append(Segment(fit(title, span.width), current_style if span.column.name == self.current else style))
-        content = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width - GUTTER, style)
-        left = Segment("‹ " if self.scroll_offset.x > 0 else "  ", more)
-        strip = Strip(split_leading_spaces([left, *content]), width)
-        if self.scroll_offset.x + width - GUTTER < self._content_width:
+        content = Strip(segments).crop_extend(self.scroll_offset.x, self.scroll_offset.x + width - self._fixed_width, style)
+        fixed: list[Segment] = []
+        if self._pinned is not None:
+            pinned = self._pinned
+            title_style = current_style if pinned.column.name == self.current else style
+            fixed = [Segment(fit(self._title(pinned), pinned.width), title_style), Segment(" ", style)]
+        if self.scroll_offset.x > 0:  # columns scrolled out on the left, after the pinned one
+            content = Strip([Segment("‹", more), *content.crop(1, content.cell_length)])
+        strip = Strip(split_leading_spaces([Segment("  ", style), *fixed, *content]), width)
+        if self.scroll_offset.x + width - self._fixed_width < self._content_width:
             strip = Strip([*strip.crop(0, width - 1), Segment("›", more)], width)
         return strip
 

@@ -23,6 +23,8 @@ from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.text import printable, visible_controls
 from trailtui.tui.keys import bindings
 
+#: Characters of the filter shown on each side of an error's caret.
+ERROR_CONTEXT = 20
 #: Keystrokes typed faster than this (seconds) run one query, not one each.
 DEBOUNCE_SECONDS = 0.15
 
@@ -182,10 +184,14 @@ class FilterBar(Widget):
 
     def show_error(self, text: str, err: FilterError) -> None:
         """Say why ``text`` is not a filter, with a caret at the position (escaped text)."""
-        message = Text(f"✗ {err}   ", style="bold")
-        message.append(printable(text[: err.position]))
+        message = Text(f"✗ {err}", style="bold")
+        message.append("   ")
+        # The filter around the problem (not all of it: a long filter would fill the screen).
+        start = max(0, err.position - ERROR_CONTEXT)
+        message.append(("…" if start else "") + printable(text[start: err.position]))
         message.append("▸", "reverse")
-        message.append(printable(text[err.position:]))
+        tail = text[err.position:]
+        message.append(printable(tail[:ERROR_CONTEXT]) + ("…" if len(tail) > ERROR_CONTEXT else ""))
         line = self.query_one("#filter-message", Static)
         line.update(message)
         line.set_class(True, "-error")

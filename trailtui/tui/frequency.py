@@ -86,7 +86,9 @@ class FrequencyScreen(SheetScreen):
         bar_width = max(8, min(30, width // 4))
         count_width = max(5, len(f"{result.rows[0].count:,}") if result.rows else 0)
         # DataTable pads every cell with one space on each side.
-        value_width = max(12, width - bar_width - count_width - 5 - 8)
+        # As wide as the longest value (counts and bars stay near their names), at most what is left.
+        longest = max((len(value_text(row.value).plain) for row in result.rows), default=12)
+        value_width = max(12, min(longest + 2, width - bar_width - count_width - 5 - 8))
         table.add_column(Text(self.field.name, "bold"), width=value_width, key="value")
         # Numbers padded by hand: DataTable cells do not honour Text.justify.
         table.add_column(Text("count".rjust(count_width), "bold"), width=count_width, key="count")

@@ -36,13 +36,15 @@ def help_text(section_style: Style | str = "bold", field_style: Style | str = ""
     from trailtui.core.filter import FIELDS
 
     parts: list = [Text("trailtui keys\n", "bold underline")]
+    # One key column width for every section, so the sections line up.
+    key_width = max(len(keys) for scope in SECTIONS for keys, _what in help_rows(scope))
     for scope, title in SECTIONS.items():
         rows = help_rows(scope)
         if not rows:
             continue
         parts.append(Text(title, section_style))
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True, min_width=24)
+        grid.add_column(style="bold", no_wrap=True, min_width=key_width, max_width=key_width)
         grid.add_column()
         for keys, what in rows:
             grid.add_row(Text(keys), Text(what))

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import events, on
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -140,6 +139,7 @@ class MainScreen(Screen):
         self._pending_select: int | None = None  # events.id to select once the next count lands
         self._then_frequency: str | None = None
         self._type_ahead: list[str] | None = None  # keys typed behind a / before the bar existed
+        self._subtitle_before_zoom: object = None
         self._preset: Preset | None = None  # the preset whose columns the list shows
         self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
@@ -198,6 +198,7 @@ class MainScreen(Screen):
         self.conn = connect(self.db_path, readonly=True)
         self._open_user_state()
         self._apply_layout_config()
+        self.watch(self, "maximized", self._zoom_changed, init=False)
         try:
             self.compiled = compile_filter(self.initial_filter)
         except FilterError as err:
@@ -292,9 +293,12 @@ class MainScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` is a priority key (see ``keys.PRIORITY_WHY``): inside a text box it is just a
-        character. Tab moves between panes only when none is zoomed."""
+        character; Enter leaves the filter bar only from the filter bar. Tab moves between panes
+        only when none is zoomed."""
         if action == "focus_filter" and self.focused is not None and self.focused.id in ("filter-input", "prompt-input"):
             return False
+        if action == "filter_done":  # Enter elsewhere is the focused widget's (and not in the footer)
+            return self.filter_bar.input_ready and self.focused is self.filter_bar.input
         if action == "cycle_pane" and self.maximized is not None:
             return False
         return True
@@ -361,8 +365,6 @@ class MainScreen(Screen):
     def action_filter_done(self) -> None:
         """Enter in the filter bar: apply the text now and give the list the focus at once, so
         keys typed right behind the Enter act on the list (see ``keys.PRIORITY_WHY``)."""
-        if not self.filter_bar.input_ready or self.focused is not self.filter_bar.input:
-            raise SkipAction()  # Enter elsewhere is the focused widget's
         self.set_focus(self.event_list)  # the blur ends the edit: applied now, one step of the history
 
     def action_back(self) -> None:
@@ -689,6 +691,17 @@ class MainScreen(Screen):
         self.set_class(target is self.identity, "-show-identity")
         # The pane shown by this Tab may need a layout pass before it can take the focus.
         self.call_after_refresh(target.focus)
+
+    def _zoom_changed(self, old: Widget | None, new: Widget | None) -> None:
+        """Say how to leave a zoomed pane in its border (the footer is hidden while zoomed)."""
+        if old is not None and self._subtitle_before_zoom is not None:
+            old.border_subtitle = self._subtitle_before_zoom
+            self._subtitle_before_zoom = None
+        if new is not None:
+            self._subtitle_before_zoom = new.border_subtitle
+            subtitle = Text(str(new.border_subtitle or ""))
+            subtitle.append((" · " if subtitle else "") + "z or Esc: back")
+            new.border_subtitle = subtitle
 
     def action_zoom(self) -> None:
         """``z``: the focused pane fills the screen (the list with its header); again: back."""
