@@ -34,6 +34,8 @@ REPO_ROOT = Path(__file__).absolute().parent.parent
 DEFAULT_EVENTS = 1_000_000
 MB = 1024 * 1024
 NEEDLE_KIND = "accessKeyId"  # what the rare free-text word is (the marker caches it)
+#: Cores other processes kept busy, on average, during a measurement, from which the run notes it.
+BUSY_MACHINE_CORES = 0.25
 
 
 # ------------------------------------------------------------------------------------ settings
@@ -247,9 +249,16 @@ class Bench:
     # -- helpers
 
     def _run(self, cmd: list[str], **kwargs):
-        return self.procmon.run_monitored(
+        run = self.procmon.run_monitored(
             cmd, timeout=kwargs.pop("timeout", self.timeout), env=self.env, cwd=str(REPO_ROOT), **kwargs
         )
+        # What else kept the machine busy meanwhile (see procmon): figures measured beside
+        # other work are slower than the machine can do.
+        what = " ".join(part.rsplit(".", 1)[-1] for part in cmd[2:4])
+        self.results.setdefault("contention", []).append(
+            {"what": what, "wall_s": run.wall, "others_cpu_s": run.others_cpu_s, "others_cores": run.others_cores}
+        )
+        return run
 
     def guarded(self, name: str, fn, sections: tuple[str, ...]) -> None:
         """Run one measurement; on a crash put ``{"error": ...}`` in each of its result
@@ -951,6 +960,13 @@ def consistency_notes(results: dict, events: int | None) -> list[str]:
     for part in ("app_fresh", "app_reopen"):
         if results.get(part, {}).get("warning"):
             notes.append(f"{part}: {results[part]['warning']}")
+    busy = [run for run in results.get("contention", []) if (run.get("others_cores") or 0) >= BUSY_MACHINE_CORES]
+    if busy:
+        parts = ", ".join(f"{run['what']} {run['others_cores']:.1f}" for run in busy)
+        notes.append(
+            f"the machine was busy with other work (cores other processes kept busy, on average, during: {parts}); "
+            "those figures are slower than on a quiet machine"
+        )
     keys = results.get("app_fresh", {}).get("keys", {})
     if keys.get("measured") and keys.get("during_load", 0) < keys["measured"]:
         notes.append(
