@@ -24,8 +24,9 @@ list). ``EventList.render_line`` is wrapped to note when a row with an event was
   not a recount's (``set_query``/``use_ids``: while the loader runs the list is recounted once a
   second and keeps the selected event selected, so the cursor's position shifts by the events that
   arrived above it; the position alone cannot tell the key's move from a recount's). The next key
-  waits for that frame (latencies do not pile up). ``j`` and ``pagedown`` alternate; a key that
-  could not move the cursor (end of the list) is not counted.
+  waits for that frame (latencies do not pile up). A line and a page alternate (``j`` and
+  ``pagedown``, then ``k`` and ``pageup`` from the end of the list back up); a key that could not
+  move the cursor (end of the list) is not counted, and turns the direction.
 * ``G`` (``reopen``, loader finished): the same latency for ``G`` (jump to the last event) and ``g``.
 
 Prints ``BENCH-MARK indexed`` when the loader has finished (``app.main_screen.indexing`` drops), so
@@ -293,34 +294,47 @@ async def run(args) -> dict:
     return out
 
 
+#: The keys pressed while the loader runs, by direction: a line and a page at a time.
+KEYS_DOWN, KEYS_UP = ("j", "pagedown"), ("k", "pageup")
+
+
 async def press_keys(app, pilot, probe: Probe, args) -> dict:
+    """``--presses`` keys at up to ``--rate`` per second: a line and a page alternately, down the
+    list and, once a key meets the end, back up (and down again at the top). While the loader
+    runs the selected event keeps its place as newer events arrive above it, so the cursor soon
+    sits near the end of the list: always pressing down would mostly measure keys that cannot
+    move. ``line`` holds j and k, ``page`` PgDn and PgUp."""
     interval = 1.0 / args.rate
-    samples: dict[str, list[float]] = {"j": [], "pagedown": []}
-    during_load = skipped = 0
+    samples: dict[str, list[float]] = {"line": [], "page": []}
+    during_load = skipped = turns = 0
+    keys = KEYS_DOWN
     next_at = phase_started = time.perf_counter()
     for number in range(args.presses):
-        key = "j" if number % 2 == 0 else "pagedown"
+        kind = "line" if number % 2 == 0 else "page"
         delay = next_at - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         next_at = max(next_at + interval, time.perf_counter())
-        latency, loading = await key_latency(app, pilot, probe, key, timeout=2.0)
+        latency, loading = await key_latency(app, pilot, probe, keys[number % 2], timeout=2.0)
         if latency is None:
             skipped += 1
+            keys = KEYS_UP if keys is KEYS_DOWN else KEYS_DOWN
+            turns += 1
             continue
-        samples[key].append(latency)
+        samples[kind].append(latency)
         during_load += loading
-    every = samples["j"] + samples["pagedown"]
+    every = samples["line"] + samples["page"]
     phase = time.perf_counter() - phase_started
     return {
         "phase_s": phase,
         "achieved_rate_per_s": args.presses / phase if phase > 0 else None,
         "all": summarize_ms(every),
-        "j": summarize_ms(samples["j"]),
-        "pagedown": summarize_ms(samples["pagedown"]),
+        "line": summarize_ms(samples["line"]),
+        "page": summarize_ms(samples["page"]),
         "during_load": during_load,
         "measured": len(every),
         "skipped_no_move": skipped,
+        "turns": turns,
         "rate_per_s": args.rate,
     }
 

@@ -781,10 +781,10 @@ def _rows_keys(results: dict, events: int | None) -> list[Row]:
     row.trailtui = f"p95 {_ms(keys['all']['p95_ms'])} (p50 {_ms(keys['all']['median_ms'])})"
     row.met = _met(keys["all"]["p95_ms"] <= 100)
     rows = [row]
-    for key in ("j", "pagedown"):
-        figures = keys.get(key, {})
+    for kind, label in (("line", "j / k"), ("page", "pagedown / pageup")):
+        figures = keys.get(kind, {})
         if figures.get("n"):
-            rows.append(Row(f"  {key}", f"p95 {_ms(figures['p95_ms'])} (p50 {_ms(figures['median_ms'])})"))
+            rows.append(Row(f"  {label}", f"p95 {_ms(figures['p95_ms'])} (p50 {_ms(figures['median_ms'])})"))
     rate = keys.get("achieved_rate_per_s") or 0
     rows.append(
         Row(
