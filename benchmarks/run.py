@@ -278,7 +278,8 @@ class Bench:
         self.results.setdefault("phase_s", {})[name] = time.perf_counter() - started
 
     def _remove_db(self, path: Path) -> None:
-        for suffix in ("", "-wal", "-shm", ".wal"):
+        # The index, its WAL, its lock file and the app's user state beside it (marks, history).
+        for suffix in ("", "-wal", "-shm", ".wal", ".lock", ".user.sqlite", ".user.sqlite-wal", ".user.sqlite-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
 
     @staticmethod
