@@ -279,8 +279,12 @@ class Bench:
 
     def _remove_db(self, path: Path) -> None:
         # The index, its WAL, its lock file and the app's user state beside it (marks, history).
-        for suffix in ("", "-wal", "-shm", ".wal", ".lock", ".user.sqlite", ".user.sqlite-wal", ".user.sqlite-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        from trailtui.core.userstate import user_state_path
+
+        user_state = user_state_path(path)
+        for base, suffixes in ((path, ("", "-wal", "-shm", ".wal", ".lock")), (user_state, ("", "-wal", "-shm"))):
+            for suffix in suffixes:
+                Path(str(base) + suffix).unlink(missing_ok=True)
 
     @staticmethod
     def _read_json(path: Path) -> dict:
