@@ -10,22 +10,27 @@ with its background loader) in a headless 160x45 terminal, and times from ``T``,
 How a frame is "on screen": Textual's compositor renders each update and hands it to
 ``App._display`` for the terminal. The probe's app subclass wraps ``_display``: it encodes the update
 to the terminal's escape sequences as a real terminal run would (headless Textual skips that), then
-records the time, the event list's cursor and row count. ``EventList.render_line`` is wrapped to
-note when a row with an event was painted. So:
+records the time, the event list's cursor and row count (``app.event_list``: the main screen's
+list). ``EventList.render_line`` is wrapped to note when a row with an event was painted, and
+``EventList.set_query`` to note when the main screen handed the list its first count. So:
 
-* counts on screen: the first frame after the first filter result reached ``_show_results``;
+* counts on screen: the first frame after the first count reached the list (``set_query``);
 * first rows: the first frame, after rows were painted, with ``event_list.count > 0``
   (``reopen``: also the first with ``count == expected``);
 * key latency (``fresh``, while the loader indexes): inside the Pilot session a key event is sent
   through the app's driver, the path ``pilot.press`` and a real terminal use, at up to ``--rate``
-  keys per second; latency is from just before the key is sent to the first frame on which the
-  cursor shows the position that key moved it to. The next key waits for that frame (latencies
-  do not pile up). ``j`` and ``pagedown`` alternate; a key that could not move the cursor (end of
-  the list) is not counted.
+  keys per second; latency is from just before the key is sent to the first frame composed after
+  the key moved the cursor. ``EventList.watch_cursor`` is wrapped to note each cursor move that is
+  not a recount's (``set_query``/``use_ids``: while the loader runs the list is recounted once a
+  second and keeps the selected event selected, so the cursor's position shifts by the events that
+  arrived above it; the position alone cannot tell the key's move from a recount's). The next key
+  waits for that frame (latencies do not pile up). A line and a page alternate (``j`` and
+  ``pagedown``, then ``k`` and ``pageup`` from the end of the list back up); a key that could not
+  move the cursor (end of the list) is not counted, and turns the direction.
 * ``G`` (``reopen``, loader finished): the same latency for ``G`` (jump to the last event) and ``g``.
 
-Prints ``BENCH-MARK indexed`` when the loader has finished, so the parent can read the memory peak
-of app + loader while indexing. Writes its figures as JSON to ``--out``.
+Prints ``BENCH-MARK indexed`` when the loader has finished (``app.main_screen.indexing`` drops), so
+the parent can read the memory peak of app + loader while indexing. Writes its figures as JSON to ``--out``.
 """
 
 from __future__ import annotations
@@ -48,25 +53,33 @@ class Probe:
         # perf_counter -> wall time: both clocks read together once.
         self.wall_offset = time.time() - time.perf_counter()
         self.frames: list[tuple[float, int, int]] = []  # (perf_counter, cursor, count)
-        self.results_at: float | None = None  # first _show_results
+        self.results_at: float | None = None  # first count handed to the list (EventList.set_query)
         self.rows_painted_at: float | None = None
         self.counts_frame_at: float | None = None
         self.first_rows_at: float | None = None
         self.first_rows_count = 0
         self.full_at: float | None = None
         self.expected: int | None = None
+        #: Cursor moves not made by a recount: (perf_counter, old, new), in order.
+        self.moves: list[tuple[float, int, int]] = []
+        self.recounting = 0  # > 0 while the list takes a new count (set_query, use_ids)
 
     def since_launch(self, perf: float | None) -> float | None:
         return None if perf is None else perf + self.wall_offset - self.launched
 
 
 def make_app_class(probe: Probe):
-    """A TrailApp subclass that reports frames to ``probe`` (the app's behaviour is unchanged)."""
+    """A TrailApp subclass that reports frames to ``probe`` (the app's behaviour is unchanged).
+
+    Returns ``(ProbeApp, rows_hook)``; ``rows_hook`` is False when the event list has no
+    ``render_line`` to wrap (then the first frame with a count counts as the first rows)."""
     import trailtui.tui.app as app_module
+    import trailtui.tui.event_list as event_list_module
 
     TrailApp = app_module.TrailApp
-    event_list_class = getattr(app_module, "EventList", None)
-    if event_list_class is not None and hasattr(event_list_class, "render_line"):
+    event_list_class = getattr(event_list_module, "EventList", None)
+    rows_hook = event_list_class is not None and hasattr(event_list_class, "render_line")
+    if rows_hook:
         original_render_line = event_list_class.render_line
 
         def render_line(self, y):
@@ -76,13 +89,47 @@ def make_app_class(probe: Probe):
             return strip
 
         event_list_class.render_line = render_line
-        rows_hook = True
-    else:
-        rows_hook = False
+    if event_list_class is not None and hasattr(event_list_class, "set_query"):
+        original_set_query = event_list_class.set_query
+
+        def set_query(self, *args, **kwargs):
+            # The main screen hands the list each count's query: the first is the first result.
+            if probe.results_at is None:
+                probe.results_at = time.perf_counter()
+            probe.recounting += 1
+            try:
+                return original_set_query(self, *args, **kwargs)
+            finally:
+                probe.recounting -= 1
+
+        event_list_class.set_query = set_query
+    if event_list_class is not None and hasattr(event_list_class, "use_ids"):
+        original_use_ids = event_list_class.use_ids
+
+        def use_ids(self, *args, **kwargs):
+            probe.recounting += 1
+            try:
+                return original_use_ids(self, *args, **kwargs)
+            finally:
+                probe.recounting -= 1
+
+        event_list_class.use_ids = use_ids
+    if event_list_class is not None and hasattr(event_list_class, "watch_cursor"):
+        original_watch_cursor = event_list_class.watch_cursor
+
+        # Textual passes a watcher as many arguments as it declares: keep (self, old, new).
+        def watch_cursor(self, old, new):
+            if not probe.recounting:
+                probe.moves.append((time.perf_counter(), int(old), int(new)))
+            return original_watch_cursor(self, old, new)
+
+        event_list_class.watch_cursor = watch_cursor
 
     class ProbeApp(TrailApp):
         # CSS_PATH is relative to the module that defines the class: keep pointing at trailtui's.
         CSS_PATH = _css_paths(TrailApp, Path(app_module.__file__).parent)
+
+        _probe_list = None  # the main screen's event list, once mounted (it lives as long as the app)
 
         def _display(self, screen, renderable) -> None:
             if renderable is not None and not getattr(self, "_batch_count", 0):
@@ -97,11 +144,14 @@ def make_app_class(probe: Probe):
 
         def _probe_frame(self) -> None:
             now = time.perf_counter()
-            try:
-                event_list = self.event_list
-                cursor, count = int(event_list.cursor), _count(event_list)
-            except Exception:  # noqa: BLE001 - not mounted yet
-                return
+            event_list = self._probe_list
+            if event_list is None:
+                try:
+                    event_list = self.event_list
+                except Exception:  # noqa: BLE001 - not mounted yet
+                    return
+                self._probe_list = event_list
+            cursor, count = int(event_list.cursor), _count(event_list)
             probe.frames.append((now, cursor, count))
             if probe.counts_frame_at is None and probe.results_at is not None:
                 probe.counts_frame_at = now
@@ -110,11 +160,6 @@ def make_app_class(probe: Probe):
                 probe.first_rows_count = count
             if probe.full_at is None and probe.expected is not None and count >= probe.expected and probe.first_rows_at:
                 probe.full_at = now
-
-        def _show_results(self, *args, **kwargs):
-            if probe.results_at is None:
-                probe.results_at = time.perf_counter()
-            return super()._show_results(*args, **kwargs)
 
     return ProbeApp, rows_hook
 
@@ -130,6 +175,15 @@ def _css_paths(app_class, base: Path):
 
 def _count(event_list) -> int:
     return int(event_list.count)
+
+
+def indexing(app) -> bool:
+    """Whether the app's loader is still indexing, as the app knows it (the main screen's flag;
+    False before the screen is up)."""
+    try:
+        return bool(app.main_screen.indexing)
+    except Exception:  # noqa: BLE001 - no main screen yet
+        return False
 
 
 class AppStopped(RuntimeError):
@@ -167,23 +221,26 @@ def send_key(app, key: str) -> bool:
 
 
 async def key_latency(app, pilot, probe: Probe, key: str, timeout: float = 10.0) -> tuple[float | None, bool]:
-    """Press ``key``; seconds until a frame shows the cursor where the key put it.
+    """Press ``key``; seconds until the first frame composed after the key moved the cursor.
 
     None if the key did not move the cursor (end of the list) within ``timeout``.
     """
-    before = int(app.event_list.cursor)
-    loading = bool(getattr(app, "loading", False))
-    frames_before = len(probe.frames)
+    loading = indexing(app)
+    moves_before, frames_before = len(probe.moves), len(probe.frames)
     started = time.perf_counter()
     if not send_key(app, key):
         await pilot.press(key)
-    if not await wait_until(lambda: int(app.event_list.cursor) != before, timeout, 0.001):
+    if not await wait_until(lambda: len(probe.moves) > moves_before, timeout, 0.001):
         return None, loading
-    target = int(app.event_list.cursor)
+    # A move past the end is clamped back inside the same call: both moves are in by now.
+    moves = probe.moves[moves_before:]
+    if moves[-1][2] == moves[0][1]:
+        return None, loading
+    moved_at = moves[-1][0]
 
     def shown_at() -> float | None:
-        for frame_time, cursor, _ in probe.frames[frames_before:]:
-            if cursor == target:
+        for frame_time, _, _ in probe.frames[frames_before:]:
+            if frame_time >= moved_at:
                 return frame_time
         return None
 
@@ -208,8 +265,9 @@ async def run(args) -> dict:
     loader_done: list[float] = []
 
     async def watch_loader() -> None:
-        # The moment the app learns the loader finished (its `loading` flag, set on mount, drops).
-        await wait_until(lambda: not getattr(app, "loading", False), 10 * args.timeout, 0.02)
+        # The moment the app learns the loader finished (the main screen's `indexing`, set when
+        # the screen is made, drops).
+        await wait_until(lambda: not indexing(app), 10 * args.timeout, 0.02)
         loader_done.append(time.perf_counter())
 
     async with app.run_test(size=(width, height)) as pilot:
@@ -236,34 +294,47 @@ async def run(args) -> dict:
     return out
 
 
+#: The keys pressed while the loader runs, by direction: a line and a page at a time.
+KEYS_DOWN, KEYS_UP = ("j", "pagedown"), ("k", "pageup")
+
+
 async def press_keys(app, pilot, probe: Probe, args) -> dict:
+    """``--presses`` keys at up to ``--rate`` per second: a line and a page alternately, down the
+    list and, once a key meets the end, back up (and down again at the top). While the loader
+    runs the selected event keeps its place as newer events arrive above it, so the cursor soon
+    sits near the end of the list: always pressing down would mostly measure keys that cannot
+    move. ``line`` holds j and k, ``page`` PgDn and PgUp."""
     interval = 1.0 / args.rate
-    samples: dict[str, list[float]] = {"j": [], "pagedown": []}
-    during_load = skipped = 0
+    samples: dict[str, list[float]] = {"line": [], "page": []}
+    during_load = skipped = turns = 0
+    keys = KEYS_DOWN
     next_at = phase_started = time.perf_counter()
     for number in range(args.presses):
-        key = "j" if number % 2 == 0 else "pagedown"
+        kind = "line" if number % 2 == 0 else "page"
         delay = next_at - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         next_at = max(next_at + interval, time.perf_counter())
-        latency, loading = await key_latency(app, pilot, probe, key, timeout=2.0)
+        latency, loading = await key_latency(app, pilot, probe, keys[number % 2], timeout=2.0)
         if latency is None:
             skipped += 1
+            keys = KEYS_UP if keys is KEYS_DOWN else KEYS_DOWN
+            turns += 1
             continue
-        samples[key].append(latency)
+        samples[kind].append(latency)
         during_load += loading
-    every = samples["j"] + samples["pagedown"]
+    every = samples["line"] + samples["page"]
     phase = time.perf_counter() - phase_started
     return {
         "phase_s": phase,
         "achieved_rate_per_s": args.presses / phase if phase > 0 else None,
         "all": summarize_ms(every),
-        "j": summarize_ms(samples["j"]),
-        "pagedown": summarize_ms(samples["pagedown"]),
+        "line": summarize_ms(samples["line"]),
+        "page": summarize_ms(samples["page"]),
         "during_load": during_load,
         "measured": len(every),
         "skipped_no_move": skipped,
+        "turns": turns,
         "rate_per_s": args.rate,
     }
 

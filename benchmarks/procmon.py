@@ -10,11 +10,18 @@ for a single process the second one is exact.
 
 A child may print lines ``BENCH-MARK <name>`` on its stdout; the monitor records the wall time and
 the peak so far when each arrives (e.g. "loaded", before the child goes on to run queries).
+
+Other work on the machine slows every figure down, so each run also records how much CPU the
+rest of the machine used meanwhile: the machine's busy CPU time (``psutil.cpu_times``: all but
+idle and iowait, steal included) minus the CPU time of this process and of the children it waited
+for (``getrusage``; a loader's worker processes are waited for by the loader, so they count as
+ours), divided by the wall time: ``others_cores`` (0 on a quiet machine, up to the core count).
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -150,6 +157,8 @@ class RunResult:
     marks: dict[str, dict] = field(default_factory=dict)  # name -> {"t": seconds since launch, "peak_rss": bytes}
     peak_breakdown: list[dict] = field(default_factory=list)  # the processes at the tree's peak
     launched_at: float = 0.0  # time.time() just before the process was started
+    others_cpu_s: float | None = None  # CPU seconds the rest of the machine used meanwhile
+    others_cores: float | None = None  # others_cpu_s / wall: cores the rest of the machine kept busy
 
     @property
     def ok(self) -> bool:
@@ -179,6 +188,7 @@ def run_monitored(
     launched_at = time.time()
     if launch_arg:
         cmd = [*cmd, launch_arg, repr(launched_at)]
+    busy_before, ours_before = machine_busy_cpu_s(), own_cpu_s()
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -224,6 +234,7 @@ def run_monitored(
         _kill_tree(proc.pid)
         proc.wait()
     wall = time.perf_counter() - started
+    others = max(0.0, (machine_busy_cpu_s() - busy_before) - (own_cpu_s() - ours_before))
     sampler.stop()
     sampler.join()
     breakdown = sampler.peak_breakdown()
@@ -243,7 +254,25 @@ def run_monitored(
         marks=marks,
         peak_breakdown=breakdown,
         launched_at=launched_at,
+        others_cpu_s=others,
+        others_cores=others / wall if wall > 0 else None,
     )
+
+
+def machine_busy_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy since boot, summed over cores (every state
+    but idle and iowait; steal counts: a hypervisor gave that time to someone else)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def own_cpu_s() -> float:
+    """CPU seconds used by this process and the children it has waited for (user + system)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def _kill_tree(pid: int) -> None:

@@ -34,6 +34,8 @@ REPO_ROOT = Path(__file__).absolute().parent.parent
 DEFAULT_EVENTS = 1_000_000
 MB = 1024 * 1024
 NEEDLE_KIND = "accessKeyId"  # what the rare free-text word is (the marker caches it)
+#: Cores other processes kept busy, on average, during a measurement, from which the run notes it.
+BUSY_MACHINE_CORES = 0.25
 
 
 # ------------------------------------------------------------------------------------ settings
@@ -247,9 +249,16 @@ class Bench:
     # -- helpers
 
     def _run(self, cmd: list[str], **kwargs):
-        return self.procmon.run_monitored(
+        run = self.procmon.run_monitored(
             cmd, timeout=kwargs.pop("timeout", self.timeout), env=self.env, cwd=str(REPO_ROOT), **kwargs
         )
+        # What else kept the machine busy meanwhile (see procmon): figures measured beside
+        # other work are slower than the machine can do.
+        what = " ".join(part.rsplit(".", 1)[-1] for part in cmd[2:4])
+        self.results.setdefault("contention", []).append(
+            {"what": what, "wall_s": run.wall, "others_cpu_s": run.others_cpu_s, "others_cores": run.others_cores}
+        )
+        return run
 
     def guarded(self, name: str, fn, sections: tuple[str, ...]) -> None:
         """Run one measurement; on a crash put ``{"error": ...}`` in each of its result
@@ -269,8 +278,13 @@ class Bench:
         self.results.setdefault("phase_s", {})[name] = time.perf_counter() - started
 
     def _remove_db(self, path: Path) -> None:
-        for suffix in ("", "-wal", "-shm", ".wal"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        # The index, its WAL, its lock file and the app's user state beside it (marks, history).
+        from trailtui.core.userstate import user_state_path
+
+        user_state = user_state_path(path)
+        for base, suffixes in ((path, ("", "-wal", "-shm", ".wal", ".lock")), (user_state, ("", "-wal", "-shm"))):
+            for suffix in suffixes:
+                Path(str(base) + suffix).unlink(missing_ok=True)
 
     @staticmethod
     def _read_json(path: Path) -> dict:
@@ -772,10 +786,10 @@ def _rows_keys(results: dict, events: int | None) -> list[Row]:
     row.trailtui = f"p95 {_ms(keys['all']['p95_ms'])} (p50 {_ms(keys['all']['median_ms'])})"
     row.met = _met(keys["all"]["p95_ms"] <= 100)
     rows = [row]
-    for key in ("j", "pagedown"):
-        figures = keys.get(key, {})
+    for kind, label in (("line", "j / k"), ("page", "pagedown / pageup")):
+        figures = keys.get(kind, {})
         if figures.get("n"):
-            rows.append(Row(f"  {key}", f"p95 {_ms(figures['p95_ms'])} (p50 {_ms(figures['median_ms'])})"))
+            rows.append(Row(f"  {label}", f"p95 {_ms(figures['p95_ms'])} (p50 {_ms(figures['median_ms'])})"))
     rate = keys.get("achieved_rate_per_s") or 0
     rows.append(
         Row(
@@ -951,6 +965,13 @@ def consistency_notes(results: dict, events: int | None) -> list[str]:
     for part in ("app_fresh", "app_reopen"):
         if results.get(part, {}).get("warning"):
             notes.append(f"{part}: {results[part]['warning']}")
+    busy = [run for run in results.get("contention", []) if (run.get("others_cores") or 0) >= BUSY_MACHINE_CORES]
+    if busy:
+        parts = ", ".join(f"{run['what']} {run['others_cores']:.1f}" for run in busy)
+        notes.append(
+            f"the machine was busy with other work (cores other processes kept busy, on average, during: {parts}); "
+            "those figures are slower than on a quiet machine"
+        )
     keys = results.get("app_fresh", {}).get("keys", {})
     if keys.get("measured") and keys.get("during_load", 0) < keys["measured"]:
         notes.append(
