@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-
-import tomlkit
-import tomlkit.exceptions
-import tomlkit.items
+from typing import TYPE_CHECKING
 
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
 from trailtui.core.text import printable
+
+if TYPE_CHECKING:
+    import tomlkit
+    import tomlkit.exceptions
 
 #: Where the side panes (detail, identity) go: beside the list, below it, hidden, or ``auto``
 #: (the app picks right or below from the terminal's size).
@@ -176,6 +177,7 @@ def load_config(
     TOML gives the defaults and one problem (with the line and column). Unknown keys are
     reported, and left in the file. Never raises for the file's content.
     """
+    import tomlkit  # here, not at module level: the app starts faster without a config file
     path = Path(path).expanduser() if path is not None else config_path()
     shown = _shown(path)
     try:
@@ -336,6 +338,7 @@ def save_config(changes: Mapping[str, object], path: os.PathLike | str | None = 
     wrong type (nothing is written then) and for a file that is not valid TOML (it is left as it
     is: the user's text is never lost), ``OSError`` when the file cannot be written.
     """
+    import tomlkit  # here, not at module level: the app starts faster without a config file
     path = Path(path).expanduser() if path is not None else config_path()
     for key, value in changes.items():
         _check_change(key, value)
@@ -391,6 +394,7 @@ def _nest(key: str, value: object) -> dict:
 
 def _set(document: tomlkit.TOMLDocument, key: str, value: object, path: Path) -> None:
     """Set (or, for None, remove) one dotted key in ``document``, creating its tables."""
+    import tomlkit  # here, not at module level: the app starts faster without a config file
     *tables, last = key.split(".")
     container: object = document
     for depth, name in enumerate(tables):
@@ -410,6 +414,7 @@ def _set(document: tomlkit.TOMLDocument, key: str, value: object, path: Path) ->
 
 def _toml_value(value: object) -> object:
     """A tomlkit item for ``value``: long lists one item a line, mappings as tables."""
+    import tomlkit  # here, not at module level: the app starts faster without a config file
     if isinstance(value, (list, tuple)):
         array = tomlkit.array()
         array.extend(value)

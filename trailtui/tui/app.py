@@ -16,7 +16,6 @@ from textual.message import Message
 from trailtui.core.config import load_config, save_config
 from trailtui.core.text import printable
 from trailtui.tui.commands import TrailCommands
-from trailtui.tui.help_screen import HelpScreen
 from trailtui.tui.keys import bindings
 from trailtui.tui.main_screen import MainScreen
 from trailtui.tui.message_bar import MessageBar
@@ -120,6 +119,8 @@ class TrailApp(App[int]):
         self.config, _ = load_config(self.config_path, themes=list(self.available_themes))
 
     def action_help(self) -> None:
+        from trailtui.tui.help_screen import HelpScreen  # imported when opened: a faster start
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -51,17 +51,13 @@ from trailtui.core.summary import empty_explanation, index_summary
 from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
 from trailtui.core.userstate import UserStateError, open_user_state
-from trailtui.tui.actors import ActorsScreen
 from trailtui.tui.detail import EventDetail
 from trailtui.tui.dialogs import ColumnPicker
 from trailtui.tui.event_list import EventList
-from trailtui.tui.export_screen import ExportRequest, ExportScreen
 from trailtui.tui.filter_bar import FilterBar
 from trailtui.tui.filter_history import FilterHistory, FilterStep, breadcrumbs, crumb
-from trailtui.tui.frequency import FrequencyScreen
 from trailtui.tui.identity import IdentityLinks, IdentityPane, identity_facts
 from trailtui.tui.keys import bindings
-from trailtui.tui.load_errors_screen import LoadErrorsScreen
 from trailtui.tui.loader_link import LoaderLink
 from trailtui.tui.list_search import ListSearch
 from trailtui.tui.marking import Marking
@@ -197,7 +193,7 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.conn = connect(self.db_path, readonly=True)
         self._open_user_state()
-        self._apply_layout_config()
+        self._apply_layout_config(starting=True)
         self.watch(self, "maximized", self._zoom_changed, init=False)
         try:
             self.compiled = compile_filter(self.initial_filter)
@@ -231,7 +227,7 @@ class MainScreen(Screen):
         self.filter_bar.history = filter_history(self.user_conn)
         self.marking.show_in_list()
 
-    def _apply_layout_config(self) -> None:
+    def _apply_layout_config(self, *, starting: bool = False) -> None:
         """The config file's layout: ``side_pane`` ``right`` / ``below`` pin the breakpoints
         (side by side / stacked at any width), ``hidden`` leaves the list alone; the side pane's
         width (tens of percent) and whether the timeline shows."""
@@ -244,7 +240,9 @@ class MainScreen(Screen):
         tens = max(20, min(80, round(self.config.side_width / 10) * 10))
         for width in range(20, 90, 10):
             self.set_class(width == tens, f"-side-{width}")
-        self.post_message(events.Resize(self.app.size, self.app.size))
+        if layout != "auto" or not starting:
+            # New breakpoints take effect on a resize (at start, "auto" is the class's own).
+            self.post_message(events.Resize(self.app.size, self.app.size))
 
     def set_side_pane(self, layout: str) -> None:
         """Put the side pane (JSON detail, identity) ``auto``, ``right``, ``below`` or
@@ -728,8 +726,13 @@ class MainScreen(Screen):
     def _crumbs(self) -> list[str]:
         return self.history.labels(self.compiled.text)
 
+    # The views and dialogs below are imported when first opened: reopening an index must show its
+    # first rows in under half a second, and each module costs a few milliseconds to import.
+
     def action_frequency(self, field_name: str = "") -> None:
         """``F``: the frequency table of ``field_name`` (default: the list's current column)."""
+        from trailtui.tui.frequency import FrequencyScreen
+
         name = field_name or self.event_list.current
         if name == "eventTime":
             self.action_focus_timeline()
@@ -743,6 +746,8 @@ class MainScreen(Screen):
 
     def action_actors(self) -> None:
         """``A``: the actors view of the filter."""
+        from trailtui.tui.actors import ActorsScreen
+
         self.app.push_screen(ActorsScreen(self.db_path, self.compiled, self._crumbs()), self._drilled)
 
     def _drilled(self, request: DrillRequest | None) -> None:
@@ -774,11 +779,15 @@ class MainScreen(Screen):
         self.event_list.focus()
 
     def action_show_load_errors(self) -> None:
+        from trailtui.tui.load_errors_screen import LoadErrorsScreen
+
         if self.conn is not None:
             self.app.push_screen(LoadErrorsScreen(load_problems(self.conn)))
 
     def action_export(self) -> None:
         """``Ctrl+S``: the export dialog for the filter shown, in the list's order."""
+        from trailtui.tui.export_screen import ExportRequest, ExportScreen
+
         columns = tuple(self.event_list.columns) if self._custom_columns() else None
         self.app.push_screen(ExportScreen(ExportRequest(self.db_path, self.compiled, self.sort, columns, self.matches)))
 

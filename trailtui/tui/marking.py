@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from trailtui.core.marks import get_mark, marks as all_marks, set_note, toggle_mark
 from trailtui.core.text import plural
 from trailtui.tui.dialogs import PromptScreen
-from trailtui.tui.marks_screen import MarksScreen
 
 if TYPE_CHECKING:
     from trailtui.tui.main_screen import MainScreen
@@ -78,6 +77,8 @@ class Marking:
 
     def show_timeline(self) -> None:
         """``'``: the marks view; Enter there shows the marked events, that one selected."""
+        from trailtui.tui.marks_screen import MarksScreen  # imported when opened: a faster start
+
         screen = self.screen
         if screen.user_conn is None:
             screen.notify(NO_USER_STATE, severity="warning", markup=False)
