@@ -537,7 +537,7 @@ async def test_counts_use_plural_forms(setup) -> None:
 
 async def test_the_selection_holds_when_one_event_becomes_thousands(tmp_path: Path) -> None:
     """The first refresh while indexing: the list had one event (no scrollbar yet) and now has
-    thousands, most of them above the selected one."""
+    thousands, most of them above the selected one. An untouched list follows its top instead."""
     logs = tmp_path / "logs"
     write_records(logs / "a.json", [make_event("first", "ListFunctions", eventTime="2021-07-29T23:53:26Z")])
     db_path = tmp_path / "index.sqlite"
@@ -546,6 +546,7 @@ async def test_the_selection_holds_when_one_event_becomes_thousands(tmp_path: Pa
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert selected(app).eventName == "ListFunctions"
+        await pilot.press("g")  # the user has looked at it: from now on it holds
         later = [make_event(f"later-{i}", "GetObject", eventTime=f"2021-08-0{1 + i // 1000}T00:{(i // 60) % 60:02d}:{i % 60:02d}Z")
                  for i in range(3000)]
         write_records(logs / "b.json", later)
@@ -560,3 +561,19 @@ async def test_the_selection_holds_when_one_event_becomes_thousands(tmp_path: Pa
         assert listed.cursor == 3000
         assert listed.scroll_offset.y <= listed.cursor < listed.scroll_offset.y + listed.visible_rows
         assert screen.status.new_above == 3000
+
+
+async def test_an_untouched_list_follows_the_newest_events_while_indexing(setup) -> None:
+    db_path, logs, _config = setup
+    app = app_for(setup)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        later = [make_event(f"late-{i}", "DeleteObject", eventTime=f"2026-03-14T13:{i:02d}:00Z") for i in range(5)]
+        write_records(logs / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/b.json.gz", later, gz=True)
+        index_paths(connect(db_path), [logs])
+        screen = app.main_screen
+        screen.indexing = True
+        screen._refresh_while_loading()
+        await settle(pilot)
+        assert app.event_list.cursor == 0 and selected(app).eventID == "late-4"  # the newest, at the top
+        assert screen.status.new_above == 0

@@ -185,6 +185,9 @@ class EventList(ScrollView, can_focus=True):
         #: What the list says when it has no rows.
         self.empty_text: Text = Text("")
         self._last_highlighted: int | None = -1
+        #: False until the user moves the cursor in this list: while indexing, an untouched list
+        #: follows its top (the newest events); a moved one keeps its selected event.
+        self.moved_by_user = False
         self._relayout()
 
     # ------------------------------------------------------------------ data
@@ -228,6 +231,8 @@ class EventList(ScrollView, can_focus=True):
         self._fit_pending = not keep_row  # a refresh of the same filter keeps its widths
         self.virtual_size = Size(self._virtual_width(), count + 1)
         target = 0 if select is None else max(0, min(select, count - 1))
+        if not keep_row:
+            self.moved_by_user = select is not None  # a new list follows its top until moved
         if keep_row and select is not None:
             top = max(0, target - (old_cursor - old_top))
             self.scroll_to(y=top, animate=False, immediate=True, force=True)
@@ -621,28 +626,36 @@ class EventList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - self.visible_rows + 1, animate=False, immediate=True, force=True)
 
     def move_to(self, position: int) -> None:
-        """Put the cursor on ``position``, the row shown a third down when it was off screen."""
+        """Put the cursor on ``position`` (a find, a go to time: the user's move), the row shown
+        a third down when it was off screen."""
+        self.moved_by_user = True
         top = self.scroll_offset.y
         if not top <= position < top + self.visible_rows:
             self.scroll_to(y=max(0, position - self.visible_rows // 3), animate=False, immediate=True, force=True)
         self.cursor = position
 
     def action_cursor_down(self) -> None:
+        self.moved_by_user = True
         self.cursor += 1
 
     def action_cursor_up(self) -> None:
+        self.moved_by_user = True
         self.cursor -= 1
 
     def action_page_down(self) -> None:
+        self.moved_by_user = True
         self.cursor += max(1, self.visible_rows - 1)
 
     def action_page_up(self) -> None:
+        self.moved_by_user = True
         self.cursor -= max(1, self.visible_rows - 1)
 
     def action_first(self) -> None:
+        self.moved_by_user = True
         self.cursor = 0
 
     def action_last(self) -> None:
+        self.moved_by_user = True
         self.cursor = max(0, self._count - 1)
 
     def action_open(self) -> None:
@@ -655,6 +668,7 @@ class EventList(ScrollView, can_focus=True):
             return
         position = self.scroll_offset.y + event.y - 1
         if 0 <= position < self._count:
+            self.moved_by_user = True
             self.cursor = position
             if event.chain >= 2:
                 self.action_open()

@@ -572,8 +572,10 @@ class MainScreen(Screen):
         self._show_summary()
 
     def _refresh_while_loading(self) -> None:
-        """Recount the filter; the selected event stays selected and on the same screen line."""
-        if self.event_list.count == 0:
+        """Recount the filter. Once the user has moved in the list, the selected event stays
+        selected and on the same screen line; before, the list follows its top (like ``less +F``),
+        so a list opened on a tree being indexed shows the newest events."""
+        if self.event_list.count == 0 or not self.event_list.moved_by_user:
             self.run_count()
         else:
             self.run_count(keep=self._selected_id, keep_row=True)
