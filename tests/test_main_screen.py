@@ -3,7 +3,6 @@ sorting, undoing pivots, finding the next error, marks and notes, stable selecti
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import orjson
@@ -19,7 +18,6 @@ from trailtui.core.loader import index_paths
 from trailtui.tui.actors import ActorsScreen
 from trailtui.tui.app import TrailApp
 from trailtui.tui.dialogs import PromptScreen
-from trailtui.tui.frequency import FrequencyScreen
 from trailtui.tui.marks_screen import MarksScreen
 from trailtui.tui.message_bar import MessageBar
 from trailtui.tui.value_viewer import ValueViewer
@@ -200,7 +198,7 @@ async def test_a_200_character_key_is_read_whole_in_the_viewer_and_by_widening(s
         await pilot.press("escape")
         await settle(pilot)
         listed = app.event_list
-        assert listed.current == "requestParameters_key" or "requestParameters_key" in listed.columns
+        assert "requestParameters_key" in listed.columns and listed.current != "requestParameters_key"
         while listed.current != "requestParameters_key":
             await pilot.press("l")
         assert len(LONG_KEY) > 200
@@ -577,3 +575,66 @@ async def test_an_untouched_list_follows_the_newest_events_while_indexing(setup)
         await settle(pilot)
         assert app.event_list.cursor == 0 and selected(app).eventID == "late-4"  # the newest, at the top
         assert screen.status.new_above == 0
+
+
+async def test_keys_pressed_while_a_recount_runs_are_not_undone(setup, monkeypatch) -> None:
+    from trailtui.core import query as query_module
+
+    app = app_for(setup)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        slow_count = query_module.EventQuery.count
+
+        def count(self):  # a recount of a big index, while the user goes on pressing j
+            import time
+
+            time.sleep(0.4)
+            return slow_count(self)
+
+        monkeypatch.setattr(query_module.EventQuery, "count", count)
+        screen = app.main_screen
+        screen.indexing = True
+        screen._refresh_while_loading()
+        await pilot.press("j", "j")
+        await pilot.pause(0.1)
+        moved_to = selected(app).id
+        monkeypatch.setattr(query_module.EventQuery, "count", slow_count)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert app.event_list.cursor == 3 and selected(app).id == moved_to
+
+
+async def test_esc_after_typing_restores_the_event_selected_before_typing(setup) -> None:
+    app = app_for(setup)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"jjjjj")
+        await settle(pilot)
+        before = selected(app).id
+        await pilot.press("slash", *"name:GetObject")
+        await pilot.pause(0.5)  # the debounce applies it while typing: the list's first row is selected
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert filter_text(app) == "" and selected(app).id == before
+
+
+async def test_up_starts_from_the_newest_filter_each_visit_and_skips_the_current_one(setup) -> None:
+    app = app_for(setup)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        for text in ("name:PutObject", "is:error", "is:anonymous"):
+            await pilot.press("slash", *text, "enter")
+            await settle(pilot)
+        await pilot.press("slash", "up")  # is:anonymous is what the bar holds: Up goes past it
+        await settle(pilot)
+        assert filter_text(app) == "is:error"
+        await pilot.press("up", "enter")
+        await settle(pilot)
+        assert filter_text(app) == "name:PutObject"
+        await pilot.press("slash", "up")  # a new visit starts from the newest again
+        await settle(pilot)
+        assert filter_text(app) == "is:anonymous"

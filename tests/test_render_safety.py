@@ -263,3 +263,28 @@ async def test_text_pasted_into_the_filter_bar_shows_controls_as_pictures(hostil
         app.set_filter(ALL_HOSTILE)
         await settle(pilot)
         assert_terminal_safe(app)
+
+
+async def test_the_identity_answers_quote_the_session_issuer_and_service_escaped(tmp_path: Path) -> None:
+    """The user guide's three questions are answered with log values (sessionIssuer.arn,
+    invokedBy): the whole pane, zoomed so nothing is scrolled out, reaches the terminal safe."""
+    from tests.conftest import make_event, write_records
+    from trailtui.core.demo.records import assumed_role
+
+    identity = assumed_role("Evil", "sess", role_id="AROAEVIL", access_key_id="ASIAEVIL000000000001",
+                            session_created="2026-03-14T09:00:00Z")
+    identity["sessionContext"]["sessionIssuer"]["arn"] = "arn:aws:iam::111122223333:role/\x1b]52;c;ZXZpbA==\x1b\\x"
+    identity["invokedBy"] = "svc\x1b[2J\x1b[Hspoof"
+    write_records(tmp_path / "logs" / "a.json", [make_event("hostile-issuer", "GetObject", userIdentity=identity)])
+    db_path = tmp_path / "index.sqlite"
+    index_paths(connect(db_path), [tmp_path / "logs"], workers=0)
+    app = TrailApp(db_path=db_path, start_loader=False, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")
+        await settle(pilot)
+        await pilot.press("z")  # the identity pane on the whole screen: every line of it drawn
+        await settle(pilot)
+        text = " ".join(assert_terminal_safe(app).replace("│", " ").split())
+        assert "Made by another AWS service? Yes: svc\\x1b[2J\\x1b[Hspoof" in text
+        assert "Yes: a session of role arn:aws:iam::111122223333:role/\\x1b]52;c;ZXZpbA==\\x1b\\x" in text

@@ -142,6 +142,10 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
+#: Narrowest and widest a list column can be made (cells), by the keys or the config file.
+COLUMN_WIDTH_RANGE: tuple[int, int] = (4, 1024)
+
+
 class UnknownColumn(ValueError):
     """A column name that is not in :data:`COLUMNS` (from a preset, the config file or code)."""
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
+from trailtui.core.columns import BY_NAME, COLUMN_WIDTH_RANGE, DEFAULT_LIST_COLUMNS
 from trailtui.core.text import printable
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ SIDE_PANE_PLACES = ("auto", "right", "below", "hidden")
 #: ``layout.side_width``: percent of the terminal's width, when the side pane is on the right.
 SIDE_WIDTH_RANGE = (20, 80)
 #: ``list.widths``: cells of a column.
-COLUMN_WIDTH_RANGE = (4, 1024)
 #: Environment variable naming the config file (the whole path), over the default location.
 CONFIG_ENV = "TRAILTUI_CONFIG"
 

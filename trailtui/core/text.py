@@ -96,3 +96,20 @@ def plural(count: int, noun: str, plural: str | None = None) -> str:
         else:
             plural = noun + "s"
     return f"{count:,} {plural}"
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` padded to ``width`` cells, or cut with an ellipsis (``GetObjectAcl…``)."""
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+def fit_middle(text: str, width: int) -> str:
+    """``text`` padded to ``width`` cells, or cut in the middle (``role/aws-res…SSO_Admin_1a2b``):
+    actor names and ARNs differ at their start (``cloudtrail.…``, ``ec2.…``) or at their end (the
+    role, the session, the key), so both ends are kept."""
+    if len(text) <= width:
+        return text.ljust(width)
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]

@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 
 from trailtui.core.facets import ACTOR_GROUPINGS, ACTOR_SORTS, ActorRanking, ActorRow, actor_ranking, actor_term
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.text import plural, printable
+from trailtui.core.text import fit, fit_middle, plural, printable
 from trailtui.core.times import shown_minute, shown_time
 from trailtui.tui.filter_history import crumb
 from trailtui.tui.keys import bindings
@@ -40,21 +40,6 @@ SORT_TITLES: dict[str, str] = {
 #: What a row without a grouping value stands for, per grouping.
 _NONE_LABELS = {"principal": "(no principal)", "session": "(no session)", "credential": "(no access key)"}
 _NUMBERS = ("events", "errors", "source_ips", "user_agents")
-
-
-def _fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells with an ellipsis, else padded to it."""
-    return text[: width - 1] + "…" if len(text) > width else text.ljust(width)
-
-
-def _fit_middle(text: str, width: int) -> str:
-    """``text`` cut in the middle (``role/aws-res…SSO_Admin_1a2b``): actor names and ARNs can
-    differ at their start (``cloudtrail.…``, ``ec2.…``) or at their end (the role, the session,
-    the key), so both ends are kept."""
-    if len(text) <= width:
-        return text.ljust(width)
-    head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
 @dataclass(frozen=True)
@@ -93,7 +78,7 @@ def actor_layout(ranking: ActorRanking, width: int) -> ActorLayout:
     time_format = shown_time if seconds else shown_minute
     time_width = 19 if seconds else 16
     counts = {key: [f"{getattr(row, key):,}" for row in rows] for key in _NUMBERS}
-    titles = {"events": "events", "errors": "errors", "source_ips": "IPs", "user_agents": "agents"}
+    titles = {key: SORT_TITLES[key] for key in _NUMBERS}
     numbers = [(key, titles[key], max([len(titles[key]) + 2, *(len(v) for v in counts[key])]), True)
                for key in _NUMBERS]
     fixed = sum(column[2] + 1 for column in numbers) + 2 * (time_width + 1)
@@ -121,7 +106,7 @@ class ActorsScreen(SheetScreen):
 
     ``grouping`` is a key of ``ACTOR_GROUPINGS``, ``sort`` one of ``ACTOR_SORTS``; ``select``
     puts the cursor on the actor with that key once ranked (reopening after Esc). Dismissed with
-    a :class:`~trailtui.tui.drill.DrillRequest` on Enter (or ``i``: the actor's source IPs), None
+    a :class:`~trailtui.tui.sheet.DrillRequest` on Enter (or ``i``: the actor's source IPs), None
     on Esc.
     """
 
@@ -175,7 +160,7 @@ class ActorsScreen(SheetScreen):
             gap = 0 if name == layout.columns[-1][0] else 1
             marked = title + (" ▼" if name == self.sort else "")
             # Numbers padded by hand: DataTable cells do not honour Text.justify.
-            label = marked.rjust(width) if numeric else _fit(marked, width)
+            label = marked.rjust(width) if numeric else fit(marked, width)
             table.add_column(Text(label + " " * gap, "bold"), width=width + gap, key=name)
         error_style = self.get_component_rich_style("actors--errors")
         missing_style = self.get_component_rich_style("actors--missing")
@@ -190,18 +175,18 @@ class ActorsScreen(SheetScreen):
                     style = error_style if name == "errors" and value else ""
                     cells.append(Text(f"{value:,}".rjust(width) + gap, style))
                 elif name in ("first_seen", "last_seen"):
-                    cells.append(Text(_fit(layout.time(getattr(row, name)), width) + gap))
+                    cells.append(Text(fit(layout.time(getattr(row, name)), width) + gap))
                 elif name == "actor":
                     if row.actor:
-                        cells.append(Text(_fit_middle(printable(row.actor), width) + gap))
+                        cells.append(Text(fit_middle(printable(row.actor), width) + gap))
                     else:
                         label = none_label if row.key is None else "(several)"
-                        cells.append(Text(_fit(label, width) + gap, missing_style))
+                        cells.append(Text(fit(label, width) + gap, missing_style))
                 elif name == "account":
-                    cells.append(Text(_fit(printable(row.account or ""), width) + gap))
+                    cells.append(Text(fit(printable(row.account or ""), width) + gap))
                 else:  # the grouping key
                     shown = printable(row.key) if row.key else none_label
-                    cells.append(Text(_fit_middle(shown, width) + gap, "" if row.key else missing_style))
+                    cells.append(Text(fit_middle(shown, width) + gap, "" if row.key else missing_style))
             table.add_row(*cells, key=str(index))
             if self._select is not None and row.key == self._select:
                 select_row = index

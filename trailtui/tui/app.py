@@ -149,7 +149,7 @@ class TrailApp(App[int]):
         """Textual's crash report, without the local variables it shows by default: they hold
         event values (attacker text, the user's logs) in a traceback users paste into bug
         reports. Textual has no public switch for this (``App._fatal_error`` hard-codes
-        ``show_locals=True``), so this overrides the private method; tests/test_faults.py fails
+        ``show_locals=True``), so this overrides the private method; tests/test_app.py fails
         loudly if a Textual upgrade renames it or stops calling it."""
         import rich
         from rich.segment import Segments

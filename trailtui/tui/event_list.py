@@ -28,10 +28,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, Column
+from trailtui.core.columns import BY_NAME, COLUMN_WIDTH_RANGE, DEFAULT_LIST_COLUMNS, Column
 from trailtui.core.originals import OriginalUnavailable, original_event
 from trailtui.core.query import EventQuery, EventRow, SortOrder
-from trailtui.core.text import printable
+from trailtui.core.text import fit, printable
 from trailtui.core.times import shown_time
 from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.keys import bindings
@@ -41,10 +41,7 @@ PAGE_ROWS = 128
 CACHED_PAGES = 16
 #: Cells of the mark gutter at the left of every row.
 GUTTER = 2
-#: Widest a column can be made (cells).
-MAX_COLUMN_WIDTH = 1024
-#: Narrowest a column can be made (cells).
-MIN_COLUMN_WIDTH = 3
+MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH = COLUMN_WIDTH_RANGE
 #: Characters of a value the list ever looks at (a value can be megabytes; a cell is narrower).
 CELL_CHARS = MAX_COLUMN_WIDTH
 _SOURCE_SUFFIX = ".amazonaws.com"
@@ -69,13 +66,6 @@ def cell_text(column: Column, value: object) -> str:
     if column.kind == "service" and text.endswith(_SOURCE_SUFFIX):
         return printable(text[: -len(_SOURCE_SUFFIX)])
     return printable(text)
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` padded to ``width`` cells, or cut with an ellipsis."""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
 
 
 def split_leading_spaces(segments) -> list[Segment]:
@@ -481,7 +471,7 @@ class EventList(ScrollView, can_focus=True):
             self.app.push_screen(ValueViewer(title, text))
 
     def action_copy_cell(self) -> None:
-        """``c``: copy the current cell's value, as logged."""
+        """``c``: copy the current cell's value, as logged (a time as the list shows it, UTC)."""
         cell = self._cell()
         if cell is not None:
             text, title = cell

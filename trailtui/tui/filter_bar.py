@@ -57,6 +57,8 @@ class FilterBar(Widget):
     on Enter) compiles to a filter other than the one last applied, and :class:`Done` on Enter.
     """
 
+    COMPONENT_CLASSES = {"filter-bar--problem", "filter-bar--caret", "filter-bar--suggestion"}
+
     class Applied(Message):
         """A typed filter compiled: ``compiled`` (its ``text`` is what was typed)."""
 
@@ -113,6 +115,7 @@ class FilterBar(Widget):
         box = self.input
         self.screen.set_focus(box)
         box.selection = Selection(0, len(box.value))
+        self._history_index = -1  # Up starts from the newest filter again
 
     def set_text(self, text: str, *, select: tuple[int, int] | None = None) -> None:
         """Show ``text`` (a filter applied from elsewhere: pivot, preset, history) without
@@ -135,6 +138,9 @@ class FilterBar(Widget):
         if self._history_index == -1:
             self._draft = self.text
         index = self._history_index + (1 if step < 0 else -1)
+        # An entry equal to what the box holds would look like Up did nothing: pass it.
+        while 0 <= index < len(self.history) and self.history[index] == self.text:
+            index += 1 if step < 0 else -1
         index = max(-1, min(len(self.history) - 1, index))
         if index == self._history_index:
             return
@@ -184,12 +190,12 @@ class FilterBar(Widget):
 
     def show_error(self, text: str, err: FilterError) -> None:
         """Say why ``text`` is not a filter, with a caret at the position (escaped text)."""
-        message = Text(f"✗ {err}", style="bold")
+        message = Text(f"✗ {err}", style=self.get_component_rich_style("filter-bar--problem"))
         message.append("   ")
         # The filter around the problem (not all of it: a long filter would fill the screen).
         start = max(0, err.position - ERROR_CONTEXT)
         message.append(("…" if start else "") + printable(text[start: err.position]))
-        message.append("▸", "reverse")
+        message.append("▸", self.get_component_rich_style("filter-bar--caret"))
         tail = text[err.position:]
         message.append(printable(tail[:ERROR_CONTEXT]) + ("…" if len(tail) > ERROR_CONTEXT else ""))
         line = self.query_one("#filter-message", Static)
@@ -199,7 +205,7 @@ class FilterBar(Widget):
 
     def show_hint(self, compiled: CompiledFilter) -> None:
         """Show a hint about ``compiled`` (free text matched as whole words), or nothing."""
-        words = [word for word in getattr(compiled, "whole_words", ()) if word]
+        words = [word for word in compiled.whole_words if word]
         line = self.query_one("#filter-message", Static)
         line.set_class(False, "-error")
         if not words:
@@ -208,7 +214,7 @@ class FilterBar(Widget):
         shown = ", ".join(printable(word) for word in words[:3])
         first = printable(words[0]).strip('"')
         hint = Text(f"free text matches whole words: {shown} · ")
-        hint.append(f"{first}*", "bold")
+        hint.append(f"{first}*", self.get_component_rich_style("filter-bar--suggestion"))
         hint.append(" matches words starting with it")
         line.update(hint)
         line.set_class(True, "-visible")

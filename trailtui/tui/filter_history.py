@@ -89,8 +89,12 @@ def breadcrumbs(labels: list[str], current: str | None = None, *, width: int | N
     parts = [(label, "bold" if current is None and index == last else "") for index, label in enumerate(labels)]
     if current is not None:
         parts.append((printable(current), "bold"))
-    while width is not None and len(parts) > 1 and len(SEPARATOR.join(label for label, _ in parts)) > width:
+    # Drop the oldest crumbs, never the last (what is shown now): one too long alone is cut by
+    # the Text's ellipsis instead.
+    while width is not None and len(parts) > 2 and len(SEPARATOR.join(label for label, _ in parts)) > width:
         parts = [("…", "dim"), *parts[2:]] if parts[0][0] == "…" else [("…", "dim"), *parts[1:]]
+    if width is not None and len(parts) == 2 and parts[0][0] != "…" and len(SEPARATOR.join(label for label, _ in parts)) > width:
+        parts = [("…", "dim"), parts[1]]
     for index, (label, style) in enumerate(parts):
         # No part starts with a space: SVG screenshots stretch each part over its cells.
         text.append(label + (" " if index < len(parts) - 1 else ""), style)

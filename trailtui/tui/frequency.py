@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -29,22 +30,22 @@ from trailtui.tui.sheet import DrillRequest, SheetScreen, bar
 MISSING = "(missing)"
 
 
-def value_text(value: str | None) -> Text:
-    """A value as a table cell: escaped, or :data:`MISSING` in italics."""
+def value_text(value: str | None, missing_style: Style | str = "") -> Text:
+    """A value as a table cell: escaped, or :data:`MISSING` in ``missing_style``."""
     if value is None:
-        return Text(MISSING, "italic dim")
+        return Text(MISSING, missing_style)
     return Text(printable(value), no_wrap=True, overflow="ellipsis")
 
 
 class FrequencyScreen(SheetScreen):
-    COMPONENT_CLASSES = {"frequency--bar"}
-
     """Values of ``field`` among the events ``compiled`` matches, most frequent first.
 
-    ``crumbs`` are the breadcrumbs of the filter (see ``DrillPath.labels``); ``select`` puts
+    ``crumbs`` are the breadcrumbs of the filter (see ``FilterHistory.labels``); ``select`` puts
     the cursor on that value once counted (reopening after Esc). Dismissed with a
-    :class:`~trailtui.tui.drill.DrillRequest` on Enter, None on Esc.
+    :class:`~trailtui.tui.sheet.DrillRequest` on Enter, None on Esc.
     """
+
+    COMPONENT_CLASSES = {"frequency--bar", "frequency--missing"}
 
     BINDINGS = bindings("frequency")
 
@@ -100,7 +101,7 @@ class FrequencyScreen(SheetScreen):
         for index, row in enumerate(result.rows):
             share = row.count / result.total if result.total else 0.0
             table.add_row(
-                value_text(row.value),
+                value_text(row.value, self.get_component_rich_style("frequency--missing")),
                 Text(f"{row.count:,}".rjust(count_width)),
                 Text(f"{share * 100:.1f}".rjust(5)),
                 Text(bar(row.count / peak if peak else 0.0, bar_width), bar_style),

@@ -127,7 +127,8 @@ def access_key_kind(access_key_id: str | None) -> str:
 
 
 def answers(facts: IdentityFacts) -> list[tuple[str, str]]:
-    """The userIdentity page's three questions, each with an answer in words."""
+    """The userIdentity page's three questions, each with an answer in words. The answers quote
+    log values (``sessionIssuer.arn``, ``invokedBy``) as they are: escape them to show them."""
     columns = facts.columns
     kind = columns.get("userIdentity_type") or ""
     account = columns.get("userIdentity_accountId") or ""
@@ -266,7 +267,8 @@ def render_identity(
     questions = Text(no_wrap=False)
     for question, answer in answers(facts):
         questions.append(question + " ", styles.label)
-        questions.append(answer + "\n", styles.yes if answer.startswith("Yes") else styles.value)
+        # printable: the answers quote sessionIssuer.arn and invokedBy, log text.
+        questions.append(printable(answer) + "\n", styles.yes if answer.startswith("Yes") else styles.value)
 
     keyed = Text(no_wrap=False)
     access_key = columns.get("userIdentity_accessKeyId")

@@ -9,10 +9,11 @@ Harlequin's key maps and Posting's binding ids are the models).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from textual.binding import Binding
-from textual.keys import format_key
+from textual.keys import KEY_NAME_REPLACEMENTS, format_key
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ def key_label(name: str) -> str:
     if len(name) == 1:
         return name
     return format_key(name)
+
+
+def key_for(character: str) -> str:
+    """The Textual key name of a typed ``character`` (``a`` → ``a``, ``/`` → ``slash``, `` `` →
+    ``space``), as Textual's input parser names it; a test checks them against each other."""
+    if character.isalnum():
+        return character
+    try:
+        key = unicodedata.name(character).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return character
+    return KEY_NAME_REPLACEMENTS.get(key, key)
 
 
 #: Help sections in the order the help screen shows them: scope -> title.

@@ -26,11 +26,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Seek:
-    """Where a find, error search or go-to-time landed: ``position`` and ``event_id``, or None
-    with ``problem`` (for the user)."""
+    """Where a find, error search or go-to-time landed: the list ``position``, or None with
+    ``problem`` (for the user)."""
 
     position: int | None
-    event_id: int | None
     problem: str = ""
 
 
@@ -99,8 +98,8 @@ class ListSearch:
         def seek(conn: sqlite3.Connection) -> Seek:
             found = EventQuery(conn, compiled, sort=sort).find_next(after, term, forward=forward, listing=listing)
             if found is None:
-                return Seek(None, None, f"No event {what} {direction} this one.")
-            return Seek(*found)
+                return Seek(None, f"No event {what} {direction} this one.")
+            return Seek(found[0])
 
         self.runner.run(seek, tag=(compiled, sort))
 
@@ -121,8 +120,8 @@ class ListSearch:
             def seek(conn: sqlite3.Connection) -> Seek:
                 position = EventQuery(conn, compiled, sort=sort).position_at_time(when)
                 if position is None:
-                    return Seek(None, None, f"No event at or after {shown_time(when)} UTC.")
-                return Seek(position, None)
+                    return Seek(None, f"No event at or after {shown_time(when)} UTC.")
+                return Seek(position)
 
             self.runner.run(seek, tag=(compiled, sort))
 

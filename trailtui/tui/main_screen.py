@@ -57,7 +57,7 @@ from trailtui.tui.event_list import EventList
 from trailtui.tui.filter_bar import FilterBar
 from trailtui.tui.filter_history import FilterHistory, FilterStep, breadcrumbs, crumb
 from trailtui.tui.identity import IdentityLinks, IdentityPane, identity_facts
-from trailtui.tui.keys import bindings
+from trailtui.tui.keys import bindings, key_for
 from trailtui.tui.loader_link import LoaderLink
 from trailtui.tui.list_search import ListSearch
 from trailtui.tui.marking import Marking
@@ -132,10 +132,10 @@ class MainScreen(Screen):
         self._links: IdentityLinks | None = None
         self._last_refresh = 0.0
         self._edit_start: str | None = None  # the filter when the filter bar got the focus
-        self._pending_select: int | None = None  # events.id to select once the next count lands
+        self._edit_selected: int | None = None  # the event selected then
         self._then_frequency: str | None = None
         self._type_ahead: list[str] | None = None  # keys typed behind a / before the bar existed
-        self._subtitle_before_zoom: object = None
+        self._subtitles: dict[Widget, str] = {}  # each pane's subtitle, without the zoom hint
         self._preset: Preset | None = None  # the preset whose columns the list shows
         self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
@@ -266,6 +266,7 @@ class MainScreen(Screen):
     def action_focus_filter(self) -> None:
         """``/``: the filter bar, the whole filter selected (typing replaces it, End extends)."""
         self._edit_start = self.compiled.text
+        self._edit_selected = self._selected_id  # restored by Esc, whatever the typing selects
         if not self.filter_bar.input_ready:
             # Typed in the app's first instant, before the bar exists: keep the keys for it.
             self._type_ahead = []
@@ -293,6 +294,8 @@ class MainScreen(Screen):
             self.filter_bar.input.replace(text, 0, len(self.filter_bar.text))
         if enter:
             self.action_filter_done()
+            for character in after.replace("\r", ""):  # typed behind the Enter: the list's keys
+                self.app.post_message(events.Key(key_for(character), character))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``/`` is a priority key (see ``keys.PRIORITY_WHY``): inside a text box it is just a
@@ -334,7 +337,7 @@ class MainScreen(Screen):
         start, self._edit_start = self._edit_start, None
         text = self.compiled.text
         if start is not None and start != text:
-            self.history.push(FilterStep(start, text, printable(text) or "all events", self._selected_id))
+            self.history.push(FilterStep(start, text, printable(text) or "all events", self._edit_selected))
             self._remember(text)
             self._show_breadcrumbs()
 
@@ -362,8 +365,12 @@ class MainScreen(Screen):
 
     def _remember(self, text: str) -> None:
         if self.user_conn is not None and text.strip():
-            push_filter(self.user_conn, text)
-            self.filter_bar.history = filter_history(self.user_conn)
+            try:
+                push_filter(self.user_conn, text)
+                self.filter_bar.history = filter_history(self.user_conn)
+            except sqlite3.Error as err:  # a full disk, a read-only file: the session goes on
+                self.notify(f"The filter history could not be saved: {printable(err)}", severity="warning",
+                            markup=False)
 
     def action_filter_done(self) -> None:
         """Enter in the filter bar: apply the text now and give the list the focus at once, so
@@ -385,7 +392,6 @@ class MainScreen(Screen):
         self.filter_bar.set_text(step.before)
         self.filter_bar.show_hint(compiled)
         self._show_breadcrumbs()
-        self._pending_select = step.selected_before
         self.run_count(keep=step.selected_before)
         if step.restore is not None:
             step.restore()
@@ -439,10 +445,13 @@ class MainScreen(Screen):
         if message.runner is self.counter:
             self._counted(message)
         elif message.runner is self.lister:
+            self.status.note = ""
             if message.error is None:
                 query, ids = message.result
                 self.event_list.use_ids(query, ids)
-                self.status.note = ""
+            else:  # the list still pages without the listing, only slower deep down
+                self.notify(f"Could not list the matches in order: {printable(message.error)}",
+                            severity="warning", markup=False)
         elif message.runner is self.search.runner:
             self.search.done(message)
         elif message.runner is self.identity_counter:
@@ -458,6 +467,11 @@ class MainScreen(Screen):
         if compiled is not self.compiled or sort != self.sort:
             return
         counted: Counted = message.result
+        if keep_row and keep is not None and self.event_list.selected_event_id != keep:
+            # The user moved while this count ran: count again around the event selected now,
+            # rather than pull the cursor back to the one selected when the count started.
+            self.run_count(keep=self.event_list.selected_event_id, keep_row=True)
+            return
         self.matches, self.total = counted.matches, counted.total
         assert self.conn is not None
         event_list = self.event_list
@@ -475,7 +489,7 @@ class MainScreen(Screen):
             arrived = self.status.new_above + counted.position - old_position
             self.status.new_above = max(0, min(arrived, counted.position))
         if compiled.where != "1" or sort != SortOrder():
-            needs_listing = getattr(query, "needs_listing", False)
+            needs_listing = query.needs_listing
             if (needs_listing or counted.matches > LISTING_THRESHOLD) and not self.indexing:
                 self._list_ids(compiled, sort, query)
         self._show_counts(message.elapsed_ms)
@@ -497,14 +511,14 @@ class MainScreen(Screen):
     def _list_ids(self, compiled: CompiledFilter, sort: SortOrder, shown: EventQuery) -> None:
         """List the matches' ids in order once, so scrolling deep into a filter (or a sort) the
         index cannot order does not sort every match again for each page."""
-        if getattr(shown, "needs_listing", False):
+        if shown.needs_listing:
             self.status.note = f"sorting {plural(self.matches, 'match', 'matches')} by {BY_NAME[sort.column].title}…"
         self.lister.run(lambda conn: (shown, EventQuery(conn, compiled, sort=sort).ordered_ids()))
 
     def _show_counts(self, elapsed_ms: float) -> None:
         pane = self.query_one("#list-pane")
         pane.border_title = f"Events {self.matches:,} / {self.total:,}"
-        pane.border_subtitle = self._order_text()
+        self._set_subtitle(pane, self._order_text())
         self.filter_bar.show_count(f"{self.matches:,} / {self.total:,} · {elapsed_ms:,.0f} ms")
         self.event_list.sort = self.sort
         self.event_list.refresh()
@@ -570,6 +584,8 @@ class MainScreen(Screen):
         self.status.indexing = False
         self.notify(f"Indexing stopped: {printable(message.reason)}", severity="error", timeout=15, markup=False)
         self._show_summary()
+        self._refresh_while_loading()  # what was indexed before it stopped is there to read
+        self.marking.show_in_list()
 
     def _refresh_while_loading(self) -> None:
         """Recount the filter. Once the user has moved in the list, the selected event stays
@@ -643,7 +659,7 @@ class MainScreen(Screen):
                                                shown_time(columns.get("eventTime"))) if part)
         self.detail.show_event(original, title=title or "event")
         origin = f"{Path(facts.path).name}, record {facts.record_index}" if facts.path else ""
-        self.detail.border_subtitle = Text(printable(origin))  # Text: a str title is read as markup
+        self._set_subtitle(self.detail, printable(origin))
         details = identity_facts(facts, original)
         self.identity.show(details, None)
         if columns.get("principalKey") or columns.get("userIdentity_accessKeyId"):
@@ -704,16 +720,17 @@ class MainScreen(Screen):
         # The pane shown by this Tab may need a layout pass before it can take the focus.
         self.call_after_refresh(target.focus)
 
+    def _set_subtitle(self, pane: Widget, text: str) -> None:
+        """A pane's border subtitle: ``text`` (escaped already), and how to leave while the pane
+        is zoomed (the footer is hidden then). A Text: a str subtitle is read as markup."""
+        self._subtitles[pane] = text
+        hint = "z or Esc: back" if self.maximized is pane else ""
+        pane.border_subtitle = Text(" · ".join(part for part in (text, hint) if part))
+
     def _zoom_changed(self, old: Widget | None, new: Widget | None) -> None:
-        """Say how to leave a zoomed pane in its border (the footer is hidden while zoomed)."""
-        if old is not None and self._subtitle_before_zoom is not None:
-            old.border_subtitle = self._subtitle_before_zoom
-            self._subtitle_before_zoom = None
-        if new is not None:
-            self._subtitle_before_zoom = new.border_subtitle
-            subtitle = Text(str(new.border_subtitle or ""))
-            subtitle.append((" · " if subtitle else "") + "z or Esc: back")
-            new.border_subtitle = subtitle
+        for pane in (old, new):
+            if pane is not None:
+                self._set_subtitle(pane, self._subtitles.get(pane, ""))
 
     def action_zoom(self) -> None:
         """``z``: the focused pane fills the screen (the list with its header); again: back."""
@@ -775,8 +792,8 @@ class MainScreen(Screen):
                 self.app.push_screen(reopen(), self._drilled)
 
         after = " ".join(part for part in (self.compiled.text.strip(), request.term) if part)
-        self._then_frequency = request.then_frequency
-        self.apply_filter(after, request.crumb, restore=restore)
+        if self.apply_filter(after, request.crumb, restore=restore):
+            self._then_frequency = request.then_frequency  # opens once the filtered list is counted
         self.event_list.focus()
 
     def on_timeline_narrow(self, message: Timeline.Narrow) -> None:

@@ -8,10 +8,11 @@ gutter shows them (``●``, ``✎`` with a note).
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from trailtui.core.marks import get_mark, marks as all_marks, set_note, toggle_mark
-from trailtui.core.text import plural
+from trailtui.core.text import plural, printable
 from trailtui.tui.dialogs import PromptScreen
 
 if TYPE_CHECKING:
@@ -51,7 +52,11 @@ class Marking:
         event_id = self._selected_event_id()
         if event_id is None or self.screen.user_conn is None:
             return
-        marked = toggle_mark(self.screen.user_conn, event_id)
+        try:
+            marked = toggle_mark(self.screen.user_conn, event_id)
+        except sqlite3.Error as err:  # a full disk, a read-only file: say so, keep going
+            self.screen.notify(f"The mark could not be saved: {printable(err)}", severity="error", markup=False)
+            return
         self.show_in_list()
         total = len(self.screen.event_list.marks)
         self.screen.notify(f"Marked ({plural(total, 'mark')}; ' lists them, M adds a note)." if marked
@@ -67,7 +72,12 @@ class Marking:
 
         def save(note: str | None) -> None:
             if note is not None:
-                set_note(user_conn, event_id, note)
+                try:
+                    set_note(user_conn, event_id, note)
+                except sqlite3.Error as err:
+                    self.screen.notify(f"The note could not be saved: {printable(err)}", severity="error",
+                                       markup=False)
+                    return
                 self.show_in_list()
                 self.screen.notify("Note saved; the event is marked.", markup=False)
 

@@ -19,9 +19,9 @@ from textual import on
 from textual.widgets import DataTable
 
 from trailtui.core.filter import compile_filter
-from trailtui.core.incident import export_timeline
+from trailtui.core.incident import TIMELINE_COLUMNS, export_timeline
 from trailtui.core.marks import TimelineEntry, incident_timeline, set_note, unmark
-from trailtui.core.text import plural, printable
+from trailtui.core.text import fit, plural, printable
 from trailtui.core.times import shown_time
 from trailtui.tui.dialogs import PromptScreen
 from trailtui.tui.keys import bindings
@@ -29,15 +29,12 @@ from trailtui.tui.query_worker import QueryRunner
 from trailtui.tui.sheet import SheetScreen
 from trailtui.tui.value_viewer import ValueViewer
 
-#: Columns of the marks table: (TimelineEntry attribute, title, width; 0 = the rest).
-MARK_COLUMNS = (
-    ("eventTime", "eventTime UTC", 19),
-    ("eventName", "eventName", 18),
-    ("note", "note", 0),
-    ("actor", "actor", 24),
-    ("sourceIPAddress", "sourceIPAddress", 15),
-    ("resource", "resource", 32),
+#: The marks table's columns, in order (the note third: the user's own words first), with
+#: their widths (0: what the others leave); titles are the incident timeline's.
+MARK_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("eventTime", 19), ("eventName", 18), ("note", 0), ("actor", 24), ("sourceIPAddress", 15), ("resource", 32),
 )
+_TITLES = dict(TIMELINE_COLUMNS)
 
 
 def default_timeline_base(now: datetime | None = None, directory: Path | str = ".") -> Path:
@@ -90,19 +87,17 @@ class MarksScreen(SheetScreen):
         table.clear(columns=True)
         # The note (the user's own words) gets what the others leave, at least 30 cells; wider
         # than the screen, the table scrolls sideways.
-        spare = max(30, self.size.width - 4 - sum(width + 2 for _, _, width in MARK_COLUMNS if width))
-        for name, title, width in MARK_COLUMNS:
-            table.add_column(Text(title, "bold"), width=width or spare, key=name)
+        spare = max(30, self.size.width - 4 - sum(width + 2 for _, width in MARK_COLUMNS if width))
+        for name, width in MARK_COLUMNS:
+            table.add_column(Text(_TITLES[name], "bold"), width=width or spare, key=name)
         select_row = 0
         for index, entry in enumerate(entries):
             cells = []
-            for name, _title, width in MARK_COLUMNS:
+            for name, width in MARK_COLUMNS:
                 value = getattr(entry, name)
                 shown = shown_time(value) if name == "eventTime" else value
                 text = printable(shown or ("(not in the index)" if name == "eventName" else ""))
-                cell_width = width or spare
-                # Cut with an ellipsis, never silently: v shows the mark whole.
-                cells.append(Text(text[: cell_width - 1] + "…" if len(text) > cell_width else text))
+                cells.append(Text(fit(text, width or spare).rstrip()))  # an ellipsis, never a silent cut
             table.add_row(*cells, key=str(index))
             if entry.eventID == self._select:
                 select_row = index
@@ -153,7 +148,11 @@ class MarksScreen(SheetScreen):
 
         def save(note: str | None) -> None:
             if note is not None:
-                set_note(self.user_conn, entry.eventID, note)
+                try:
+                    set_note(self.user_conn, entry.eventID, note)
+                except sqlite3.Error as err:  # a full disk, a read-only file: say so, keep going
+                    self.notify(f"The note could not be saved: {printable(err)}", severity="error", markup=False)
+                    return
                 self.reload(select=entry.eventID)
 
         self.app.push_screen(PromptScreen("Note on this event", value=entry.note or "",
@@ -163,7 +162,11 @@ class MarksScreen(SheetScreen):
         entry = self._current()
         if entry is None:
             return
-        unmark(self.user_conn, entry.eventID)
+        try:
+            unmark(self.user_conn, entry.eventID)
+        except sqlite3.Error as err:
+            self.notify(f"The mark could not be removed: {printable(err)}", severity="error", markup=False)
+            return
         self.notify("Unmarked (its note is gone too).", markup=False)
         following = self.entries[self.entries.index(entry) + 1] if entry is not self.entries[-1] else None
         self.reload(select=following.eventID if following else None)

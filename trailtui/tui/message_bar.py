@@ -29,13 +29,9 @@ class MessageBar(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
         self._timer: Timer | None = None
-        #: The messages shown so far in this bar, oldest first: (severity, text).
-        self.shown: list[tuple[str, str]] = []
 
     def show_message(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """Show ``message`` (plain text: never read as markup) for ``timeout`` seconds."""
-        self.shown.append((severity, message))
-        del self.shown[:-100]
         style = self.get_component_rich_style(f"message-bar--{severity}", partial=True)
         prefix = {"warning": "! ", "error": "✗ "}.get(severity, "")
         # Wrapped (the stylesheet allows three lines): a message's end, such as the command that
