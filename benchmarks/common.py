@@ -93,3 +93,20 @@ def time_repeated(fn: Callable[[], object], *, reps: int, warmup: int = 1, budge
 
 def write_json(path: str | Path, data: dict) -> None:
     Path(path).write_text(json.dumps(data, indent=2, default=str))
+
+
+def text_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], caps: tuple[int, ...]) -> str:
+    """``rows`` under ``headers`` as a plain-text table: columns padded to their widest cell,
+    each cell cut to its column's cap with an ellipsis, a ``-+-`` rule under the headers."""
+    cells = [tuple(_cap(text, cap) for text, cap in zip(row, caps)) for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for number, row in enumerate(cells):
+        lines.append(" | ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip())
+        if number == 0:
+            lines.append("-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _cap(text: str, cap: int) -> str:
+    return text if len(text) <= cap else text[: cap - 1] + "…"

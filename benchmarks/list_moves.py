@@ -37,10 +37,9 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks.common import DUCKDB_SCREEN_COLUMNS, summarize_ms, write_json
+from benchmarks.common import DUCKDB_SCREEN_COLUMNS, summarize_ms, text_table, write_json
 from benchmarks.run import (
     DEFAULT_EVENTS,
-    _cap,
     _ms,
     _ratio,
     default_workdir,
@@ -309,15 +308,7 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
 
 
 def render(rows: list[tuple[str, str, str, str]]) -> str:
-    headers = ("what", "trailtui", "DuckDB", "ratio")
-    cells = [headers] + [tuple(_cap(text, 76) for text in row) for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for number, row in enumerate(cells):
-        lines.append(" | ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip())
-        if number == 0:
-            lines.append("-+-".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return text_table(("what", "trailtui", "DuckDB", "ratio"), rows, (76, 76, 76, 76))
 
 
 def parse_args(argv: list[str] | None):

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from benchmarks.common import text_table
+
 REPO_ROOT = Path(__file__).absolute().parent.parent
 DEFAULT_EVENTS = 1_000_000
 MB = 1024 * 1024
@@ -921,20 +923,8 @@ def _filter_rows(
 
 def render_table(rows: list[Row]) -> str:
     headers = ("what", "trailtui", "target", "peer", "ratio", "met?")
-    cells = [headers] + [(r.what, r.trailtui, r.target, r.peer, r.ratio, r.met) for r in rows]
-    caps = (70, 48, 26, 40, 7, 5)
-    cells = [tuple(_cap(text, cap) for text, cap in zip(row, caps)) for row in cells]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for number, row in enumerate(cells):
-        lines.append(" | ".join(text.ljust(width) for text, width in zip(row, widths)).rstrip())
-        if number == 0:
-            lines.append("-+-".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def _cap(text: str, cap: int) -> str:
-    return text if len(text) <= cap else text[: cap - 1] + "…"
+    cells = [(r.what, r.trailtui, r.target, r.peer, r.ratio, r.met) for r in rows]
+    return text_table(headers, cells, (70, 48, 26, 40, 7, 5))
 
 
 def consistency_notes(results: dict, events: int | None) -> list[str]:
