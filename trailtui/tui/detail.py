@@ -327,7 +327,8 @@ class EventDetail(Tree[JsonData]):
         title = Text(self._base_title)
         if summary:
             title.append(" · ")
-            _append_escaped(title, summary, self.label_styles.summary, self.label_styles)
+            styles = self.label_styles
+            _append_escaped(title, summary, styles.summary, styles)
         self.border_title = title
 
     def _build_nodes(self, root: TreeNode[JsonData], event: object) -> None:

@@ -69,9 +69,11 @@ def cell_text(column: Column, value: object) -> str:
 
 
 def split_leading_spaces(segments) -> list[Segment]:
-    """``segments`` with each one that starts with spaces and then has text split in two: SVG
-    exports (screenshots, snapshot tests) draw a segment's text from its first visible
-    character, so leading spaces would pull the text left by their width."""
+    """``segments`` with each one that starts with spaces and then has text split in two. The
+    terminal draws both forms alike; in an SVG export (screenshots, snapshot tests) librsvg —
+    rsvg-convert and most image viewers — draws a text run from its first visible character,
+    pulling a cell left by its leading spaces (browsers draw it right). Cheap: a few segments a
+    row."""
     result = []
     for segment in segments:
         text = segment.text

@@ -53,8 +53,9 @@ class FilterInput(Input):
 class FilterBar(Widget):
     """The filter text box with its prompt, match count and message line.
 
-    Posts :class:`Applied` when the text (after :data:`DEBOUNCE_SECONDS` of quiet, or at once
-    on Enter) compiles to a filter other than the one last applied, and :class:`Done` on Enter.
+    Posts :class:`Applied` when the text, after :data:`DEBOUNCE_SECONDS` of quiet, compiles to
+    a filter other than the one last applied. Enter and Esc are the screen's (priority keys that
+    move the focus at once); leaving the bar, the screen applies the text with :meth:`apply_now`.
     """
 
     COMPONENT_CLASSES = {"filter-bar--problem", "filter-bar--caret", "filter-bar--suggestion"}
@@ -65,9 +66,6 @@ class FilterBar(Widget):
         def __init__(self, compiled: CompiledFilter) -> None:
             super().__init__()
             self.compiled = compiled
-
-    class Done(Message):
-        """Enter in the filter bar: the user is done typing."""
 
     def __init__(self, text: str = "", *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
@@ -155,12 +153,6 @@ class FilterBar(Widget):
         event.stop()
         self._cancel_timer()
         self._timer = self.set_timer(DEBOUNCE_SECONDS, self.apply_now)
-
-    @on(Input.Submitted, "#filter-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.apply_now()
-        self.post_message(self.Done())
 
     def apply_now(self, *, post: bool = True) -> CompiledFilter | None:
         """Compile the text now (a pending debounce is dropped) and return it, or None (after

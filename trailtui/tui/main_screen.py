@@ -136,6 +136,7 @@ class MainScreen(Screen):
         self._then_frequency: str | None = None
         self._type_ahead: list[str] | None = None  # keys typed behind a / before the bar existed
         self._subtitles: dict[Widget, str] = {}  # each pane's subtitle, without the zoom hint
+        self._size_when_covered = None  # the terminal's size when a view opened over this screen
         self._preset: Preset | None = None  # the preset whose columns the list shows
         self._columns_before_preset: list[str] = []
         self.counter = QueryRunner(self, self.db_path, "count")
@@ -256,10 +257,16 @@ class MainScreen(Screen):
         self._apply_layout_config()
         self.app.save_settings({"layout.side_pane": layout})
 
+    def on_screen_suspend(self) -> None:
+        self._size_when_covered = self.app.size
+
     def on_screen_resume(self) -> None:
         """Textual updates breakpoint classes only on the screen that gets the resize: a resize
-        while a view was on top left this screen with the old layout. Resize it now."""
-        self.post_message(events.Resize(self.app.size, self.app.size))
+        while a view was on top left this screen with the old layout. Resize it now (only then:
+        a resize relayouts the whole screen, and most views close at the size they opened)."""
+        if self._size_when_covered is not None and self.app.size != self._size_when_covered:
+            self.post_message(events.Resize(self.app.size, self.app.size))
+        self._size_when_covered = None
 
     # ------------------------------------------------------------------ the filter
 
@@ -314,11 +321,6 @@ class MainScreen(Screen):
         message.stop()
         self.compiled = message.compiled
         self.run_count()
-
-    @on(FilterBar.Done)
-    def _done_typing(self, message: FilterBar.Done) -> None:
-        message.stop()
-        self.event_list.focus()
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         # Leaving the filter bar ends a typing session: it becomes one step of the history.
@@ -404,7 +406,7 @@ class MainScreen(Screen):
         hint = "Esc: back one step"
         width = (bar.size.width or self.size.width) - 5 - len(hint)
         text = breadcrumbs(self.history.labels(self.compiled.text), width=max(20, width))
-        text.append("   ")  # a run of its own: SVG exports draw a run from its first visible character
+        text.append("   ")  # a run of its own, for librsvg (see event_list.split_leading_spaces)
         text.append(hint, "dim")
         bar.update(text)
         bar.set_class(True, "-visible")
@@ -520,8 +522,6 @@ class MainScreen(Screen):
         pane.border_title = f"Events {self.matches:,} / {self.total:,}"
         self._set_subtitle(pane, self._order_text())
         self.filter_bar.show_count(f"{self.matches:,} / {self.total:,} · {elapsed_ms:,.0f} ms")
-        self.event_list.sort = self.sort
-        self.event_list.refresh()
 
     def _order_text(self) -> str:
         if self.sort.column == "eventTime":
@@ -554,8 +554,7 @@ class MainScreen(Screen):
     @on(LoaderLink.Progress)
     def _loader_progress(self, message: LoaderLink.Progress) -> None:
         message.stop()
-        self.status.progress = message.progress
-        self.status.refresh()
+        self.status.progress = message.progress  # a reactive: the line redraws itself
         now = time.monotonic()
         if now - self._last_refresh >= LOADING_REFRESH:
             self._last_refresh = now
