@@ -138,9 +138,11 @@ def _create_file(path: Path) -> None:
 
 
 def _describe(path: Path, err: BaseException) -> str:
+    from trailtui.core.index import is_damaged  # index imports this module at its top
+
     reason = str(getattr(err, "strerror", None) or err)
     lowered = reason.lower()
-    if any(word in lowered for word in ("not a database", "malformed", "corrupt")):
+    if is_damaged(err):
         what = "it is not a readable SQLite file; it is left as it is (move it away to start afresh)"
     elif any(word in lowered for word in ("readonly", "read-only", "permission", "unable to open")):
         what = "the file or its directory is read-only"
