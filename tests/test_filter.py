@@ -22,6 +22,7 @@ from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_fi
 from trailtui.core.marks import toggle_mark, unmark
 from trailtui.core.rawstore import pack_event
 from trailtui.core.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.store.shard import actor_digest
 from trailtui.core.userstate import attach_user_state, open_user_state
 
 ACCOUNT = "111122223333"
@@ -302,7 +303,8 @@ def db(tmp_path_factory) -> sqlite3.Connection:
                     "SELECT id FROM actors WHERE " + " AND ".join(f"{name} IS ?" for name in ACTOR_COLUMNS), combination
                 ).fetchone()
                 columns["actorId"] = found[0] if found else conn.execute(
-                    f"INSERT INTO actors ({', '.join(ACTOR_COLUMNS)}) VALUES ({', '.join('?' * len(ACTOR_COLUMNS))}) RETURNING id", combination
+                    f"INSERT INTO actors (digest, {', '.join(ACTOR_COLUMNS)}) VALUES (?, {', '.join('?' * len(ACTOR_COLUMNS))}) "
+                    "RETURNING id", (actor_digest(combination), *combination)
                 ).fetchone()[0]
             conn.execute(insert, (rowid, *(columns.get(name) for name in EVENT_COLUMN_NAMES)))
             # The loader lists each column's distinct values for wildcard filters; so does this.

@@ -86,7 +86,7 @@ def test_reopening_an_unchanged_tree_reads_no_file(tmp_path: Path, monkeypatch) 
     index_paths(conn, [logs])
     reads = []
     original = ingest.prepare_file
-    monkeypatch.setattr("trailtui.core.loader.prepare_file", lambda path: reads.append(Path(path)) or original(path))
+    monkeypatch.setattr("trailtui.core.store.shard.prepare_file", lambda path: reads.append(Path(path)) or original(path))
     summary = index_paths(conn, [logs])
     assert reads == []
     assert summary.files_unchanged == 1 and summary.events_added == 0
@@ -256,9 +256,18 @@ def test_bulk_load_progress_announces_the_merge_and_its_count(tmp_path: Path) ->
     seen = []
     index_paths(connect(tmp_path / "index.sqlite"), [logs], on_progress=seen.append, workers=0)
     steps = [(p.phase, p.events_added, p.duplicates, p.merge_pending) for p in seen]
-    assert steps[-3:] == [
-        ("merging duplicate eventIDs", 79, 0, True),
+    phases = [phase for phase, *_ in steps]
+    assert list(dict.fromkeys(phases)) == [
+        "reading", "merging duplicate eventIDs", "building indexes", "indexing free text", "done"
+    ]
+    merging = steps[phases.index("merging duplicate eventIDs")]
+    # Copies within one batch of files are merged as they are read; the copy across the first
+    # file (a batch of its own, so the app shows events at once) and the second is still
+    # counted, and readers are told a merge is coming.
+    assert merging[1] + merging[2] == 79 and merging[1] > 60 and merging[3]
+    assert steps[phases.index("building indexes"):] == [
         ("building indexes", 60, 19, False),
+        *[("indexing free text", 60, 19, False)] * phases.count("indexing free text"),
         ("done", 60, 19, False),
     ]
     assert all(pending for phase, _, _, pending in steps if phase == "reading")

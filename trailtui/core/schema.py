@@ -16,7 +16,11 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     A contentless FTS5 table (``rowid`` = ``events.id``) over every string and number value of
     the event, for bare-word filters.
 ``actors``
-    Each distinct combination of :data:`ACTOR_COLUMNS` once (``events.actorId`` points here).
+    Each distinct combination of :data:`ACTOR_COLUMNS` once (``events.actorId`` points here),
+    keyed by its ``digest``.
+``fts_todo``
+    The loader's shards whose free-text bodies are still to go into ``events_fts`` (empty once a
+    load is done): while it has rows, a bare-word filter sees only part of the events.
 ``column_values``
     The distinct values of the :data:`VALUE_LIST_COLUMNS`, so wildcard filters can match values
     first and events through an index.
@@ -34,7 +38,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 #: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
 #: loader). Each is ``(column, SQL type)``.
@@ -183,9 +187,16 @@ def schema_sql() -> list[str]:
         "CREATE TABLE IF NOT EXISTS event_raw (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
         "CREATE TABLE IF NOT EXISTS column_values (column_name TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE, "
         "PRIMARY KEY (column_name, value)) WITHOUT ROWID",
-        "CREATE TABLE IF NOT EXISTS actors (id INTEGER PRIMARY KEY, "
+        # digest: a hash of the combination (store.shard.actor_digest), the key every loader
+        # worker's shard maps its actors by.
+        "CREATE TABLE IF NOT EXISTS actors (id INTEGER PRIMARY KEY, digest BLOB NOT NULL, "
         + ", ".join(f"{name} TEXT COLLATE NOCASE" for name in ACTOR_COLUMNS)
         + ")",
+        "CREATE UNIQUE INDEX IF NOT EXISTS actors_digest ON actors(digest)",
+        # The shards of a bulk load whose free-text bodies are not in events_fts yet
+        # (store.writer.IndexWriter.fill_free_text): shard file, the id its local ids are added
+        # to, and its event count.
+        "CREATE TABLE IF NOT EXISTS fts_todo (shard TEXT PRIMARY KEY, base INTEGER NOT NULL, events INTEGER NOT NULL)",
         # Identity filters look actors up by these before reaching events through actorId.
         *(
             f"CREATE INDEX IF NOT EXISTS actors_{name} ON actors({name})"
@@ -201,7 +212,7 @@ def schema_sql() -> list[str]:
 
 
 #: Events are keyed by eventID (CloudTrail delivers duplicates across files and trails). The
-#: loader creates this index itself (see ``loader.ensure_unique_event_ids``): a bulk load into an
+#: loader creates this index itself (see ``store.writer.IndexWriter.ensure_unique_event_ids``): a bulk load into an
 #: empty index leaves it out and removes duplicates afterwards, because keeping a unique index
 #: on random UUIDs row by row cost 7 s per million events against 1.3 s to build it once.
 EVENT_ID_INDEX_SQL = 'CREATE UNIQUE INDEX IF NOT EXISTS events_eventID ON events("eventID")'

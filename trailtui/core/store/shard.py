@@ -1,0 +1,177 @@
+"""A loader worker's shard: one batch of log files decoded and written to a private SQLite file.
+
+Every core writes (issue #10): each decoder process turns a batch of files into rows
+(:func:`trailtui.core.ingest.prepare_file`) and inserts them itself, through apsw, into a shard
+file of its own, instead of pickling the rows to one writer process that unpickles and binds
+them again (that writer was the bottleneck: 74 s of CPU at a million events). The loader then
+copies each shard into the index in C (``INSERT … SELECT`` from an attached file, see
+:mod:`trailtui.core.store.merge`), in the order the batches were planned, so ``events.id``
+still follows the order files were read and the first copy of an ``eventID`` is the one kept.
+
+A shard holds, with local ids counted from 1:
+
+``events``
+    the index's event columns (:data:`SHARD_EVENT_COLUMNS`) plus ``file_index`` (the file's
+    position in the batch) and ``actor_local`` (``actors.id`` in this shard);
+``actors``
+    each identity combination (:data:`trailtui.core.schema.ACTOR_COLUMNS`) once, with its
+    ``digest`` (the index keys actors by it);
+``column_values``
+    the distinct values of :data:`trailtui.core.schema.VALUE_LIST_COLUMNS`;
+``bodies``
+    each event's free-text body: the index's full-text table is filled from here after the
+    field indexes are built, so free text stays off the critical path;
+``kept``
+    the original bytes of events that are not a span of their file (lookup-events strings),
+    already packed (:func:`trailtui.core.rawstore.pack_event`).
+
+The file is private and disposable (journal and syncs off): a crash loses at most the batch
+being written, which the next load reads again because its files were never recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass, field
+
+import apsw
+
+from trailtui.core.ingest import prepare_file
+from trailtui.core.rawstore import pack_event
+from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, VALUE_LIST_COLUMNS
+
+#: The event columns a shard stores, in the order :func:`trailtui.core.ingest.prepare_file`
+#: gives them (the index's columns without ``file_id`` and ``actorId``, which the merge maps).
+SHARD_EVENT_COLUMNS: tuple[str, ...] = tuple(name for name in EVENT_COLUMN_NAMES if name not in ("file_id", "actorId"))
+_ACTOR_POSITIONS = tuple(SHARD_EVENT_COLUMNS.index(name) for name in ACTOR_COLUMNS)
+_VALUE_COLUMNS = tuple(name for name in SHARD_EVENT_COLUMNS if name in VALUE_LIST_COLUMNS)
+
+_SCHEMA = (
+    "PRAGMA journal_mode = OFF",
+    "PRAGMA synchronous = OFF",
+    "PRAGMA page_size = 16384",
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, "
+    + ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
+    + ", file_index INTEGER, actor_local INTEGER)",
+    "CREATE TABLE actors (id INTEGER PRIMARY KEY, digest BLOB NOT NULL, "
+    + ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
+    + ")",
+    "CREATE TABLE column_values (column_name TEXT NOT NULL, value TEXT NOT NULL)",
+    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE kept (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
+)
+_INSERT_EVENT = "INSERT INTO events VALUES (?, {}, ?, ?)".format(", ".join("?" for _ in SHARD_EVENT_COLUMNS))
+_INSERT_ACTOR = "INSERT INTO actors VALUES (?, ?, {})".format(", ".join("?" for _ in ACTOR_COLUMNS))
+# Distinct values straight from the inserted rows, in C: one pass per column over a few
+# thousand rows costs less than a Python set per event.
+_COLUMN_VALUES = "INSERT INTO column_values " + " UNION ".join(
+    f"SELECT '{name}', \"{name}\" FROM events WHERE \"{name}\" IS NOT NULL" for name in _VALUE_COLUMNS
+)
+
+
+@dataclass
+class ShardFile:
+    """What one file of a batch gave: ``path``; ``outcome`` (``"events"``, ``"skipped"`` or
+    ``"failed"``) and ``reason`` as in :class:`trailtui.core.decode.DecodedFile`; ``events``
+    written to the shard and ``duplicates`` (copies of an eventID already seen earlier in the
+    batch, not written); ``record_errors`` as ``(position, message)`` pairs."""
+
+    path: str
+    outcome: str
+    reason: str | None
+    events: int = 0
+    duplicates: int = 0
+    record_errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Shard:
+    """A written shard: its ``path``, its ``files`` in batch order (``file_index`` is the
+    position in this list) and the number of ``events`` it holds (local ids ``1..events``)."""
+
+    path: str
+    files: list[ShardFile]
+    events: int
+
+
+def write_shard(paths: list[str], shard_path: str) -> Shard:
+    """Decode ``paths`` (log files, in order) and write their events to a new shard file at
+    ``shard_path`` (created 0600; an existing file there is replaced).
+
+    Never raises for bad log content (bad files and records are described in the result);
+    raises ``OSError`` or ``sqlite3.OperationalError`` (SQLite's message: "database or disk is
+    full", "disk I/O error") when the shard itself cannot be written: the caller reports those
+    as it reports the index's own write errors, since shards live beside the index.
+    """
+    for suffix in ("", "-journal"):
+        try:
+            os.unlink(shard_path + suffix)
+        except FileNotFoundError:
+            pass
+    os.close(os.open(shard_path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    try:
+        conn = apsw.Connection(shard_path)
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute("BEGIN")
+            files, count = _write_files(conn, paths)
+            conn.execute(_COLUMN_VALUES)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+    except apsw.Error as err:
+        # The stdlib's exception: what every caller of the loader already handles (and it
+        # pickles back from a worker process).
+        raise sqlite3.OperationalError(str(err)) from None
+    return Shard(shard_path, files, count)
+
+
+def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFile], int]:
+    seen_ids: set[str] = set()
+    actors: dict[tuple, int | None] = {}
+    actor_rows: list[tuple] = []
+    files: list[ShardFile] = []
+    next_id = 1
+    insert_events = conn.cursor()
+    for file_index, path in enumerate(paths):
+        prepared = prepare_file(path)
+        result = ShardFile(path, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
+        event_rows, bodies, kept_rows = [], [], []
+        for row, body, kept in prepared.events:
+            event_id = row[0]
+            if event_id in seen_ids:
+                result.duplicates += 1
+                continue
+            seen_ids.add(event_id)
+            combination = tuple(row[position] for position in _ACTOR_POSITIONS)
+            actor = actors.get(combination, 0)
+            if actor == 0:
+                actor = None
+                if any(combination):
+                    actor = len(actor_rows) + 1
+                    actor_rows.append((actor, actor_digest(combination), *combination))
+                actors[combination] = actor
+            event_rows.append((next_id, *row, file_index, actor))
+            bodies.append((next_id, body))
+            if kept is not None:
+                kept_rows.append((next_id, pack_event(kept)))
+            next_id += 1
+        result.events = len(event_rows)
+        files.append(result)
+        insert_events.executemany(_INSERT_EVENT, event_rows)
+        insert_events.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
+        if kept_rows:
+            insert_events.executemany("INSERT INTO kept VALUES (?, ?)", kept_rows)
+    if actor_rows:
+        insert_events.executemany(_INSERT_ACTOR, actor_rows)
+    return files, next_id - 1
+
+
+def actor_digest(combination: tuple) -> bytes:
+    """A 128-bit digest of an identity combination (the values of
+    :data:`trailtui.core.schema.ACTOR_COLUMNS`, in order): ``actors.digest``, the key that makes
+    every shard agree on one ``actors.id`` per combination."""
+    return hashlib.blake2b(repr(combination).encode("utf-8", "surrogatepass"), digest_size=16).digest()

@@ -1,0 +1,347 @@
+"""The index's writer: shards merged in, files replaced or removed, duplicates settled, free text filled.
+
+:class:`IndexWriter` is the only code that writes events into an index. The loader
+(:mod:`trailtui.core.loader`) decides what to read and when to commit; workers write shards
+(:mod:`trailtui.core.store.shard`); this module copies each shard into the index in SQL (no row
+passes through Python), in planned order, so ids follow the order files were read.
+
+A **bulk load** (many files into an empty index) inserts without looking eventIDs up, leaves
+the filter indexes out, and keeps each shard's free-text bodies on disk (``fts_todo``) until the
+field indexes are built: then :meth:`IndexWriter.fill_free_text` fills ``events_fts``. Any other
+load checks eventIDs against the index (its unique index) and fills free text at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from trailtui.core.decode import parse_event_json
+from trailtui.core.extract import event_text
+from trailtui.core.rawstore import unpack_event_json
+from trailtui.core.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
+from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard
+
+_SHARD_COLUMNS = ", ".join(f's."{name}"' for name in SHARD_EVENT_COLUMNS)
+_EVENT_COLUMNS = ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
+_ACTOR_COLUMNS = ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
+# FTS5 gathers this many bytes of terms in memory before writing a segment (default 1 MB):
+# fewer segments to merge later, 5-9 instead of 11-13 µs per event (issue #10's prototype).
+_FTS_HASH_BYTES = 32 * 1024 * 1024
+
+
+def shard_dir(conn: sqlite3.Connection) -> Path:
+    """The private directory (0700) where a load's shards wait: ``<index>.shards/`` beside the
+    index file (a temporary directory for an in-memory index)."""
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main" and path:
+            directory = Path(path + ".shards")
+            break
+    else:
+        directory = Path(tempfile.gettempdir()) / f"trailtui-shards-{os.getpid()}"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    return directory
+
+
+class IndexWriter:
+    """Writes into the index open on ``conn`` (a writer connection, autocommit off by hand).
+
+    ``bulk``: True for a load into an empty index (see the module docstring).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, bulk: bool = False) -> None:
+        self.conn = conn
+        self.bulk = bulk
+
+    # ------------------------------------------------------------------------------------ ids
+
+    def _next_id(self) -> int:
+        highest = self.conn.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'next_event_id'").fetchone()
+        # Ids are never reused: a deleted event may leave a full-text row behind (its text could
+        # not be rebuilt once its file changed), which must not come to describe a new event.
+        return max(highest + 1, int(row[0]) if row else 1)
+
+    # ---------------------------------------------------------------------------- whole files
+
+    def record_walk_problems(self, problems: list[tuple[str, str]]) -> None:
+        """Replace the load problems not tied to a file (unreadable directories, ...) with
+        ``problems`` (``(path, reason)`` pairs)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM load_errors WHERE file_id IS NULL")
+            self.conn.executemany(
+                "INSERT INTO load_errors (file_id, path, position, message) VALUES (NULL, ?, NULL, ?)", problems
+            )
+
+    def remove_files(self, file_ids: list[int]) -> None:
+        """Remove these ``files`` rows, their events and their load problems, in one transaction."""
+        if not file_ids:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        for file_id in file_ids:
+            self._delete_file_events(file_id)
+            self.conn.execute("DELETE FROM load_errors WHERE file_id = ?", (file_id,))
+            self.conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
+        self.conn.execute("COMMIT")
+
+    def _delete_file_events(self, file_id: int) -> None:
+        # A contentless FTS5 row is deleted by giving back the text it indexed, so the old
+        # bodies are rebuilt from the originals. Their file has changed or vanished by now, so
+        # the originals come from what was kept, or not at all: then the FTS rows stay behind
+        # as orphans that match no event (every free-text match is joined to events).
+        rows = self.conn.execute(
+            "SELECT e.id, r.raw FROM events e LEFT JOIN event_raw r ON r.id = e.id WHERE e.file_id = ?", (file_id,)
+        ).fetchall()
+        self.conn.executemany(
+            "INSERT INTO events_fts (events_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(event_id, event_text(unpack_event_json(raw))) for event_id, raw in rows if raw is not None],
+        )
+        self.conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in rows])
+        self.conn.execute("DELETE FROM events WHERE file_id = ?", (file_id,))
+
+    # ---------------------------------------------------------------------------------- shards
+
+    def merge_shard(self, shard: Shard, stats: list[tuple[str, int | None, int | None, int | None]]) -> list[tuple[int, int]]:
+        """Copy ``shard`` into the index in one transaction and record its files.
+
+        ``stats`` gives, for each of ``shard.files`` in order, ``(path, size in bytes, mtime in
+        ns, files.id of the file's previous version or None)``; a previous version's events are
+        replaced. Returns ``(events added, duplicates)`` per file: duplicates are the shard's own
+        plus (outside a bulk load) the eventIDs the index already had. A bulk load keeps the
+        shard file for :meth:`fill_free_text`; otherwise it is deleted.
+        """
+        conn = self.conn
+        conn.execute("ATTACH DATABASE ? AS shard", (shard.path,))
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                counts = self._merge_attached(shard, stats)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()
+                raise
+        finally:
+            conn.execute("DETACH DATABASE shard")
+        if not self.bulk:
+            _unlink(shard.path)
+        return counts
+
+    def _merge_attached(self, shard: Shard, stats: list) -> list[tuple[int, int]]:
+        conn = self.conn
+        base = self._next_id() - 1
+        file_ids = []
+        now = _utc_now()
+        for (path, size, mtime_ns, old_id), found in zip(stats, shard.files):
+            if old_id is not None:
+                self._delete_file_events(old_id)
+                conn.execute("DELETE FROM load_errors WHERE file_id = ?", (old_id,))
+            file_ids.append(
+                conn.execute(
+                    "INSERT INTO files (path, size, mtime_ns, outcome, indexed_at) VALUES (?, ?, ?, 'reading', ?) "
+                    "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns "
+                    "RETURNING id",
+                    (path, size, mtime_ns, now),
+                ).fetchone()[0]
+            )
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_files (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_actors (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+        conn.execute("DELETE FROM temp.shard_files")
+        conn.execute("DELETE FROM temp.shard_actors")
+        conn.executemany("INSERT INTO temp.shard_files VALUES (?, ?)", list(enumerate(file_ids)))
+        # Actors are keyed by digest, so every shard maps a combination to the same actors.id.
+        conn.execute(
+            f"INSERT OR IGNORE INTO main.actors (digest, {_ACTOR_COLUMNS}) SELECT digest, {_ACTOR_COLUMNS} FROM shard.actors"
+        )
+        conn.execute(
+            "INSERT INTO temp.shard_actors SELECT s.id, m.id FROM shard.actors s JOIN main.actors m ON m.digest = s.digest"
+        )
+        conn.execute("INSERT OR IGNORE INTO main.column_values SELECT column_name, value FROM shard.column_values")
+        known = [0] * len(file_ids)
+        keep = ""
+        if not self.bulk:
+            # Copies of events the index already holds (overlapping trails, a re-delivered file).
+            keep = 'WHERE NOT EXISTS (SELECT 1 FROM main.events m WHERE m."eventID" = s."eventID")'
+            for file_index, count in conn.execute(
+                "SELECT file_index, count(*) FROM shard.events s "
+                'WHERE EXISTS (SELECT 1 FROM main.events m WHERE m."eventID" = s."eventID") GROUP BY file_index'
+            ):
+                known[file_index] = count
+        conn.execute(
+            f"INSERT INTO main.events (id, {_EVENT_COLUMNS}, file_id, actorId) "
+            f"SELECT s.id + {base:d}, {_SHARD_COLUMNS}, f.id, a.id FROM shard.events s "
+            "LEFT JOIN temp.shard_files f ON f.local = s.file_index "
+            f"LEFT JOIN temp.shard_actors a ON a.local = s.actor_local {keep}"
+        )
+        if not self.bulk:
+            conn.execute(
+                f"INSERT INTO main.event_raw SELECT k.id + {base:d}, k.raw FROM shard.kept k "
+                f"JOIN main.events e ON e.id = k.id + {base:d}"
+            )
+            conn.execute(
+                f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard.bodies b "
+                f"JOIN main.events e ON e.id = b.id + {base:d} WHERE e.id > {base:d}"
+            )
+        else:
+            conn.execute(f"INSERT INTO main.event_raw SELECT id + {base:d}, raw FROM shard.kept")
+            conn.execute(
+                "INSERT INTO fts_todo (shard, base, events) VALUES (?, ?, ?)", (shard.path, base, shard.events)
+            )
+        counts = []
+        for file_id, found, already in zip(file_ids, shard.files, known):
+            errors = [(file_id, found.path, position, message) for position, message in found.record_errors]
+            if found.outcome == "failed" and found.reason:
+                errors.insert(0, (file_id, found.path, None, found.reason))
+            conn.executemany("INSERT INTO load_errors (file_id, path, position, message) VALUES (?, ?, ?, ?)", errors)
+            if found.outcome == "events":
+                outcome = "partial" if found.record_errors else "loaded"
+            else:
+                outcome = found.outcome
+            added, duplicates = found.events - already, found.duplicates + already
+            conn.execute(
+                "UPDATE files SET outcome = ?, reason = ?, events = ?, duplicates = ?, errors = ? WHERE id = ?",
+                (outcome, found.reason, added, duplicates, len(found.record_errors), file_id),
+            )
+            counts.append((added, duplicates))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_event_id', ?)", (str(base + shard.events + 1),)
+        )
+        return counts
+
+    # ------------------------------------------------------------------------------ duplicates
+
+    def ensure_unique_event_ids(self) -> tuple[int, list[tuple[int, int]]]:
+        """Make ``events`` hold each eventID once and give it its unique index, if missing.
+
+        A bulk load inserts without looking eventIDs up; this builds the unique index directly
+        (one sort: about a second per million events) and only when that fails (copies exist)
+        finds them through a plain index, keeps the first copy of each (the lowest id: the file
+        read first), deletes the others and moves them from each file's ``events`` to its
+        ``duplicates``. Returns ``(duplicates removed, [(files.id, count), ...])``.
+        """
+        conn = self.conn
+        if has_event_id_index(conn):
+            return 0, []
+        try:
+            with conn:
+                conn.execute(EVENT_ID_INDEX_SQL)
+            return 0, []
+        except sqlite3.IntegrityError:
+            pass
+        with conn:
+            conn.execute('CREATE INDEX IF NOT EXISTS events_eventID_copies ON events("eventID", id)')
+            # Walks the plain index in eventID order: linear, where NOT IN (SELECT min(id) ...
+            # GROUP BY) grew faster than the rows (3.9 s at 1M, 16.9 s at 3M events).
+            duplicates = conn.execute(
+                'SELECT e.id, e.file_id FROM (SELECT "eventID", min(id) AS first FROM events GROUP BY "eventID" '
+                'HAVING count(*) > 1) d JOIN events e ON e."eventID" = d."eventID" AND e.id > d.first'
+            ).fetchall()
+            per_file: dict[int, int] = {}
+            for _, file_id in duplicates:
+                per_file[file_id] = per_file.get(file_id, 0) + 1
+            conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in duplicates])
+            conn.executemany("DELETE FROM events WHERE id = ?", [(event_id,) for event_id, _ in duplicates])
+            conn.executemany(
+                "UPDATE files SET events = events - ?, duplicates = duplicates + ? WHERE id = ?",
+                [(count, count, file_id) for file_id, count in per_file.items()],
+            )
+            conn.execute("DROP INDEX events_eventID_copies")
+            conn.execute(EVENT_ID_INDEX_SQL)
+        return len(duplicates), list(per_file.items())
+
+    # ------------------------------------------------------------------------------- free text
+
+    def free_text_pending(self) -> int:
+        """Events whose free text is not in ``events_fts`` yet (their shard waits in ``fts_todo``)."""
+        return self.conn.execute("SELECT coalesce(sum(events), 0) FROM fts_todo").fetchone()[0]
+
+    def fill_free_text(self, on_step: Callable[[int, int], None] | None = None) -> int:
+        """Fill ``events_fts`` from the shards a bulk load left in ``fts_todo``, oldest first, one
+        transaction per shard; calls ``on_step(done, total)`` (events) after each. A shard file
+        that is gone (deleted by hand) is rebuilt from the events' originals. Returns the events
+        filled."""
+        conn = self.conn
+        todo = conn.execute("SELECT shard, base, events FROM fts_todo ORDER BY base").fetchall()
+        total = sum(events for _, _, events in todo)
+        if not todo:
+            return 0
+        with conn:
+            conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (_FTS_HASH_BYTES,))
+        done = 0
+        for shard, base, events in todo:
+            present = os.path.exists(shard)
+            if present:
+                conn.execute("ATTACH DATABASE ? AS shard", (shard,))
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if present:
+                        # Only the events still there: the duplicates a bulk load merged away
+                        # would be orphans.
+                        conn.execute(
+                            f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard.bodies b "
+                            f"JOIN main.events e ON e.id = b.id + {base:d}"
+                        )
+                    else:
+                        self._fill_from_originals(base, events)
+                    conn.execute("DELETE FROM fts_todo WHERE shard = ?", (shard,))
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.rollback()
+                    raise
+            finally:
+                if present:
+                    conn.execute("DETACH DATABASE shard")
+            _unlink(shard)
+            done += events
+            if on_step:
+                on_step(done, total)
+        # Back to FTS5's default: an app or a small load adding a few events needs no 32 MB.
+        with conn:
+            conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (1024 * 1024,))
+        return done
+
+    def _fill_from_originals(self, base: int, events: int) -> None:
+        from trailtui.core.originals import OriginalUnavailable, original_events
+
+        conn = self.conn
+        ids = [row[0] for row in conn.execute("SELECT id FROM events WHERE id > ? AND id <= ?", (base, base + events))]
+        try:
+            conn.executemany(
+                "INSERT INTO events_fts (rowid, body) VALUES (?, ?)",
+                [(event_id, event_text(parse_event_json(raw))) for event_id, raw in original_events(conn, ids)],
+            )
+        except (OriginalUnavailable, ValueError):
+            pass  # the files changed since: those events are found by free text once re-read
+
+    def discard_stale_shards(self) -> None:
+        """Remove shard files no ``fts_todo`` row waits for (a load killed while writing them)."""
+        directory = shard_dir(self.conn)
+        waiting = {row[0] for row in self.conn.execute("SELECT shard FROM fts_todo")}
+        for entry in directory.iterdir():
+            if str(entry) not in waiting:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    _unlink(str(entry))
+
+
+def has_event_id_index(conn: sqlite3.Connection) -> bool:
+    """True when ``events`` has its unique eventID index (no bulk load left copies behind)."""
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_eventID'").fetchone()
+    return found is not None
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
