@@ -122,11 +122,17 @@ def recording_index_paths(recorder: PhaseRecorder):
         recorder.note(RETURNED, {**recorder.last, "events_total": getattr(summary, "events_total", None)})
         return summary
 
-    loader.index_paths = index_paths
+    # The CLI imports index_paths when it runs; should it bind the name at import, patch it there too.
+    import trailtui.cli as cli
+
+    patched = [module for module in (loader, cli) if getattr(module, "index_paths", None) is original]
+    for module in patched:
+        module.index_paths = index_paths
     try:
         yield
     finally:
-        loader.index_paths = original
+        for module in patched:
+            module.index_paths = original
 
 
 def run_index(corpus: str, db: Path, recorder: PhaseRecorder) -> int:
