@@ -1,9 +1,10 @@
 """Benchmark trailtui against the issue's targets, with DuckDB and jq beside it. One command:
 
     python -m benchmarks.run [--events N] [--seed 7] [--corpus DIR] [--workdir DIR] [--quick]
+                             [--delete-corpus] [--baseline RESULTS.json]
 
 Generates (or reuses) a synthetic corpus with ``gen_cloudtrail.py``, measures every figure of the
-issue's table in one run, each where it belongs (a fresh subprocess when process memory or start-up
+issue #10's "Targets" table in one run, each where it belongs (a fresh subprocess when process memory or start-up
 time matters), prints one table (trailtui | target | peer | ratio | met?) and writes every figure
 to ``<workdir>/results-<N>.json``. Exits 0 when every row was measured (targets met or not), 1
 when a measurement crashed (its row says ``error: ...``; the others are still measured).
@@ -38,6 +39,23 @@ MB = 1024 * 1024
 NEEDLE_KIND = "accessKeyId"  # what the rare free-text word is (the marker caches it)
 #: Cores other processes kept busy, on average, during a measurement, from which the run notes it.
 BUSY_MACHINE_CORES = 0.25
+
+# Issue #10's targets (the "Targets" table), each used by its row of the table.
+#: Launch to every field filter counting the whole corpus, at most this times DuckDB's load.
+COLD_FIELDS_MAX_RATIO = 1.0
+#: Launch to `trailtui index`'s exit (free text indexed too), at most this times DuckDB's load.
+COLD_TEXT_MAX_RATIO = 1.5
+#: The index and its companion files, at most this times the uncompressed JSON.
+INDEX_SIZE_MAX_FACTOR = 0.4
+#: Seconds per event of a larger run (10M), at most this times the baseline run's, whole and per phase.
+SCALE_MAX_RATIO = 1.15
+#: The run a larger run's time per event is compared with (its results-<N>.json in the workdir).
+BASELINE_EVENTS = 1_000_000
+#: How the table names the cold index's phases (see benchmarks.loader_phases.phase_seconds).
+PHASE_LABELS = {
+    "start": "launch to the first progress message",
+    "finish": "done to exit (close, summary)",
+}
 
 
 # ------------------------------------------------------------------------------------ settings
@@ -227,6 +245,29 @@ def duckdb_globs(root: Path) -> list[str]:
 # ------------------------------------------------------------------------------------ measuring
 
 
+def index_companions(db: Path) -> list[Path]:
+    """The index file ``db`` and every file or directory beside it whose name starts with its
+    name (``-wal``, ``-shm``, ``.lock``, a ``.shards/`` directory): what the index occupies. The
+    user state file (``<name>.user.sqlite``: marks, history) is not named that way."""
+    try:
+        return sorted(p for p in db.parent.iterdir() if p.name.startswith(db.name))
+    except FileNotFoundError:
+        return []
+
+
+def index_files(db: Path) -> dict[str, int]:
+    """Bytes on disk of the index ``db`` and each companion (a directory: the sum of the files
+    under it), by name relative to ``db``'s directory."""
+    sizes = {}
+    for path in index_companions(db):
+        if path.is_dir():
+            sizes[path.name + "/"] = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+        else:
+            sizes[path.name] = path.stat().st_size
+    return sizes
+
+
+
 class Bench:
     """Runs the measurements, keeping every figure (or error) in ``self.results``."""
 
@@ -250,13 +291,13 @@ class Bench:
 
     # -- helpers
 
-    def _run(self, cmd: list[str], **kwargs):
+    def _run(self, cmd: list[str], what: str | None = None, **kwargs):
         run = self.procmon.run_monitored(
             cmd, timeout=kwargs.pop("timeout", self.timeout), env=self.env, cwd=str(REPO_ROOT), **kwargs
         )
         # What else kept the machine busy meanwhile (see procmon): figures measured beside
         # other work are slower than the machine can do.
-        what = " ".join(part.rsplit(".", 1)[-1] for part in cmd[2:4])
+        what = what or " ".join(part.rsplit(".", 1)[-1] for part in cmd[2:4])
         self.results.setdefault("contention", []).append(
             {"what": what, "wall_s": run.wall, "others_cpu_s": run.others_cpu_s, "others_cores": run.others_cores}
         )
@@ -280,13 +321,18 @@ class Bench:
         self.results.setdefault("phase_s", {})[name] = time.perf_counter() - started
 
     def _remove_db(self, path: Path) -> None:
-        # The index, its WAL, its lock file and the app's user state beside it (marks, history).
+        # The index and every companion named after it (-wal, -shm, .lock, a shard directory
+        # left by a crashed load), and the app's user state beside it (marks, history).
         from trailtui.core.userstate import user_state_path
 
+        for companion in index_companions(path):
+            if companion.is_dir() and not companion.is_symlink():
+                shutil.rmtree(companion)
+            else:
+                companion.unlink(missing_ok=True)
         user_state = user_state_path(path)
-        for base, suffixes in ((path, ("", "-wal", "-shm", ".wal", ".lock")), (user_state, ("", "-wal", "-shm"))):
-            for suffix in suffixes:
-                Path(str(base) + suffix).unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(user_state) + suffix).unlink(missing_ok=True)
 
     @staticmethod
     def _read_json(path: Path) -> dict:
@@ -309,11 +355,31 @@ class Bench:
         self._summarize_duckdb(duck_runs)
 
     def _one_cold_index(self) -> dict:
+        """One ``trailtui index CORPUS --db NEW`` in a subprocess, through
+        ``benchmarks.loader_phases --jsonl`` (the CLI's own code, with the loader's phase changes
+        printed as they happen): wall time, when the field filters were complete, each phase's
+        seconds, peak RSS, and the index's files on disk."""
+        from benchmarks import loader_phases
+
         self._remove_db(self.cold_db)
-        cmd = [sys.executable, "-m", "trailtui", "index", str(self.corpus_path), "--db", str(self.cold_db)]
-        run = self._run(cmd)
+        cmd = [
+            sys.executable, "-m", "benchmarks.loader_phases", str(self.corpus_path),
+            "--db", str(self.cold_db), "--jsonl",
+        ]
+        run = self._run(cmd, what="trailtui index", launch_arg="--launched")
+        marks = []
+        for line in run.stdout.splitlines():
+            try:
+                mark = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(mark, dict) and "phase" in mark:
+                marks.append(mark)
         record = {
             "wall_s": run.wall,
+            "fields_ready_s": loader_phases.fields_ready_at(marks),
+            "phases": marks,
+            "phase_s": loader_phases.phase_seconds(marks, run.wall),
             "peak_rss": run.peak_rss,
             "peak_rss_tree_sampled": run.peak_rss_tree_sampled,
             "max_processes": run.max_processes,
@@ -331,24 +397,32 @@ class Bench:
             record["events"] = total_events(conn)
         finally:
             conn.close()
-        record["index_bytes"] = sum(
-            Path(str(self.cold_db) + s).stat().st_size for s in ("", "-wal") if Path(str(self.cold_db) + s).exists()
-        )
-        record["stdout_tail"] = run.stdout.strip().splitlines()[-2:]
+        record["index_files"] = index_files(self.cold_db)
+        record["index_bytes"] = sum(record["index_files"].values())
+        record["stdout_tail"] = run.stderr.strip().splitlines()[-3:]
         return record
 
     def _summarize_cold(self, runs: list[dict]) -> None:
+        """The median of the cold index runs (wall time, fields ready, each phase); the largest
+        peak RSS; the last run's index size and files."""
         good = [r for r in runs if "error" not in r]
         out = self.results["cold_index"]
         if not good:
             out["error"] = runs[-1].get("error", "no run")
             self.crashed.append("cold index")
             return
-        walls = sorted(r["wall_s"] for r in good)
-        out["wall_s"] = _median(walls)
+        out["wall_s"] = _median(sorted(r["wall_s"] for r in good))
+        ready = [r["fields_ready_s"] for r in good if r.get("fields_ready_s") is not None]
+        out["fields_ready_s"] = _median(sorted(ready)) if len(ready) == len(good) else None
+        names = [name for r in good for name in r["phase_s"]]
+        out["phase_s"] = {
+            name: _median(sorted(r["phase_s"].get(name, 0.0) for r in good)) for name in dict.fromkeys(names)
+        }
         out["peak_rss"] = max(r["peak_rss"] for r in good)
         out["events"] = good[-1]["events"]
         out["index_bytes"] = good[-1]["index_bytes"]
+        out["index_files"] = good[-1]["index_files"]
+        out["index_path"] = str(self.cold_db)
         if self.events is None:
             self.events = out["events"]
         if out["events"] != self.events:
@@ -604,6 +678,11 @@ def _mb(value: int | None) -> str:
     return "-" if value is None else f"{value / MB:,.0f} MB"
 
 
+def _size(value: int) -> str:
+    """MB (2^20 bytes), or KB below one MB so a small companion file does not read as 0."""
+    return _mb(value) if value >= MB else f"{value / 1024:,.0f} KB"
+
+
 def _decimal_size(value: int) -> str:
     return f"{value / 1e9:.2f} GB" if value >= 1e9 else f"{value / 1e6:,.0f} MB"
 
@@ -627,9 +706,13 @@ def _err(message: str) -> str:
 
 
 def build_rows(results: dict, events: int | None) -> list[Row]:
-    """The table: the issue's rows in its order, each followed by its detail rows."""
+    """The table: issue #10's target rows in its order, each followed by its detail rows."""
     groups = (
-        ("cold index, whole corpus", _rows_cold_index),
+        ("cold index until every field filter counts the whole corpus", _rows_cold_fields),
+        ("cold index until free text is ready too", _rows_cold_text),
+        ("index size on disk", _rows_index_size),
+        ("peak memory (RSS, app + loader) while indexing", _rows_memory),
+        ("time per event vs the 1M run", _rows_scale),
         ("first rows on screen after `trailtui DIR` starts", _rows_first_screen),
         ("reopen an unchanged, already indexed tree to the first screen", _rows_reopen),
         ("a field filter: count + first screen", _rows_field_filters),
@@ -637,8 +720,6 @@ def build_rows(results: dict, events: int | None) -> list[Row]:
         ("jump to any position (`G`, page down at row 900,000)", _rows_jump),
         ("identity pane totals for an actor with 100k events", _rows_identity),
         ("key press to repaint while the loader runs at full speed", _rows_keys),
-        ("peak memory (RSS, app + loader) while indexing", _rows_memory),
-        ("index size on disk", _rows_index_size),
     )
     rows: list[Row] = []
     for title, group in groups:
@@ -653,13 +734,14 @@ def _section_error(section: dict, fallback: str = "not measured") -> str:
     return section.get("error") or fallback
 
 
-def _rows_cold_index(results: dict, events: int | None) -> list[Row]:
+def _cold_row(results: dict, title: str, key: str, max_ratio: float, missing: str) -> Row:
+    """A cold-index row: ``cold_index[key]`` seconds against DuckDB's load, target a ratio."""
     cold, duck = results.get("cold_index", {}), results.get("duckdb", {})
-    row = Row("cold index, whole corpus", target="ratio <= 1.0 (vs DuckDB)")
-    ours = cold.get("wall_s") if "error" not in cold else None
+    row = Row(title, target=f"<= {max_ratio:.1f} x DuckDB")
+    ours = cold.get(key) if "error" not in cold else None
     peer = duck.get("load_wall_s") if "error" not in duck else None
     if ours is None:
-        row.trailtui, row.error = _err(_section_error(cold)), True
+        row.trailtui, row.error = _err(_section_error(cold, missing)), True
     else:
         row.trailtui = _s(ours) + (f" ({cold['events'] / ours:,.0f} ev/s)" if cold.get("events") else "")
     if peer is None:
@@ -667,8 +749,81 @@ def _rows_cold_index(results: dict, events: int | None) -> list[Row]:
     else:
         row.peer = f"DuckDB read_json {_s(peer)}"
     if ours is not None and peer:
-        row.ratio, row.met = f"{ours / peer:.2f}", _met(ours / peer <= 1.0)
-    return [row]
+        row.ratio, row.met = f"{ours / peer:.2f}", _met(ours / peer <= max_ratio)
+    return row
+
+
+def _rows_cold_fields(results: dict, events: int | None) -> list[Row]:
+    return [
+        _cold_row(
+            results,
+            "cold index until every field filter counts the whole corpus",
+            "fields_ready_s",
+            COLD_FIELDS_MAX_RATIO,
+            "the loader reported neither 'indexing free text' nor 'done'",
+        )
+    ]
+
+
+def _rows_cold_text(results: dict, events: int | None) -> list[Row]:
+    """Launch to ``trailtui index``'s exit, then each loader phase's seconds (and per event)."""
+    rows = [
+        _cold_row(
+            results,
+            "cold index until free text is ready too (`trailtui index` exits)",
+            "wall_s",
+            COLD_TEXT_MAX_RATIO,
+            "not measured",
+        )
+    ]
+    cold = results.get("cold_index", {})
+    count = cold.get("events") or events
+    for name, seconds in (cold.get("phase_s") or {}).items():
+        per_event = f" = {seconds / count * 1e6:,.2f} µs/event" if count else ""
+        rows.append(Row(f"  phase: {PHASE_LABELS.get(name, name)}", _s(seconds) + per_event))
+    return rows
+
+
+def _rows_scale(results: dict, events: int | None) -> list[Row]:
+    """Seconds per event of this run's cold index against the baseline run's (the 1M run), in
+    total, until the field filters were complete, and per phase (a superlinear phase shows)."""
+    base, cold = results.get("baseline", {}), results.get("cold_index", {})
+    row = Row(f"time per event vs the {BASELINE_EVENTS:,}-event run (cold index)", target=f"<= {SCALE_MAX_RATIO} x")
+    if base.get("skipped"):
+        row.trailtui = f"no comparison: {base['skipped']}"
+        return [row]
+    if base.get("error"):
+        row.trailtui, row.error = _err(base["error"]), True
+        return [row]
+    count, base_count = cold.get("events") or events, base.get("events")
+    if not (count and cold.get("wall_s") and base_count and base.get("wall_s")):
+        row.trailtui, row.error = _err(_section_error(cold, "no cold index figure")), True
+        return [row]
+
+    def compare(what: str, ours_s: float | None, base_s: float | None, target: str) -> Row:
+        line = Row(what, target=target)
+        if ours_s is None or base_s is None:
+            line.trailtui = "-"
+            return line
+        ours_us, base_us = ours_s / count * 1e6, base_s / base_count * 1e6
+        line.trailtui = f"{ours_us:,.2f} µs/event ({count:,} events)"
+        line.peer = f"{base_count:,}-event run {base_us:,.2f} µs/event"
+        if base_us > 0:
+            line.ratio, line.met = f"{ours_us / base_us:.2f}", _met(ours_us / base_us <= SCALE_MAX_RATIO)
+        return line
+
+    head = compare(f"time per event vs the {base_count:,}-event run (cold index)", cold["wall_s"], base["wall_s"], row.target)
+    rows = [
+        head,
+        compare("  until every field filter counts", cold.get("fields_ready_s"), base.get("fields_ready_s"), row.target),
+    ]
+    base_phases = base.get("phase_s") or {}
+    for name, seconds in (cold.get("phase_s") or {}).items():
+        rows.append(
+            compare(f"  phase: {PHASE_LABELS.get(name, name)}", seconds, base_phases.get(name), f"<= {SCALE_MAX_RATIO} x")
+        )
+    rows.append(Row(f"  baseline: {Path(base['path']).name}", f"{base.get('git') or '?'}, {base.get('started') or '?'}"))
+    return rows
 
 
 def _rows_first_screen(results: dict, events: int | None) -> list[Row]:
@@ -833,18 +988,21 @@ def _rows_memory(results: dict, events: int | None) -> list[Row]:
 
 def _rows_index_size(results: dict, events: int | None) -> list[Row]:
     cold, duck = results.get("cold_index", {}), results.get("duckdb", {})
-    row = Row("index size on disk", target="<= 0.5 x JSON")
+    row = Row("index size on disk (index + its companion files)", target=f"<= {INDEX_SIZE_MAX_FACTOR} x JSON")
     json_size = results.get("corpus", {}).get("json_bytes")
     if not (cold.get("index_bytes") and json_size):
         row.trailtui, row.error = _err(_section_error(cold)), True
         return [row]
     factor = cold["index_bytes"] / json_size
     row.trailtui = f"{_mb(cold['index_bytes'])} = {factor:.2f} x JSON"
-    row.met = _met(factor <= 0.5)
+    row.met = _met(factor <= INDEX_SIZE_MAX_FACTOR)
     if duck.get("db_bytes"):
         row.peer = f"DuckDB file {_mb(duck['db_bytes'])} = {duck['db_bytes'] / json_size:.2f} x"
         row.ratio = _ratio(cold["index_bytes"], duck["db_bytes"])
-    return [row]
+    files = cold.get("index_files") or {}
+    main_name = Path(cold.get("index_path", "")).name
+    parts = [f"{name[len(main_name):] or 'main'} {_size(size)}" for name, size in files.items()]
+    return [row, Row("  files (main, -wal, shards, ...)", ", ".join(parts) or "-")]
 
 
 def _filter_rows(
@@ -1015,7 +1173,57 @@ def parse_args(argv: list[str] | None):
     parser.add_argument("--generator", help="path of gen_cloudtrail.py")
     parser.add_argument("--index-reps", type=int, help="cold index runs of each of trailtui and DuckDB (median)")
     parser.add_argument("--keep", action="store_true", help="keep the indexes built in <workdir>/run-<N>")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--delete-corpus", action="store_true", help="remove the generated corpus when done (a 10M corpus is ~1 GB gzipped)"
+    )
+    parser.add_argument(
+        "--baseline",
+        help=f"results JSON whose cold index time per event this run's is compared with "
+        f"(default <workdir>/results-{BASELINE_EVENTS}.json)",
+    )
+    args = parser.parse_args(argv)
+    if args.delete_corpus and args.corpus:
+        parser.error("--delete-corpus removes a generated corpus only, not --corpus")
+    return args
+
+
+def delete_corpus(args, workdir: Path) -> None:
+    """Remove the generated corpus ``<workdir>/corpus-<N>-<seed>`` and its marker (--delete-corpus)."""
+    root = workdir / f"corpus-{args.events}-{args.seed}"
+    log(f"removing the corpus {root} (--delete-corpus)")
+    (workdir / f"corpus-{args.events}-{args.seed}.complete.json").unlink(missing_ok=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def load_baseline(args, workdir: Path, events: int | None) -> dict:
+    """The baseline run's cold index figures, for the "time per event" rows: ``{"path", "events",
+    "wall_s", "fields_ready_s", "phase_s", "git", "started"}`` (seconds), or ``{"skipped": why}``
+    (no baseline: this is the baseline run, or there is no such file), or ``{"error": why}`` (the
+    file cannot be read)."""
+    path = Path(args.baseline).expanduser() if args.baseline else workdir / f"results-{BASELINE_EVENTS}.json"
+    if not args.baseline and events == BASELINE_EVENTS:
+        return {"skipped": f"this is the {BASELINE_EVENTS:,}-event run, the baseline of a 10M run"}
+    if not path.exists():
+        if args.baseline:
+            return {"error": f"--baseline {path}: no such file"}
+        return {"skipped": f"no {path.name} in the workdir (run --events {BASELINE_EVENTS} there first)"}
+    try:
+        data = json.loads(path.read_text())
+        cold = data.get("cold_index") or {}
+        base = {
+            "path": str(path),
+            "events": cold.get("events") or (data.get("corpus") or {}).get("events"),
+            "wall_s": cold.get("wall_s"),
+            "fields_ready_s": cold.get("fields_ready_s"),
+            "phase_s": cold.get("phase_s") or {},
+            "git": (data.get("machine") or {}).get("git"),
+            "started": data.get("started"),
+        }
+    except (OSError, ValueError, AttributeError) as err:
+        return {"error": f"{path}: not a results file ({err})"}
+    if not (base["events"] and base["wall_s"]):
+        return {"error": f"{path.name} has no cold index figure"}
+    return base
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1046,15 +1254,21 @@ def main(argv: list[str] | None = None) -> int:
     bench.guarded("cold index + DuckDB load", bench.cold_index_and_duckdb, ("cold_index", "duckdb"))
     bench.guarded("queries", bench.queries, ("queries",))
     bench.guarded("jq", bench.jq, ("jq",))
-    bench.guarded("app (fresh index)", bench.app_fresh, ("app_fresh",))
     bench.guarded("app (reopen)", bench.app_reopen, ("app_reopen",))
+    if not args.keep:
+        # Only one index of the corpus on disk at a time (at 10M each is several GB).
+        bench._remove_db(bench.cold_db)
+    bench.guarded("app (fresh index)", bench.app_fresh, ("app_fresh",))
     if not args.keep:
         for name in ("trailtui-cold.sqlite", "trailtui-app.sqlite", "duckdb.duckdb"):
             bench._remove_db(bench.run_dir / name)
+    if args.delete_corpus:
+        delete_corpus(args, workdir)
     bench.results["measure_s"] = time.perf_counter() - measured_started
     bench.results["total_s"] = time.perf_counter() - run_started
 
     events = bench.events
+    bench.results["baseline"] = load_baseline(args, workdir, events)
     rows = build_rows(bench.results, events)
     bench.results["table"] = [row.__dict__ for row in rows]
     bench.results["crashed"] = sorted(set(bench.crashed))
