@@ -3,6 +3,7 @@ sorting, undoing pivots, finding the next error, marks and notes, stable selecti
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -638,3 +639,44 @@ async def test_up_starts_from_the_newest_filter_each_visit_and_skips_the_current
         await pilot.press("slash", "up")  # a new visit starts from the newest again
         await settle(pilot)
         assert filter_text(app) == "is:anonymous"
+
+
+async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_has_filled_it(tmp_path: Path,
+                                                                                            monkeypatch) -> None:
+    """A bulk load fills the full-text index last: until then a bare word says so, field filters
+    see every event, and the status line counts the filling up."""
+    from trailtui.core.loader import LoadProgress
+    from trailtui.core.store.writer import IndexWriter
+    from trailtui.tui.loader_link import LoaderLink
+
+    logs = tmp_path / "logs"
+    for number in range(20):  # a bulk load: enough files into an empty index
+        write_records(logs / f"{number:02d}.json", [make_event(f"f{number}", "GetObject", userAgent="kraken/1.0")])
+    db_path = tmp_path / "index.sqlite"
+    monkeypatch.setattr(IndexWriter, "fill_free_text", lambda self, on_step=None: 0)  # killed before it
+    index_paths(connect(db_path), [logs])
+    monkeypatch.undo()
+    app = TrailApp(db_path=db_path, start_loader=False, config_path=tmp_path / "config.toml")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.main_screen
+        screen.indexing = screen.status.indexing = True
+        progress = LoadProgress(files_total=20, files_done=20, events_added=20, phase="indexing free text",
+                                fts_done=5, fts_total=20)
+        screen.post_message(LoaderLink.Progress(progress))
+        await pilot.press("slash", *"kraken")
+        await settle(pilot)
+        assert "free text: 25%" in str(screen.status.render())
+        hint = str(app.query_one("#filter-message").render())
+        assert "free text searches the 25% of events indexed so far" in hint
+        assert app.event_list.count == 0  # nothing filled yet: the hint is why
+        await pilot.press("ctrl+u", *"userAgent:kraken/1.0")
+        await settle(pilot)
+        assert app.event_list.count == 20  # field filters are complete
+        IndexWriter(connect(db_path)).fill_free_text()
+        screen.post_message(LoaderLink.Finished(replace(progress, phase="done", fts_done=20), [], [], []))
+        await pilot.press("ctrl+u", *"kraken")
+        await settle(pilot)
+        assert app.event_list.count == 20
+        assert "indexed so far" not in str(app.query_one("#filter-message").render())
+        assert "free text" not in str(screen.status.render())

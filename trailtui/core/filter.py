@@ -126,12 +126,16 @@ class CompiledFilter:
     quotes) that match whole words only because they have no trailing ``*``, in order, each
     once: for ``jmerck "access denied" ali*`` it is ``("jmerck", "access denied")``, so a UI can
     say "matched as whole words: jmerck · try jmerck*". Empty when there are none.
+
+    ``free_text``: True when a term reads the full-text index (a bare word or phrase, negated
+    or not), whose filling can trail the field indexes during a load (see ``loader``).
     """
 
     where: str
     params: tuple
     text: str
     whole_words: tuple[str, ...] = ()
+    free_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -509,12 +513,14 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
     params: list = []
     phrases: list[str] = []
     whole_words: dict[str, None] = {}  # ordered, each once
+    free_text = False
     for term in _parse(text):
         if term.field is None:
             value = term.values[0]
             phrase = _fts_phrase(value)
             if phrase is None:
                 continue  # no letters or digits: nothing the full-text index could find
+            free_text = True
             if term.negated:
                 clauses.append(f"NOT ({_FTS_SQL})")
                 params.append(phrase)
@@ -532,7 +538,9 @@ def compile_filter(text: str, *, now: datetime | None = None) -> CompiledFilter:
         # One full-text query for all positive words: FTS5 ANDs space-separated phrases.
         clauses.append(_FTS_SQL)
         params.append(" ".join(phrases))
-    return CompiledFilter(_join("AND", clauses) if clauses else "1", tuple(params), text, tuple(whole_words))
+    return CompiledFilter(
+        _join("AND", clauses) if clauses else "1", tuple(params), text, tuple(whole_words), free_text
+    )
 
 
 def _check_text(text: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,6 +126,8 @@ def discard_damaged(db_path: os.PathLike | str) -> bool:
 def _remove_index_files(db_path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
+    # A load's shards (store.writer.shard_dir) belong to the index that is going.
+    shutil.rmtree(str(db_path) + ".shards", ignore_errors=True)
 
 
 def _is_ours(db_path: Path) -> bool:

@@ -76,6 +76,9 @@ class FilterBar(Widget):
         self.history: list[str] = []
         self._history_index = -1  # -1: the text being typed, not a history entry
         self._draft = ""
+        #: The share (0.0 to 1.0) of events a running load has put in the full-text index so far,
+        #: None when it holds them all (set by the screen from the loader's progress).
+        self.free_text_ready: float | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
@@ -196,18 +199,29 @@ class FilterBar(Widget):
         line.set_class(True, "-visible")
 
     def show_hint(self, compiled: CompiledFilter) -> None:
-        """Show a hint about ``compiled`` (free text matched as whole words), or nothing."""
+        """Show a hint about ``compiled``, or nothing: that its free text is searched in only
+        part of the events (see :attr:`free_text_ready`), and which free-text words match as
+        whole words."""
+        free_text_ready = self.free_text_ready
         words = [word for word in compiled.whole_words if word]
         line = self.query_one("#filter-message", Static)
         line.set_class(False, "-error")
-        if not words:
+        partial = compiled.free_text and free_text_ready is not None
+        if not words and not partial:
             line.set_class(False, "-visible")
             return
-        shown = ", ".join(printable(word) for word in words[:3])
-        first = printable(words[0]).strip('"')
-        hint = Text(f"free text matches whole words: {shown} · ")
-        hint.append(f"{first}*", self.get_component_rich_style("filter-bar--suggestion"))
-        hint.append(" matches words starting with it")
+        hint = Text()
+        if partial:
+            hint.append(f"free text searches the {free_text_ready:.0%} of events indexed so far (field filters see all)",
+                        self.get_component_rich_style("filter-bar--problem"))
+            if words:
+                hint.append(" · ")
+        if words:
+            shown = ", ".join(printable(word) for word in words[:3])
+            first = printable(words[0]).strip('"')
+            hint.append(f"free text matches whole words: {shown} · ")
+            hint.append(f"{first}*", self.get_component_rich_style("filter-bar--suggestion"))
+            hint.append(" matches words starting with it")
         line.update(hint)
         line.set_class(True, "-visible")
 

@@ -559,6 +559,22 @@ class MainScreen(Screen):
         if now - self._last_refresh >= LOADING_REFRESH:
             self._last_refresh = now
             self._refresh_while_loading()
+        ready = self._free_text_ready()
+        if ready != self.filter_bar.free_text_ready:
+            self.filter_bar.free_text_ready = ready
+            if self.compiled.free_text:
+                self.filter_bar.show_hint(self.compiled)
+
+    def _free_text_ready(self) -> float | None:
+        """The share of events the full-text index holds while a load fills it after the
+        field indexes (0.0 to 1.0), None when it holds every event."""
+        progress = self.status.progress
+        if not self.indexing or progress is None:
+            return None
+        if progress.phase == "indexing free text":
+            return progress.fts_done / max(1, progress.fts_total)
+        # A bulk load fills free text last: until then bare words find nothing it read.
+        return 0.0 if progress.merge_pending or progress.phase == "building indexes" else None
 
     @on(LoaderLink.Finished)
     def _loader_finished(self, message: LoaderLink.Finished) -> None:
@@ -566,6 +582,9 @@ class MainScreen(Screen):
         self.indexing = False
         self.status.indexing = False
         self.status.progress = message.progress
+        self.filter_bar.free_text_ready = None
+        if self.compiled.free_text:
+            self.filter_bar.show_hint(self.compiled)
         for notice in message.notices:
             self.notify(printable(notice), timeout=8, markup=False)
         problems = len(message.failures) + len(message.record_problems)

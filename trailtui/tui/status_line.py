@@ -37,7 +37,12 @@ class StatusLine(Static):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         progress = self.progress
-        if self.indexing and progress is not None and progress.phase not in ("", "reading"):
+        if self.indexing and progress is not None and progress.phase == "indexing free text":
+            share = progress.fts_done / max(1, progress.fts_total)
+            text.append(f"{plural(progress.events_added, 'event')} · field filters ready · free text: {share:.0%}")
+            if progress.duplicates:
+                text.append(f" · {plural(progress.duplicates, 'duplicate eventID')} merged")
+        elif self.indexing and progress is not None and progress.phase not in ("", "reading"):
             text.append(f"{plural(progress.events_added, 'event')} read · {progress.phase}…")
             if progress.duplicates:
                 text.append(f" · {plural(progress.duplicates, 'duplicate eventID')} merged")
