@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -297,3 +298,17 @@ def test_a_small_first_load_has_nothing_to_merge_and_says_nothing_about_it(tmp_p
     assert [p.phase for p in seen] == ["reading", "done"]
     assert not any(p.merge_pending for p in seen)
     assert (summary.events_added, summary.duplicates) == (1, 1)
+
+
+def test_events_view_answers_plain_sqlite_with_cloudtrail_names(tmp_path: Path) -> None:
+    """Other tools (sqlite3, sqlite-utils, Datasette) query the index without trailtui's functions."""
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", [make_event("e1", "GetObject", userIdentity={"type": "IAMUser",
+                  "arn": "arn:aws:iam::111122223333:user/alice", "userName": "alice"},
+                  requestParameters={"bucketName": "payroll", "key": "2026/q1.csv"})])
+    index_paths(connect(tmp_path / "index.sqlite"), [logs])
+    plain = sqlite3.connect(tmp_path / "index.sqlite")
+    row = plain.execute('SELECT "eventID", "eventName", "userIdentity.arn", "requestParameters.bucketName", '
+                        '"requestParameters.key", s3Level, file FROM events_view').fetchone()
+    assert row == ("e1", "GetObject", "arn:aws:iam::111122223333:user/alice", "payroll", "2026/q1.csv", "object",
+                   str(logs / "a.json"))

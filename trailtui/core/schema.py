@@ -33,6 +33,9 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     ``line 3, column 17`` or ``record 12``.
 ``meta``
     ``schema_version`` and the trailtui version that wrote the index.
+``events_view``
+    A view for other tools (``sqlite3``, sqlite-utils, Datasette): the event list's columns
+    under CloudTrail's dotted names, and each event's file (see :func:`events_view_sql`).
 """
 
 from __future__ import annotations
@@ -208,7 +211,30 @@ def schema_sql() -> list[str]:
         "tokenize='unicode61 remove_diacritics 2')",
     ]
     statements += [index_sql(name, column) for name, column in LOAD_INDEXES + EVENT_INDEXES]
+    statements.append(events_view_sql())
     return statements
+
+
+def events_view_sql() -> str:
+    """``CREATE VIEW events_view``: every column of the column catalogue
+    (:data:`trailtui.core.columns.COLUMNS`) under its CloudTrail name (``"userIdentity.arn"``),
+    plus ``id`` and the event's file (``file``) and byte span in it (``raw_offset``,
+    ``raw_length``, bytes of the decompressed file), in plain SQL: ``sqlite3``, sqlite-utils or
+    Datasette users can query an index without trailtui."""
+    from trailtui.core.columns import COLUMNS
+
+    seen: set[str] = set()
+    selected = ["events.id AS id"]
+    for column in COLUMNS:
+        if column.title not in seen:
+            seen.add(column.title)
+            selected.append(f'{column.sql} AS "{column.title}"')
+    selected += ["files.path AS file", "events.raw_offset AS raw_offset", "events.raw_length AS raw_length"]
+    return (
+        "CREATE VIEW IF NOT EXISTS events_view AS SELECT "
+        + ", ".join(selected)
+        + " FROM events LEFT JOIN files ON files.id = events.file_id"
+    )
 
 
 #: Events are keyed by eventID (CloudTrail delivers duplicates across files and trails). The
