@@ -646,14 +646,17 @@ async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_ha
     """A bulk load fills the full-text index last: until then a bare word says so, field filters
     see every event, and the status line counts the filling up."""
     from trailtui.core.loader import LoadProgress
-    from trailtui.core.store.writer import IndexWriter
+    from trailtui.core import loader
+    from trailtui.core.store.free_text import fill_free_text
     from trailtui.tui.loader_link import LoaderLink
 
     logs = tmp_path / "logs"
     for number in range(20):  # a bulk load: enough files into an empty index
         write_records(logs / f"{number:02d}.json", [make_event(f"f{number}", "GetObject", userAgent="kraken/1.0")])
     db_path = tmp_path / "index.sqlite"
-    monkeypatch.setattr(IndexWriter, "fill_free_text", lambda self, on_step=None: 0)  # killed before it
+    # The load is killed before its free text is in.
+    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch: None))
+    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None: 0)
     index_paths(connect(db_path), [logs])
     monkeypatch.undo()
     app = TrailApp(db_path=db_path, start_loader=False, config_path=tmp_path / "config.toml")
@@ -673,7 +676,7 @@ async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_ha
         await pilot.press("ctrl+u", *"userAgent:kraken/1.0")
         await settle(pilot)
         assert app.event_list.count == 20  # field filters are complete
-        IndexWriter(connect(db_path)).fill_free_text()
+        fill_free_text(connect(db_path))
         screen.post_message(LoaderLink.Finished(replace(progress, phase="done", fts_done=20), [], [], []))
         await pilot.press("ctrl+u", *"kraken")
         await settle(pilot)

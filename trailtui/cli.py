@@ -181,7 +181,7 @@ def _index_failed(err: BaseException, db_path: Path | None) -> int:
 
 
 #: Loader phases with no per-file progress, shown by name (see loader.LoadProgress.phase).
-_STEP_PHASES = ("merging duplicate eventIDs", "building indexes")
+_STEP_PHASES = ("merging duplicate eventIDs", "building indexes", "indexing free text")
 
 
 class _Progress:
@@ -192,6 +192,7 @@ class _Progress:
         self.bar = None
         self.task = None
         self.last_line = 0.0
+        self.last_phase = ""
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -211,6 +212,7 @@ class _Progress:
     def update(self, progress) -> None:
         if not self.enabled:
             return
+        phase_before, self.last_phase = self.last_phase, progress.phase
         from trailtui.core.text import plural
 
         if self.bar is not None:
@@ -219,14 +221,9 @@ class _Progress:
                 events=progress.events_added, rate=progress.rate,
                 phase=progress.phase if progress.phase in _STEP_PHASES else "indexing",
             )
-        elif progress.phase == "merging duplicate eventIDs":
-            print(f"indexing: {plural(progress.events_added, 'event')} read, merging duplicate eventIDs", file=sys.stderr)
-        elif progress.phase == "building indexes":
-            print(
-                f"indexing: {plural(progress.events_added, 'event')} after merging "
-                f"{plural(progress.duplicates, 'duplicate')}, building the filter indexes",
-                file=sys.stderr,
-            )
+        elif progress.phase in _STEP_PHASES:
+            if progress.phase != phase_before:  # once per phase: each step reports progress
+                print(f"indexing: {_step_line(progress)}", file=sys.stderr)
         elif progress.elapsed - self.last_line >= 2.0 or progress.phase == "done":
             self.last_line = progress.elapsed
             print(
@@ -238,6 +235,18 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def _step_line(progress) -> str:
+    """What a loader phase without per-file progress is doing, for a plain-text log."""
+    from trailtui.core.text import plural
+
+    if progress.phase == "merging duplicate eventIDs":
+        return f"{plural(progress.events_added, 'event')} read, merging duplicate eventIDs"
+    if progress.phase == "building indexes":
+        return (f"{plural(progress.events_added, 'event')} after merging {plural(progress.duplicates, 'duplicate')}, "
+                "building the filter indexes")
+    return f"every field filter is ready; indexing free text ({plural(progress.fts_total, 'event')})"
 
 
 def _report_problems(summary, stream) -> None:

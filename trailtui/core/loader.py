@@ -34,6 +34,7 @@ from pathlib import Path
 
 from trailtui.core.discover import discover_files
 from trailtui.core.schema import EVENT_INDEXES, index_sql
+from trailtui.core.store.free_text import FreeTextBuild, adopt_free_text, fill_free_text, free_text_pending
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
 
@@ -212,20 +213,38 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         summary.events_added -= removed
         summary.phase, summary.merge_pending = "building indexes", False
         post()
-        # SQLite's sorter may use a helper thread per index build (15% faster on 2 cores).
+        # Free text is built beside the field indexes, on the other core (see store.free_text).
+        aside = FreeTextBuild.start_for(conn, shard_dir(conn) / f"free-text-{uuid.uuid4().hex[:8]}.sqlite")
+        if aside is not None:
+            summary.fts_total = aside.total
+        # SQLite's sorter may use a helper thread per index build.
         conn.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-        with conn:
-            for name, column in EVENT_INDEXES:
+        for name, column in EVENT_INDEXES:
+            with conn:
                 conn.execute(index_sql(name, column))
+            if aside is not None:
+                summary.fts_done = aside.done
+                post()
         conn.execute("PRAGMA threads = 0")
         # Statistics let the planner pick the index that matches fewest rows; sampled, so this
         # takes well under a second at a million events.
         conn.execute("PRAGMA analysis_limit = 1000")
         conn.execute("ANALYZE main")  # not the attached user marks file (see core.userstate)
         conn.commit()
-    pending = writer.free_text_pending()
+        if aside is not None:
+            # Every field filter is complete from here on.
+            summary.phase = "indexing free text"
+            while aside.is_alive():
+                summary.fts_done = aside.done
+                post()
+                aside.join(0.5)
+            if aside.error is None:
+                adopt_free_text(conn, aside)
+            else:
+                summary.notices.append(f"free text was filled in place ({aside.error})")
+    pending = free_text_pending(conn)
     if pending:
-        # Every field filter is complete from here on; bare words see what is filled so far.
+        # What an interrupted load left, a small load's leftovers: filled in place.
         summary.phase, summary.fts_total, summary.fts_done = "indexing free text", pending, 0
         post()
 
@@ -233,7 +252,8 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             summary.fts_done = done
             post()
 
-        writer.fill_free_text(step)
+        fill_free_text(conn, step)
+    summary.fts_done = summary.fts_total
     _remove_empty(shard_dir(conn))
     summary.phase = "done"
     summary.elapsed = time.monotonic() - started

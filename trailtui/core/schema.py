@@ -161,6 +161,19 @@ VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
 ) - frozenset(ACTOR_COLUMNS)  # identity columns: the actors table already holds their distinct values
 
 
+#: The full-text table. Contentless: the text lives in the originals, FTS keeps only its index.
+#: columnsize=0: no per-row token counts (they serve ranking, which filters do not use). The
+#: loader builds a bulk load's copy of it in a scratch file beside the index build and copies
+#: its shadow tables in (``store.writer``): the same statement makes both, so they agree.
+FREE_TEXT_TABLE_SQL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
+    "tokenize='unicode61 remove_diacritics 2')"
+)
+#: The shadow tables FTS5 keeps a contentless, columnsize=0 table in (``_config`` holds only
+#: settings): what a bulk load copies from its scratch build.
+FREE_TEXT_SHADOW_TABLES = ("events_fts_data", "events_fts_idx")
+
+
 def schema_sql() -> list[str]:
     """Return the ``CREATE`` statements of a fresh index, in execution order."""
     cols = ",\n  ".join(f'"{name}" {decl}' for name, decl in EVENT_COLUMNS)
@@ -205,10 +218,7 @@ def schema_sql() -> list[str]:
             f"CREATE INDEX IF NOT EXISTS actors_{name} ON actors({name})"
             for name in ("actorKey", "principalKey", "userIdentity_arn", "userIdentity_accountId")
         ),
-        # Contentless: the text lives compressed in event_raw, FTS keeps only its index.
-        # columnsize=0: no per-row token counts (they serve ranking, which filters do not use).
-        "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
-        "tokenize='unicode61 remove_diacritics 2')",
+        FREE_TEXT_TABLE_SQL,
     ]
     statements += [index_sql(name, column) for name, column in LOAD_INDEXES + EVENT_INDEXES]
     statements.append(events_view_sql())

@@ -7,8 +7,8 @@ passes through Python), in planned order, so ids follow the order files were rea
 
 A **bulk load** (many files into an empty index) inserts without looking eventIDs up, leaves
 the filter indexes out, and keeps each shard's free-text bodies on disk (``fts_todo``) until the
-field indexes are built: then :meth:`IndexWriter.fill_free_text` fills ``events_fts``. Any other
-load checks eventIDs against the index (its unique index) and fills free text at once.
+field indexes are being built: then :mod:`trailtui.core.store.free_text` fills ``events_fts``.
+Any other load checks eventIDs against the index (its unique index) and fills free text at once.
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from trailtui.core.decode import parse_event_json
 from trailtui.core.extract import event_text
 from trailtui.core.rawstore import unpack_event_json
 from trailtui.core.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
@@ -30,9 +28,6 @@ from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard
 _SHARD_COLUMNS = ", ".join(f's."{name}"' for name in SHARD_EVENT_COLUMNS)
 _EVENT_COLUMNS = ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
 _ACTOR_COLUMNS = ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
-# FTS5 gathers this many bytes of terms in memory before writing a segment (default 1 MB):
-# fewer segments to merge later, 5-9 instead of 11-13 µs per event (issue #10's prototype).
-_FTS_HASH_BYTES = 32 * 1024 * 1024
 
 
 def shard_dir(conn: sqlite3.Connection) -> Path:
@@ -252,71 +247,6 @@ class IndexWriter:
             conn.execute("DROP INDEX events_eventID_copies")
             conn.execute(EVENT_ID_INDEX_SQL)
         return len(duplicates), list(per_file.items())
-
-    # ------------------------------------------------------------------------------- free text
-
-    def free_text_pending(self) -> int:
-        """Events whose free text is not in ``events_fts`` yet (their shard waits in ``fts_todo``)."""
-        return self.conn.execute("SELECT coalesce(sum(events), 0) FROM fts_todo").fetchone()[0]
-
-    def fill_free_text(self, on_step: Callable[[int, int], None] | None = None) -> int:
-        """Fill ``events_fts`` from the shards a bulk load left in ``fts_todo``, oldest first, one
-        transaction per shard; calls ``on_step(done, total)`` (events) after each. A shard file
-        that is gone (deleted by hand) is rebuilt from the events' originals. Returns the events
-        filled."""
-        conn = self.conn
-        todo = conn.execute("SELECT shard, base, events FROM fts_todo ORDER BY base").fetchall()
-        total = sum(events for _, _, events in todo)
-        if not todo:
-            return 0
-        with conn:
-            conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (_FTS_HASH_BYTES,))
-        done = 0
-        for shard, base, events in todo:
-            present = os.path.exists(shard)
-            if present:
-                conn.execute("ATTACH DATABASE ? AS shard", (shard,))
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    if present:
-                        # Only the events still there: the duplicates a bulk load merged away
-                        # would be orphans.
-                        conn.execute(
-                            f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard.bodies b "
-                            f"JOIN main.events e ON e.id = b.id + {base:d}"
-                        )
-                    else:
-                        self._fill_from_originals(base, events)
-                    conn.execute("DELETE FROM fts_todo WHERE shard = ?", (shard,))
-                    conn.execute("COMMIT")
-                except BaseException:
-                    conn.rollback()
-                    raise
-            finally:
-                if present:
-                    conn.execute("DETACH DATABASE shard")
-            _unlink(shard)
-            done += events
-            if on_step:
-                on_step(done, total)
-        # Back to FTS5's default: an app or a small load adding a few events needs no 32 MB.
-        with conn:
-            conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (1024 * 1024,))
-        return done
-
-    def _fill_from_originals(self, base: int, events: int) -> None:
-        from trailtui.core.originals import OriginalUnavailable, original_events
-
-        conn = self.conn
-        ids = [row[0] for row in conn.execute("SELECT id FROM events WHERE id > ? AND id <= ?", (base, base + events))]
-        try:
-            conn.executemany(
-                "INSERT INTO events_fts (rowid, body) VALUES (?, ?)",
-                [(event_id, event_text(parse_event_json(raw))) for event_id, raw in original_events(conn, ids)],
-            )
-        except (OriginalUnavailable, ValueError):
-            pass  # the files changed since: those events are found by free text once re-read
 
     def discard_stale_shards(self) -> None:
         """Remove shard files no ``fts_todo`` row waits for (a load killed while writing them)."""

@@ -1,0 +1,175 @@
+"""The full-text index (``events_fts``) of a bulk load, built off the critical path.
+
+A bulk load's workers leave each event's free-text body in their shards (``fts_todo`` lists
+them, see :mod:`trailtui.core.store.writer`): field filters are complete without waiting for
+free text. The loader then builds the full-text index **beside** the field indexes, on the other
+core: :class:`FreeTextBuild` is a thread with its own connection writing a scratch SQLite file
+(SQLite releases the GIL, so the two builds run at once; one file cannot have two writers), and
+:func:`adopt_free_text` copies the scratch file's FTS5 shadow tables into the index in one
+transaction. Loads interrupted before that, or whose build failed, are filled in place by
+:func:`fill_free_text` on the next load.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from trailtui.core.decode import parse_event_json
+from trailtui.core.extract import event_text
+from trailtui.core.schema import FREE_TEXT_SHADOW_TABLES, FREE_TEXT_TABLE_SQL
+
+# FTS5 gathers this many bytes of terms in memory before writing a segment (default 1 MB):
+# fewer segments to merge later, 5-9 instead of 11-13 µs per event (issue #10's prototype).
+_FTS_HASH_BYTES = 32 * 1024 * 1024
+
+
+def free_text_pending(conn: sqlite3.Connection) -> int:
+    """Events whose free text is not in ``events_fts`` yet (their shards wait in ``fts_todo``):
+    while it is above 0, a bare-word filter sees only part of the index."""
+    return conn.execute("SELECT coalesce(sum(events), 0) FROM fts_todo").fetchone()[0]
+
+
+def _copy_bodies(conn: sqlite3.Connection, events_schema: str, todo: tuple[str, int, int]) -> None:
+    """Insert one shard's bodies into the ``events_fts`` of ``conn``, in a transaction of its
+    own that also removes the shard from ``fts_todo`` when ``events_schema`` is ``main``.
+
+    Only the events ``<events_schema>.events`` still holds get a row (a bulk load's duplicates
+    were merged away). When the shard file is gone (deleted by hand), the bodies are made
+    again from the events' originals.
+    """
+    shard, base, events = todo
+    present = os.path.exists(shard)
+    if present:
+        # Outside the transaction (SQLite refuses ATTACH inside one); then one INSERT ... SELECT
+        # runs in C without the GIL, so a build in a thread works beside the loader.
+        conn.execute("ATTACH DATABASE ? AS shard", (f"file:{shard}?mode=ro",))
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if present:
+                conn.execute(
+                    f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard.bodies b "
+                    f"JOIN {events_schema}.events e ON e.id = b.id + {base:d}"
+                )
+            else:
+                _bodies_from_originals(conn, events_schema, base, events)
+            if events_schema == "main":
+                conn.execute("DELETE FROM fts_todo WHERE shard = ?", (shard,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        if present:
+            conn.execute("DETACH DATABASE shard")
+
+
+def _bodies_from_originals(conn: sqlite3.Connection, events_schema: str, base: int, events: int) -> None:
+    from trailtui.core.originals import OriginalUnavailable, original_events
+
+    ids = [row[0] for row in conn.execute(f"SELECT id FROM {events_schema}.events WHERE id > ? AND id <= ?",
+                                          (base, base + events))]
+    try:
+        rows = [(event_id, event_text(parse_event_json(raw))) for event_id, raw in original_events(conn, ids)]
+    except (OriginalUnavailable, ValueError):
+        return  # the files changed since: those events are found by free text once re-read
+    conn.executemany("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", rows)
+
+
+def fill_free_text(conn: sqlite3.Connection, on_step: Callable[[int, int], None] | None = None) -> int:
+    """Fill the index's ``events_fts`` in place from every shard in ``fts_todo``, oldest first,
+    one transaction per shard, deleting each shard once it is in; calls ``on_step(done,
+    total)`` (events) after each. Returns the events filled."""
+    todo = conn.execute("SELECT shard, base, events FROM fts_todo ORDER BY base").fetchall()
+    total = sum(events for _, _, events in todo)
+    done = 0
+    for shard, base, events in todo:
+        _copy_bodies(conn, "main", (shard, base, events))
+        _unlink(shard)
+        done += events
+        if on_step:
+            on_step(done, total)
+    return done
+
+
+class FreeTextBuild(threading.Thread):
+    """Builds the full-text index of every shard in ``fts_todo`` into ``scratch`` (a new SQLite
+    file), reading the index at ``db_path`` read-only, while the caller goes on writing it.
+
+    ``total``: events to index; ``done``: indexed so far (read them from any thread);
+    ``shards``: the shards it covers; ``error``: the exception that stopped it, or None.
+    Daemonic: an interrupted load leaves the scratch file for the next load to discard.
+    """
+
+    def __init__(self, db_path: str, scratch: Path, todo: list[tuple[str, int, int]]) -> None:
+        super().__init__(name="trailtui-free-text", daemon=True)
+        self.db_path = db_path
+        self.scratch = scratch
+        self.shards = todo
+        self.total = sum(events for _, _, events in todo)
+        self.done = 0
+        self.error: BaseException | None = None
+
+    @classmethod
+    def start_for(cls, conn: sqlite3.Connection, scratch: Path) -> FreeTextBuild | None:
+        """Start a build for the shards waiting in the index open on ``conn`` (a file, not in
+        memory); None when none wait."""
+        todo = conn.execute("SELECT shard, base, events FROM fts_todo ORDER BY base").fetchall()
+        path = next((file for _, name, file in conn.execute("PRAGMA database_list") if name == "main"), "")
+        if not todo or not path:
+            return None
+        build = cls(path, scratch, todo)
+        build.start()
+        return build
+
+    def run(self) -> None:
+        try:
+            _unlink(str(self.scratch))
+            conn = sqlite3.connect(self.scratch, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: rebuilt, never repaired
+                conn.execute("PRAGMA synchronous = OFF")
+                conn.execute(FREE_TEXT_TABLE_SQL)
+                conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (_FTS_HASH_BYTES,))
+                conn.execute("ATTACH DATABASE ? AS idx", (f"file:{self.db_path}?mode=ro",))
+                for todo in self.shards:
+                    _copy_bodies(conn, "idx", todo)
+                    self.done += todo[2]
+            finally:
+                conn.close()
+        except BaseException as err:  # reported by the loader, which then fills in place
+            self.error = err
+
+
+def adopt_free_text(conn: sqlite3.Connection, build: FreeTextBuild) -> None:
+    """Replace the index's ``events_fts`` with ``build``'s (finished without error), remove its
+    shards from ``fts_todo`` and delete them and the scratch file. Only for a bulk load: the
+    index's ``events_fts`` must hold no event that the build lacks."""
+    conn.execute("ATTACH DATABASE ? AS scratch", (str(build.scratch),))
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in FREE_TEXT_SHADOW_TABLES:
+                conn.execute(f"DELETE FROM main.{table}")
+                conn.execute(f"INSERT INTO main.{table} SELECT * FROM scratch.{table}")
+            conn.executemany("DELETE FROM fts_todo WHERE shard = ?", [(shard,) for shard, _, _ in build.shards])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.rollback()
+            raise
+    finally:
+        conn.execute("DETACH DATABASE scratch")
+    for shard, _, _ in build.shards:
+        _unlink(shard)
+    _unlink(str(build.scratch))
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
