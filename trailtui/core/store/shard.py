@@ -32,6 +32,7 @@ being written, which the next load reads again because its files were never reco
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -64,11 +65,8 @@ _SCHEMA = (
 )
 _INSERT_EVENT = "INSERT INTO events VALUES (?, {}, ?, ?)".format(", ".join("?" for _ in SHARD_EVENT_COLUMNS))
 _INSERT_ACTOR = "INSERT INTO actors VALUES (?, ?, {})".format(", ".join("?" for _ in ACTOR_COLUMNS))
-# Distinct values straight from the inserted rows, in C: one pass per column over a few
-# thousand rows costs less than a Python set per event.
-_COLUMN_VALUES = "INSERT INTO column_values " + " UNION ".join(
-    f"SELECT '{name}', \"{name}\" FROM events WHERE \"{name}\" IS NOT NULL" for name in _VALUE_COLUMNS
-)
+# Where each VALUE_LIST_COLUMNS column sits in a shard's events row (its local id first).
+_VALUE_POSITIONS = tuple((name, 1 + SHARD_EVENT_COLUMNS.index(name)) for name in _VALUE_COLUMNS)
 
 
 @dataclass
@@ -118,7 +116,6 @@ def write_shard(paths: list[str], shard_path: str) -> Shard:
                 conn.execute(statement)
             conn.execute("BEGIN")
             files, count = _write_files(conn, paths)
-            conn.execute(_COLUMN_VALUES)
             conn.execute("COMMIT")
         finally:
             conn.close()
@@ -134,8 +131,12 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
     actors: dict[tuple, int | None] = {}
     actor_rows: list[tuple] = []
     files: list[ShardFile] = []
+    # Distinct values per column in Python sets (0.4 µs per event; a UNION of SELECT DISTINCTs
+    # in SQLite cost 6).
+    values: dict[str, set] = {name: set() for name, _ in _VALUE_POSITIONS}
     next_id = 1
     insert_events = conn.cursor()
+    actor_of = operator.itemgetter(*_ACTOR_POSITIONS)
     for file_index, path in enumerate(paths):
         prepared = prepare_file(path)
         result = ShardFile(path, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
@@ -146,7 +147,7 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
                 result.duplicates += 1
                 continue
             seen_ids.add(event_id)
-            combination = tuple(row[position] for position in _ACTOR_POSITIONS)
+            combination = actor_of(row)
             actor = actors.get(combination, 0)
             if actor == 0:
                 actor = None
@@ -161,12 +162,18 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
             next_id += 1
         result.events = len(event_rows)
         files.append(result)
+        for name, position in _VALUE_POSITIONS:
+            values[name].update([row[position] for row in event_rows])
         insert_events.executemany(_INSERT_EVENT, event_rows)
         insert_events.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
         if kept_rows:
             insert_events.executemany("INSERT INTO kept VALUES (?, ?)", kept_rows)
     if actor_rows:
         insert_events.executemany(_INSERT_ACTOR, actor_rows)
+    insert_events.executemany(
+        "INSERT INTO column_values VALUES (?, ?)",
+        [(name, value) for name, found in values.items() for value in found if value is not None],
+    )
     return files, next_id - 1
 
 
