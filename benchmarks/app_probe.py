@@ -252,7 +252,7 @@ async def key_latency(app, pilot, probe: Probe, key: str, timeout: float = 10.0)
 async def run(args) -> dict:
     probe = Probe(args.launched)
     probe.expected = args.expected
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
 
     db = Path(args.db)
     connect(db).close()  # as `trailtui DIR` does before the UI starts

@@ -65,7 +65,7 @@ class Moves:
     """The measurements, each kept in ``self.results`` (or its error)."""
 
     def __init__(self, db: Path, reps: int) -> None:
-        from trailtui.core.index import connect
+        from trailtui.core.store.index import connect
 
         self.conn = connect(db, readonly=True)
         self.reps = reps

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from trailtui.core.filter import CompiledFilter, compile_filter
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
     from trailtui.core.marks import incident_timeline, unmark
     from trailtui.core.query import EventQuery, total_events
     from trailtui.core.userstate import open_user_state

@@ -389,7 +389,7 @@ class Bench:
         if run.timed_out or run.returncode not in (0, 3):  # 3: some inputs failed, the rest indexed
             record["error"] = f"trailtui index: {run.describe_failure()}"
             return record
-        from trailtui.core.index import connect
+        from trailtui.core.store.index import connect
         from trailtui.core.query import total_events
 
         conn = connect(self.cold_db, readonly=True)

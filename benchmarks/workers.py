@@ -36,7 +36,7 @@ def _error(err: BaseException) -> dict:
 
 def run_queries(args) -> dict:
     from trailtui.core.filter import compile_filter
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
     from trailtui.core.query import EventQuery, actor_totals, total_events
 
     conn = connect(args.db, readonly=True)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from trailtui.core.demo import write_demo_logs
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.app import TrailApp
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from trailtui.core.demo.records import anonymous_caller, assumed_role
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.facets import term as filter_term
 from trailtui.tui.app import TrailApp

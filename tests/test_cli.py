@@ -214,7 +214,7 @@ def test_csv_to_a_terminal_shows_control_characters_escaped(tmp_path) -> None:
 
     from trailtui.core.export import write_events
     from trailtui.core.filter import compile_filter
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
     from trailtui.core.loader import index_paths
     from trailtui.core.query import EventQuery
     from tests.conftest import make_event, write_records

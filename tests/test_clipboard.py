@@ -307,7 +307,7 @@ async def test_unreachable_tmux_is_reported_not_claimed(terminal: Terminal, tmp_
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     from tests.conftest import make_event, write_records
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
     from trailtui.core.loader import index_paths
 
     events = [make_event("small", "GetObject", eventTime="2026-03-14T10:00:00Z"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
 

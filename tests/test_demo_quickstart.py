@@ -10,7 +10,7 @@ import pytest
 
 from trailtui.core.demo import STORY, write_demo_logs
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.presets import get_preset
 from trailtui.core.query import EventQuery, credential_chain, total_events

@@ -26,7 +26,7 @@ from trailtui.core.export import (
     write_events,
 )
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.presets import ATHENA_COLUMNS
 from trailtui.core.query import EventQuery

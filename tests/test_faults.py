@@ -24,8 +24,8 @@ import orjson
 import pytest
 
 from trailtui.cli import main
-from trailtui.core import index as index_module
-from trailtui.core.index import IndexError_, connect, default_db_path
+from trailtui.core.store import index as index_module
+from trailtui.core.store.index import IndexError_, connect, default_db_path
 from trailtui.core.loader import index_paths
 from tests.conftest import make_event, write_records
 

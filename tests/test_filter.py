@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from trailtui.core.demo.records import anonymous_caller, assumed_role, aws_service, iam_user, root
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
 from trailtui.core.marks import toggle_mark, unmark
-from trailtui.core.rawstore import pack_event
-from trailtui.core.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.store.rawstore import pack_event
+from trailtui.core.store.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
 from trailtui.core.store.shard import actor_digest
 from trailtui.core.userstate import attach_user_state, open_user_state
 
@@ -687,7 +687,7 @@ def test_a_prefix_of_a_word_finds_nothing_unless_it_ends_in_a_star(db) -> None:
 
 def test_free_text_on_a_real_index_matches_whole_words(tmp_path) -> None:
     from tests.conftest import make_event, write_records
-    from trailtui.core.index import connect
+    from trailtui.core.store.index import connect
     from trailtui.core.loader import index_paths
 
     identity = {"type": "IAMUser", "arn": f"arn:aws:iam::{ACCOUNT}:user/jmerckle", "accountId": ACCOUNT,

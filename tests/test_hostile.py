@@ -20,7 +20,7 @@ from trailtui.core.decode import decode_file
 from trailtui.core.discover import discover_files
 from trailtui.core.extract import synthetic_event_id
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery, load_problems, original_event
 from trailtui.core.text import printable

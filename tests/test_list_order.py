@@ -18,10 +18,10 @@ from tests.conftest import make_event, write_records
 from trailtui.core import query as query_module
 from trailtui.core.columns import BY_NAME, COLUMNS, UnknownColumn
 from trailtui.core.filter import FilterError, compile_filter, parse_time
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery, SortOrder
-from trailtui.core.schema import EVENT_INDEXES, LOAD_INDEXES
+from trailtui.core.store.schema import EVENT_INDEXES, LOAD_INDEXES
 
 TIMES = [f"2026-03-14T10:0{minute}:00Z" for minute in range(6)]
 IPS = ["198.51.100.7", "203.0.113.9", "S3.amazonaws.com", "s3.amazonaws.com", "10.0.0.1", None]

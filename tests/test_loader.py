@@ -12,7 +12,7 @@ import pytest
 
 from trailtui.core import ingest
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect, default_db_path
+from trailtui.core.store.index import connect, default_db_path
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery, load_problems, original_event
 from tests.conftest import make_event, write_records
@@ -211,7 +211,7 @@ def test_index_from_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
 
 
 def test_a_file_changed_after_indexing_is_reported_not_misread(tmp_path: Path) -> None:
-    from trailtui.core.originals import OriginalUnavailable
+    from trailtui.core.store.originals import OriginalUnavailable
 
     logs = tmp_path / "logs"
     path = write_records(logs / "a.json", [make_event("a1")])

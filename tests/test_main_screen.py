@@ -14,7 +14,7 @@ from textual.widgets import Input
 from tests.conftest import make_event, write_records
 from trailtui.core.config import load_config
 from trailtui.core.demo.records import anonymous_caller, assumed_role, iam_user
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.actors import ActorsScreen
 from trailtui.tui.app import TrailApp

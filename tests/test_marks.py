@@ -29,11 +29,11 @@ from trailtui.core.incident import (
     write_timeline_csv,
     write_timeline_markdown,
 )
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.marks import Mark, get_mark, incident_timeline, marks, set_note, toggle_mark, unmark
 from trailtui.core.query import EventQuery
-from trailtui.core.schema import SCHEMA_VERSION
+from trailtui.core.store.schema import SCHEMA_VERSION
 from trailtui.core.text import printable
 from trailtui.core.userstate import UserStateError, attach_user_state, open_user_state, user_state_path
 from tests.conftest import make_event, write_records
@@ -203,7 +203,7 @@ def test_is_marked_matches_exactly_the_marked_events_everywhere(index, logs: Pat
 def test_is_marked_uses_the_event_id_index() -> None:
     # The few marks find their events through events_eventID, not a scan of every event.
     conn = sqlite3.connect(":memory:")
-    from trailtui.core.schema import EVENT_ID_INDEX_SQL, schema_sql
+    from trailtui.core.store.schema import EVENT_ID_INDEX_SQL, schema_sql
 
     for statement in schema_sql():
         conn.execute(statement)

@@ -12,7 +12,7 @@ from trailtui.core.columns import BY_NAME
 from trailtui.core.demo import records
 from trailtui.core.demo.records import anonymous_caller, assumed_role, iam_user, root
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.presets import (
     ATHENA_COLUMNS,

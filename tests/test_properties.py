@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from trailtui.core.decode import decode_bytes, decode_file
 from trailtui.core.extract import event_row, event_text, normalize_event_time
 from trailtui.core.filter import FilterError, compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
-from trailtui.core.schema import EVENT_COLUMN_NAMES
+from trailtui.core.store.schema import EVENT_COLUMN_NAMES
 from trailtui.core.text import json_text_safe, printable, visible_controls
 from tests.make_hostile_corpus import HOSTILE, UNSAFE_CHARS, write_corpus
 

@@ -21,7 +21,7 @@ from textual import events
 from textual.widgets import Input
 
 from trailtui.cli import main
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.text import json_text_safe, printable, visible_controls
 from trailtui.tui.app import TrailApp

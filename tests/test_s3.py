@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import make_event, write_records
 from trailtui.core.filter import FilterError, compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
 from trailtui.core.s3 import (

@@ -29,7 +29,7 @@ from textual import events
 from textual.widgets import Input
 
 from trailtui.core.demo import write_demo_logs
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.app import TrailApp
 from trailtui.tui.query_worker import QueryRunner

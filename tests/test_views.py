@@ -28,7 +28,7 @@ from trailtui.core.facets import (
     with_time_range,
 )
 from trailtui.core.filter import compile_filter
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
 from trailtui.tui.actors import ActorsScreen

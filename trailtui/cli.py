@@ -127,13 +127,13 @@ def _join_negated_filters(argv: list[str]) -> list[str]:
 
 
 def _db_path(args, paths: list[str]) -> Path:
-    from trailtui.core.index import default_db_path
+    from trailtui.core.store.index import default_db_path
 
     return Path(args.db).expanduser() if args.db else default_db_path(paths)
 
 
 def _open_writer(db_path: Path):
-    from trailtui.core.index import IndexError_, connect
+    from trailtui.core.store.index import IndexError_, connect
 
     try:
         return connect(db_path)
@@ -169,7 +169,7 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
 def _index_failed(err: BaseException, db_path: Path | None) -> int:
     """Say why the index could not be written or read (no traceback) and what to do; a damaged
     index in the cache directory is removed so the next run rebuilds it. Returns exit code 2."""
-    from trailtui.core.index import describe_write_error, discard_damaged, is_damaged
+    from trailtui.core.store.index import describe_write_error, discard_damaged, is_damaged
     from trailtui.core.text import printable
 
     if db_path is not None and is_damaged(err) and discard_damaged(db_path):
@@ -317,7 +317,7 @@ def _earlier_problems(conn, summary, shown: int = 50) -> int:
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.export import write_events
     from trailtui.core.filter import FilterError, compile_filter
-    from trailtui.core.originals import OriginalUnavailable
+    from trailtui.core.store.originals import OriginalUnavailable
     from trailtui.core.presets import UnknownPreset, get_preset, preset_filter
     from trailtui.core.query import EventQuery
     from trailtui.core.text import printable
@@ -378,7 +378,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
 def _cmd_marks(parser: argparse.ArgumentParser, args) -> int:
     """``trailtui marks``: the incident timeline on stdout, or its three files with --output."""
     from trailtui.core.incident import export_timeline, write_timeline
-    from trailtui.core.index import IndexError_, connect
+    from trailtui.core.store.index import IndexError_, connect
     from trailtui.core.text import printable
     from trailtui.core.userstate import user_state_path
 
@@ -463,7 +463,7 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         if args.paths:
             parser.error("--demo takes no PATH")
         from trailtui.core.demo import write_demo_logs
-        from trailtui.core.index import cache_dir
+        from trailtui.core.store.index import cache_dir
 
         demo_root = cache_dir() / "demo-logs"
         write_demo_logs(demo_root)
@@ -480,7 +480,7 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         _print_filter_error(args.filter, err)
         return EXIT_USAGE
     db_path = _db_path(args, paths)
-    from trailtui.core.index import IndexError_, connect
+    from trailtui.core.store.index import IndexError_, connect
 
     try:
         connect(db_path).close()  # create (or check) the index before the UI starts

@@ -29,7 +29,7 @@ from trailtui.core.columns import COLUMNS
 from trailtui.core.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import IDENTITY_KEYS
-from trailtui.core.schema import EVENT_COLUMN_NAMES
+from trailtui.core.store.schema import EVENT_COLUMN_NAMES
 from trailtui.core.text import printable
 
 # ----------------------------------------------------------------------------------- quoting

@@ -86,9 +86,9 @@ import orjson
 from dateutil.parser import isoparse, isoparser
 
 from trailtui.core.decode import parse_event_json
-from trailtui.core.originals import main_database_path, original_event
+from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
-from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
 from trailtui.core.userstate import USER_SCHEMA
 
@@ -925,7 +925,7 @@ def register_sql_functions(conn: sqlite3.Connection) -> None:
         if not (or of the other IP version), NULL if either is not an address / network.
     ``trailtui_json_value(event_id, path_json)``
         ``event_id`` is an ``events.id``, whose original event is read (on a second, read-only
-        connection to the same file) with :func:`trailtui.core.originals.original_event`;
+        connection to the same file) with :func:`trailtui.core.store.originals.original_event`;
         ``path_json`` a JSON list of object keys (strings) and array indexes (integers). Returns
         the leaf as text: strings as is, numbers and ``true``/``false`` as JSON text, objects and
         arrays as compact JSON; NULL when a step is missing or the leaf is JSON ``null``. A key

@@ -26,7 +26,7 @@ from typing import TextIO
 
 from trailtui.core.export import csv_cell, one_line, partial_path
 from trailtui.core.marks import TimelineEntry, incident_timeline
-from trailtui.core.originals import OriginalUnavailable
+from trailtui.core.store.originals import OriginalUnavailable
 from trailtui.core.query import original_event, original_events
 from trailtui.core.text import printable
 from trailtui.core.times import shown_time, utc_now_text

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from trailtui.core.discover import discover_files
-from trailtui.core.schema import EVENT_INDEXES, index_sql
+from trailtui.core.store.schema import EVENT_INDEXES, index_sql
 from trailtui.core.store.free_text import FreeTextBuild, adopt_free_text, fill_free_text, free_text_pending
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
@@ -122,16 +122,16 @@ def index_paths(
     :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
 
     One process indexes an index at a time: a second one waits here until the first is done
-    (:func:`trailtui.core.index.indexing_lock`), then reads only what is still new.
+    (:func:`trailtui.core.store.index.indexing_lock`), then reads only what is still new.
     """
-    from trailtui.core.index import indexing_lock
+    from trailtui.core.store.index import indexing_lock
 
     with indexing_lock(conn):
         return _index_paths_locked(conn, paths, on_progress=on_progress, workers=workers)
 
 
 def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None) -> LoadSummary:
-    from trailtui.core.index import take_rebuild_notice
+    from trailtui.core.store.index import take_rebuild_notice
 
     started = time.monotonic()
     summary = LoadSummary()
@@ -415,7 +415,7 @@ def _loader_main(db_path: str, paths: list[str], post) -> None:
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
     ``"error"`` (a one-line reason).
     """
-    from trailtui.core.index import IndexError_, connect, describe_write_error
+    from trailtui.core.store.index import IndexError_, connect, describe_write_error
 
     # terminate() sends SIGTERM: leave through SystemExit so the decoder pool is shut down too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

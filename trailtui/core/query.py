@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.originals import original_event, original_events  # noqa: F401  (re-exported)
-from trailtui.core.schema import EVENT_COLUMNS
+from trailtui.core.store.originals import original_event, original_events  # noqa: F401  (re-exported)
+from trailtui.core.store.schema import EVENT_COLUMNS
 
 #: The index that serves time order (``schema.LOAD_INDEXES``).
 TIME_INDEX = "events_eventTime"
@@ -426,7 +426,7 @@ class EventQuery:
 
     def iter_originals(self, limit: int | None = None) -> Iterator[bytes]:
         """The original bytes of the matching events, in list order (each file read once per
-        chunk of events). Raises :class:`trailtui.core.originals.OriginalUnavailable` if a file
+        chunk of events). Raises :class:`trailtui.core.store.originals.OriginalUnavailable` if a file
         changed since it was indexed."""
         ids = list(self.iter_ids(limit))
         for _, original in original_events(self.conn, ids):
@@ -686,7 +686,7 @@ def identity_condition(by: str, value: str) -> tuple[str, tuple]:
     ``actors`` table and reached through the ``events_actorId`` index. Raises ValueError for an
     unknown ``by``.
     """
-    from trailtui.core.schema import ACTOR_COLUMNS
+    from trailtui.core.store.schema import ACTOR_COLUMNS
 
     column = IDENTITY_KEYS.get(by)
     if column is None:

@@ -21,7 +21,7 @@ Tables (times are UTC ISO-8601, ``2026-03-14T10:00:00Z``):
 ``filter_history(id INTEGER PRIMARY KEY, text TEXT NOT NULL, used_at TEXT)``
     Every applied filter, oldest first (see :mod:`trailtui.core.history`).
 
-Every connection :func:`trailtui.core.index.connect` makes has this file attached as the schema
+Every connection :func:`trailtui.core.store.index.connect` makes has this file attached as the schema
 ``user`` (:func:`attach_user_state`), so a filter can say ``is:marked``
 (``events.eventID IN (SELECT eventID FROM user.marks)``). Writes go through the connection of
 :func:`open_user_state`, never through an index connection.
@@ -71,7 +71,7 @@ def user_state_path(db_path: os.PathLike | str) -> Path:
     appended: ``cases.db`` → ``cases.db.user.sqlite``). For an index in trailtui's cache
     directory (the default, ``index.cache_dir()``) it is in :func:`user_data_dir`; for an index
     chosen with ``--db`` it is beside that file."""
-    from trailtui.core.index import cache_dir
+    from trailtui.core.store.index import cache_dir
 
     path = Path(db_path)
     name = path.name[: -len(".sqlite")] + ".user.sqlite" if path.suffix == ".sqlite" else path.name + ".user.sqlite"
@@ -138,7 +138,7 @@ def _create_file(path: Path) -> None:
 
 
 def _describe(path: Path, err: BaseException) -> str:
-    from trailtui.core.index import is_damaged  # index imports this module at its top
+    from trailtui.core.store.index import is_damaged  # index imports this module at its top
 
     reason = str(getattr(err, "strerror", None) or err)
     lowered = reason.lower()

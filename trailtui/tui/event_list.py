@@ -29,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from trailtui.core.columns import BY_NAME, COLUMN_WIDTH_RANGE, DEFAULT_LIST_COLUMNS, Column
-from trailtui.core.originals import OriginalUnavailable, original_event
+from trailtui.core.store.originals import OriginalUnavailable, original_event
 from trailtui.core.query import EventQuery, EventRow, SortOrder
 from trailtui.core.text import fit, printable
 from trailtui.core.times import shown_time

@@ -27,8 +27,8 @@ from trailtui.core.export import (
     partial_path,
 )
 from trailtui.core.filter import CompiledFilter
-from trailtui.core.index import connect
-from trailtui.core.originals import OriginalUnavailable
+from trailtui.core.store.index import connect
+from trailtui.core.store.originals import OriginalUnavailable
 from trailtui.core.query import EventQuery, SortOrder
 from trailtui.core.text import plural, printable
 from trailtui.tui.keys import bindings

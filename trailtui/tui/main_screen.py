@@ -32,8 +32,8 @@ from trailtui.core.config import Config
 from trailtui.core.facets import facet_field, with_time_range
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.history import filter_history, push_filter
-from trailtui.core.index import connect
-from trailtui.core.originals import OriginalUnavailable
+from trailtui.core.store.index import connect
+from trailtui.core.store.originals import OriginalUnavailable
 from trailtui.core.presets import Preset, time_span_terms
 from trailtui.core.query import (
     EventQuery,

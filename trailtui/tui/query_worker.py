@@ -24,7 +24,7 @@ from typing import Any
 from textual.dom import DOMNode
 from textual.message import Message
 
-from trailtui.core.index import connect
+from trailtui.core.store.index import connect
 
 
 class QueryRunner:

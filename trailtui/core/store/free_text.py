@@ -20,7 +20,7 @@ from pathlib import Path
 
 from trailtui.core.decode import parse_event_json
 from trailtui.core.extract import event_text
-from trailtui.core.schema import FREE_TEXT_SHADOW_TABLES, FREE_TEXT_TABLE_SQL
+from trailtui.core.store.schema import FREE_TEXT_SHADOW_TABLES, FREE_TEXT_TABLE_SQL
 
 # FTS5 gathers this many bytes of terms in memory before writing a segment (default 1 MB):
 # fewer segments to merge later, 5-9 instead of 11-13 µs per event (issue #10's prototype).
@@ -69,7 +69,7 @@ def _copy_bodies(conn: sqlite3.Connection, events_schema: str, todo: tuple[str, 
 
 
 def _bodies_from_originals(conn: sqlite3.Connection, events_schema: str, base: int, events: int) -> None:
-    from trailtui.core.originals import OriginalUnavailable, original_events
+    from trailtui.core.store.originals import OriginalUnavailable, original_events
 
     ids = [row[0] for row in conn.execute(f"SELECT id FROM {events_schema}.events WHERE id > ? AND id <= ?",
                                           (base, base + events))]

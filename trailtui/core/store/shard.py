@@ -14,16 +14,16 @@ A shard holds, with local ids counted from 1:
     the index's event columns (:data:`SHARD_EVENT_COLUMNS`) plus ``file_index`` (the file's
     position in the batch) and ``actor_local`` (``actors.id`` in this shard);
 ``actors``
-    each identity combination (:data:`trailtui.core.schema.ACTOR_COLUMNS`) once, with its
+    each identity combination (:data:`trailtui.core.store.schema.ACTOR_COLUMNS`) once, with its
     ``digest`` (the index keys actors by it);
 ``column_values``
-    the distinct values of :data:`trailtui.core.schema.VALUE_LIST_COLUMNS`;
+    the distinct values of :data:`trailtui.core.store.schema.VALUE_LIST_COLUMNS`;
 ``bodies``
     each event's free-text body: the index's full-text table is filled from here after the
     field indexes are built, so free text stays off the critical path;
 ``kept``
     the original bytes of events that are not a span of their file (lookup-events strings),
-    already packed (:func:`trailtui.core.rawstore.pack_event`).
+    already packed (:func:`trailtui.core.store.rawstore.pack_event`).
 
 The file is private and disposable (journal and syncs off): a crash loses at most the batch
 being written, which the next load reads again because its files were never recorded.
@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import apsw
 
 from trailtui.core.ingest import prepare_file
-from trailtui.core.rawstore import pack_event
-from trailtui.core.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, VALUE_LIST_COLUMNS
+from trailtui.core.store.rawstore import pack_event
+from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, VALUE_LIST_COLUMNS
 
 #: The event columns a shard stores, in the order :func:`trailtui.core.ingest.prepare_file`
 #: gives them (the index's columns without ``file_id`` and ``actorId``, which the merge maps).
@@ -179,6 +179,6 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
 
 def actor_digest(combination: tuple) -> bytes:
     """A 128-bit digest of an identity combination (the values of
-    :data:`trailtui.core.schema.ACTOR_COLUMNS`, in order): ``actors.digest``, the key that makes
+    :data:`trailtui.core.store.schema.ACTOR_COLUMNS`, in order): ``actors.digest``, the key that makes
     every shard agree on one ``actors.id`` per combination."""
     return hashlib.blake2b(repr(combination).encode("utf-8", "surrogatepass"), digest_size=16).digest()

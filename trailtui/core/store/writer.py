@@ -21,8 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from trailtui.core.extract import event_text
-from trailtui.core.rawstore import unpack_event_json
-from trailtui.core.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
+from trailtui.core.store.rawstore import unpack_event_json
+from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
 from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard
 
 _SHARD_COLUMNS = ", ".join(f's."{name}"' for name in SHARD_EVENT_COLUMNS)

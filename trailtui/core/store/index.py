@@ -31,7 +31,7 @@ except ImportError:  # Windows: no advisory locks; concurrent indexers then rely
     fcntl = None  # type: ignore[assignment]
 
 from trailtui import __version__
-from trailtui.core.schema import SCHEMA_VERSION, schema_sql
+from trailtui.core.store.schema import SCHEMA_VERSION, schema_sql
 from trailtui.core.userstate import attach_user_state
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from trailtui.core.decode import FileProblem, read_log_content
-from trailtui.core.rawstore import unpack_event
+from trailtui.core.store.rawstore import unpack_event
 
 _CACHED_FILES = 6
 _cache: OrderedDict[tuple[str, int, int], bytes] = OrderedDict()

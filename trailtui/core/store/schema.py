@@ -10,8 +10,8 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     filter's case-insensitive equality and ``LIKE`` can use the indexes.
 ``event_raw``
     Original bytes of the events that are not a span of their file (the ``CloudTrailEvent``
-    strings of lookup-events output), compressed (see :mod:`trailtui.core.rawstore`). Every
-    other event is read back from its file (see :mod:`trailtui.core.originals`).
+    strings of lookup-events output), compressed (see :mod:`trailtui.core.store.rawstore`). Every
+    other event is read back from its file (see :mod:`trailtui.core.store.originals`).
 ``events_fts``
     A contentless FTS5 table (``rowid`` = ``events.id``) over every string and number value of
     the event, for bare-word filters.
