@@ -153,7 +153,6 @@ _RECORD = msgspec.json.Decoder(Record)
 _DECODE_ERRORS = (msgspec.DecodeError, RecursionError)
 
 
-
 def _tuple_getter(names: list[str]):
     """A function giving the attributes ``names`` of an object as a tuple (attrgetter gives a
     bare value for one name)."""
@@ -175,20 +174,27 @@ def _free_text_fields(struct: type, kind: object) -> list[str]:
     ]
 
 
-#: Per struct: its free-text string fields and its nested fields kept as raw JSON.
-_WORDS = {
-    struct: (_tuple_getter(_free_text_fields(struct, _Text)), _tuple_getter(_free_text_fields(struct, msgspec.Raw)))
-    for struct in (Record, Identity, _SessionContext, _SessionIssuer, _SessionAttributes, _OnBehalfOf)
-}
-_record_strings, _ = _WORDS[Record]
-#: Nested values of a record that are read for words only (not for columns).
-_record_other_nested = _tuple_getter(
-    [
-        name
-        for name in _free_text_fields(Record, msgspec.Raw)
-        if name not in ("requestParameters", "responseElements", "resources")
-    ]
-)
+def _words_getter(struct: type):
+    """For ``struct``: a function giving its free-text string values and its nested raw values
+    (those not read for columns too), as ``(strings, raws)`` tuples."""
+    strings = _free_text_fields(struct, _Text)
+    raws = [name for name in _free_text_fields(struct, msgspec.Raw) if name not in _READ_FOR_COLUMNS]
+    both = _tuple_getter(strings + raws)
+    split = len(strings)
+    if not raws:
+        return lambda value: (both(value), ())
+    return lambda value: ((values := both(value))[:split], values[split:])
+
+
+#: Nested values parsed for the columns anyway (their words are added from that parse).
+_READ_FOR_COLUMNS = ("requestParameters", "responseElements", "resources")
+_record_words = _words_getter(Record)
+_identity_words = _words_getter(Identity)
+_context_words = _words_getter(_SessionContext)
+_issuer_words = _words_getter(_SessionIssuer)
+_behalf_words = _words_getter(_OnBehalfOf)
+if _free_text_fields(_SessionAttributes, _Text) or _free_text_fields(_SessionAttributes, msgspec.Raw):
+    raise RuntimeError("sessionContext.attributes gained free-text fields: _typed_event must read them")
 _NO_IDENTITY = identity_columns({})
 _EMPTY: dict = {}
 
@@ -335,21 +341,29 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         if resources is not None:
             stack.append(resources)
     if free_text:
-        words = dict.fromkeys(_record_strings(record))
-        for raw in _record_other_nested(record):
-            if raw is not None:
-                stack.append(_parse(raw))
+        strings, raws = _record_words(record)
         if identity is not None:
-            _add_struct_words(identity, words, stack)
-            if identity.onBehalfOf is not None:
-                _add_struct_words(identity.onBehalfOf, words, stack)
+            more, identity_raws = _identity_words(identity)
+            strings += more
+            raws += identity_raws
             context = identity.sessionContext
             if context is not None:
-                _add_struct_words(context, words, stack)
+                more, context_raws = _context_words(context)
+                strings += more
+                raws += context_raws
                 if context.sessionIssuer is not None:
-                    _add_struct_words(context.sessionIssuer, words, stack)
-                if context.attributes is not None:
-                    _add_struct_words(context.attributes, words, stack)
+                    more, issuer_raws = _issuer_words(context.sessionIssuer)
+                    strings += more
+                    raws += issuer_raws
+                # sessionContext.attributes: creationDate and mfaAuthenticated, both no words
+            if identity.onBehalfOf is not None:
+                more, behalf_raws = _behalf_words(identity.onBehalfOf)
+                strings += more
+                raws += behalf_raws
+        words = dict.fromkeys(strings)
+        for raw in raws:
+            if raw is not None:
+                stack.append(_parse(raw))
         if stack:
             collect_free_text(words, stack)
         words.pop(None, None)
@@ -397,14 +411,6 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         ),
         body,
     )
-
-
-def _add_struct_words(struct: msgspec.Struct, words: dict, stack: list) -> None:
-    strings, nested = _WORDS[type(struct)]
-    words.update(dict.fromkeys(strings(struct)))
-    for raw in nested(struct):
-        if raw is not None:
-            stack.append(_parse(raw))
 
 
 # ---------------------------------------------------------------- userIdentity, typed
