@@ -28,6 +28,14 @@ from pathlib import Path
 import msgspec
 import orjson
 
+try:  # ISA-L inflates about twice as fast as zlib; same API (decompressobj, wbits=31 for gzip)
+    from isal import isal_zlib as _inflate_lib
+
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (_inflate_lib.error, zlib.error)
+except ImportError:  # no wheel for this platform: the standard library's zlib
+    _inflate_lib = zlib
+    _INFLATE_ERRORS = (zlib.error,)
+
 #: File name endings that promise a log file: content that is not JSON under such a name is an
 #: error, under any other name (README.md, LICENSE, .zip) the file is skipped as "not CloudTrail".
 LOG_FILE_SUFFIXES = (".json", ".json.gz", ".gz", ".jsonl", ".ndjson", ".log", ".cloudtrail")
@@ -111,10 +119,10 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     parts: list[bytes] = []
     total = 0
     while True:
-        inflater = zlib.decompressobj(wbits=31)  # one gzip member: header, deflate, CRC32 + size
+        inflater = _inflate_lib.decompressobj(wbits=31)  # one gzip member: header, deflate, CRC32 + size
         try:
             part = inflater.decompress(data, limit + 1 - total)
-        except zlib.error as err:
+        except _INFLATE_ERRORS as err:
             raise FileProblem(f"corrupt gzip: {err}") from None
         total += len(part)
         if total > limit or inflater.unconsumed_tail:

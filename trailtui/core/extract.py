@@ -249,7 +249,11 @@ def issued_access_key_id(event: dict) -> str | None:
     CloudTrail" in the IAM User Guide), or ``responseElements.accessKey.accessKeyId`` of
     CreateAccessKey. Events later signed with that key belong to what this event created.
     """
-    response = event.get("responseElements")
+    return issued_key_of_response(event.get("responseElements"))
+
+
+def issued_key_of_response(response: object) -> str | None:
+    """:func:`issued_access_key_id` from the parsed ``responseElements`` value alone (any type)."""
     if not isinstance(response, dict):
         return None
     for holder in ("credentials", "accessKey"):
@@ -261,19 +265,22 @@ def issued_access_key_id(event: dict) -> str | None:
     return None
 
 
-def _vault_name(event: dict, params: dict) -> str | None:
+def vault_name(event_source: object, params: dict) -> str | None:
+    """``requestParameters.vaultName`` of an event (``params``: its parsed requestParameters,
+    ``{}`` when absent or not an object; ``event_source``: its raw ``eventSource`` value)."""
     name = _text(params.get("vaultName"))
-    if name or event.get("eventSource") != "glacier.amazonaws.com":
+    if name or event_source != "glacier.amazonaws.com":
         return name
     return None
 
 
-def _resource(bucket: str | None, key: str | None, vault: str | None, event: dict) -> str | None:
+def resource_of(bucket: str | None, key: str | None, vault: str | None, resources: object) -> str | None:
+    """The ``resource`` column: ``bucket/key``, ``bucket``, ``vault/<name>``, else the first
+    ``resources[].ARN`` (``resources``: the event's parsed ``resources`` value, any type)."""
     if bucket:
         return f"{bucket}/{key}" if key else bucket
     if vault:
         return f"vault/{vault}"
-    resources = event.get("resources")
     if isinstance(resources, list):
         for item in resources:
             if isinstance(item, dict):
@@ -288,6 +295,35 @@ def synthetic_event_id(original: bytes) -> str:
     return "synthetic-" + hashlib.blake2b(original, digest_size=12).hexdigest()
 
 
+def identity_columns(identity: dict) -> tuple[tuple, tuple]:
+    """The ``events`` columns that depend on ``userIdentity`` alone, in two runs as they sit in
+    :data:`schema.EVENT_COLUMNS`: ``(type, arn, accountId, principalId, accessKeyId, userName,
+    invokedBy, sessionContext.sessionIssuer.arn)`` and ``(actor, actorKey, principalKey,
+    sessionKey)``. ``identity`` is the parsed ``userIdentity`` (``{}`` when it is missing or not
+    an object). Never raises; fields of the wrong type are None."""
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
+    identity_key = actor_key(identity)  # also the principal of most identity types: computed once
+    return (
+        (
+            _text(identity.get("type")),
+            _text(identity.get("arn")),
+            _text(identity.get("accountId")),
+            _text(identity.get("principalId")),
+            _text(identity.get("accessKeyId")),
+            _text(identity.get("userName")),
+            _text(identity.get("invokedBy")),
+            _text(issuer.get("arn")) if isinstance(issuer, dict) else None,
+        ),
+        (
+            actor_name(identity) if identity else None,
+            identity_key,
+            principal_key(identity, identity_key),
+            session_key(identity),
+        ),
+    )
+
+
 def event_row(event: dict, original: bytes) -> tuple:
     """Return the ``events`` column values of one event, in :data:`schema.EVENT_COLUMNS` order,
     without the trailing ``file_id`` and ``record_index`` (the loader adds those).
@@ -298,8 +334,6 @@ def event_row(event: dict, original: bytes) -> tuple:
     identity = event.get("userIdentity")
     if not isinstance(identity, dict):
         identity = {}
-    context = identity.get("sessionContext")
-    issuer = context.get("sessionIssuer") if isinstance(context, dict) else None
     params = event.get("requestParameters")
     if not isinstance(params, dict):
         params = {}
@@ -309,11 +343,11 @@ def event_row(event: dict, original: bytes) -> tuple:
     source_ip = _text(event.get("sourceIPAddress"))
     bucket = _text(params.get("bucketName"))
     key = _text(params.get("key"))
-    vault = _vault_name(event, params)
+    vault = vault_name(event.get("eventSource"), params)
     category = _text(event.get("eventCategory"))
     if category is None and event.get("eventType") == "AwsCloudTrailInsight":
         category = "Insight"
-    identity_key = actor_key(identity)  # also the principal of most identity types: computed once
+    who, actor = identity_columns(identity)
     return (
         event_id,
         event_time,
@@ -330,23 +364,13 @@ def event_row(event: dict, original: bytes) -> tuple:
         category,
         _flag(event.get("managementEvent")),
         _text(event.get("recipientAccountId")),
-        _text(identity.get("type")),
-        _text(identity.get("arn")),
-        _text(identity.get("accountId")),
-        _text(identity.get("principalId")),
-        _text(identity.get("accessKeyId")),
-        _text(identity.get("userName")),
-        _text(identity.get("invokedBy")),
-        _text(issuer.get("arn")) if isinstance(issuer, dict) else None,
+        *who,
         bucket,
         key,
         vault,
-        _resource(bucket, key, vault, event),
-        actor_name(identity) if identity else None,
-        identity_key,
-        principal_key(identity, identity_key),
-        session_key(identity),
-        issued_access_key_id(event),
+        resource_of(bucket, key, vault, event.get("resources")),
+        *actor,
+        issued_key_of_response(event.get("responseElements")),
     )
 
 
@@ -370,11 +394,19 @@ def event_text(event: object) -> str:
     Keys are left out (every event has the same ones), and so are the values of
     :data:`FREE_TEXT_SKIPPED_KEYS`. Iterative, so deep nesting cannot overflow the stack.
     """
+    values: dict[str, None] = {}
+    collect_free_text(values, [event])
+    return " ".join(values)
+
+
+def collect_free_text(values: dict[str, None], stack: list) -> None:
+    """Add to ``values`` (a dict used as an ordered set) the free-text words of every parsed
+    JSON value in ``stack`` (consumed), with :func:`event_text`'s rules: strings (cut at
+    :data:`MAX_FREE_TEXT_CHARS`) and numbers, not keys, booleans or nulls, nothing under a key
+    of :data:`FREE_TEXT_SKIPPED_KEYS`."""
     # On the loader's hot path: type() identity checks, and a dict that both dedupes the values
     # and keeps their order (about twice as fast as isinstance chains and a list plus a set).
-    values: dict[str, None] = {}
     skipped = FREE_TEXT_SKIPPED_KEYS
-    stack = [event]
     pop, push = stack.pop, stack.append
     while stack:
         value = pop()
@@ -394,4 +426,3 @@ def event_text(event: object) -> str:
             stack.extend(value)
         elif kind is int or kind is float:
             values[str(value)] = None
-    return " ".join(values)

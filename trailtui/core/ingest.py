@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trailtui.core.decode import decode_file
+from trailtui.core.decode import FileProblem, decode_bytes, decode_file, looks_like_log_name, read_log_bytes
 from trailtui.core.extract import event_row, event_text
+from trailtui.core.typed_records import prepare_records
 
 
 @dataclass
@@ -35,8 +36,34 @@ class PreparedFile:
 
 def prepare_file(path: str) -> PreparedFile:
     """Decode ``path`` and extract every event's row and free-text body. Never raises for bad
-    content (bad files and records are described in the result)."""
-    decoded = decode_file(Path(path))
+    content (bad files and records are described in the result).
+
+    S3 delivery files (and bare arrays of records) take the typed path
+    (:func:`trailtui.core.typed_records.prepare_records`); every other shape, and any file that
+    path declines, gives exactly what :func:`prepare_file_reference` gives. A body may list its
+    words in another order than the reference's: the free-text index sees the same words.
+    """
+    file = Path(path)
+    try:
+        data = read_log_bytes(file)
+    except FileProblem as err:
+        return PreparedFile(path, "failed", str(err))
+    if "CloudTrail-Digest" in file.name:
+        return PreparedFile(path, "skipped", "CloudTrail digest file")
+    events = prepare_records(data)
+    if events is not None:
+        return PreparedFile(path, "events", events=events)
+    return _prepared(path, decode_bytes(data, log_name=looks_like_log_name(file)))
+
+
+def prepare_file_reference(path: str) -> PreparedFile:
+    """:func:`prepare_file` through the general decoder only (every record parsed into a dict,
+    then ``extract.event_row`` and ``extract.event_text``): the behaviour the typed path must
+    match, kept for the equivalence tests and the benchmark (``benchmarks/decode_speed.py``)."""
+    return _prepared(path, decode_file(Path(path)))
+
+
+def _prepared(path: str, decoded) -> PreparedFile:
     prepared = PreparedFile(path, decoded.outcome, decoded.reason, record_errors=decoded.record_errors)
     events = prepared.events
     for record in decoded.records:
