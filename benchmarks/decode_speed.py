@@ -31,9 +31,9 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `trailtu
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import text_table  # noqa: E402
-from trailtui.core import decode  # noqa: E402
-from trailtui.core.extract import event_row, event_text  # noqa: E402
-from trailtui.core.typed_records import prepare_records  # noqa: E402
+from trailtui.core.ingest import decode  # noqa: E402
+from trailtui.core.ingest.extract import event_row, event_text  # noqa: E402
+from trailtui.core.ingest.typed_records import prepare_records  # noqa: E402
 
 
 def _best(fn, reps: int) -> float:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from trailtui.core.decode import decode_file
+from trailtui.core.ingest.decode import decode_file
 from trailtui.core.export import minify_json
 from tests.conftest import make_event, write_records
 

@@ -6,7 +6,7 @@ import ipaddress
 
 from hypothesis import given, strategies as st
 
-from trailtui.core.extract import actor_name, event_text, ipv4_number, normalize_event_time
+from trailtui.core.ingest.extract import actor_name, event_text, ipv4_number, normalize_event_time
 
 
 @given(st.one_of(st.ip_addresses(v=4).map(str), st.text(alphabet="0123456789.", max_size=16), st.text(max_size=20)))
@@ -57,7 +57,7 @@ def test_free_text_body_keeps_searchable_values_once_and_drops_identifiers() -> 
 
 
 def test_identity_center_users_are_keyed_each_on_their_own() -> None:
-    from trailtui.core.extract import actor_key
+    from trailtui.core.ingest.extract import actor_key
 
     first = {"type": "IdentityCenterUser", "accountId": "111122223333", "onBehalfOf": {"userId": "u-1"}}
     second = {"type": "IdentityCenterUser", "accountId": "111122223333", "onBehalfOf": {"userId": "u-2"}}

@@ -16,9 +16,9 @@ import pytest
 
 from trailtui.cli import main
 from trailtui.core import discover
-from trailtui.core.decode import decode_file
+from trailtui.core.ingest.decode import decode_file
 from trailtui.core.discover import discover_files
-from trailtui.core.extract import synthetic_event_id
+from trailtui.core.ingest.extract import synthetic_event_id
 from trailtui.core.filter import compile_filter
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
@@ -223,7 +223,7 @@ def test_bad_gzip_members_and_gzip_of_junk_fail_alone(tmp_path: Path) -> None:
 
 
 def test_a_gzip_bomb_or_an_oversized_file_is_refused_not_read(tmp_path: Path, monkeypatch) -> None:
-    from trailtui.core import decode
+    from trailtui.core.ingest import decode
 
     monkeypatch.setattr(decode, "MAX_FILE_BYTES", 1 << 20)  # 1 MiB here; 1 GiB in use
     logs = tmp_path / "logs"

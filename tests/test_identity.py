@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from trailtui.core.demo.records import assume_role_call, assumed_role, create_access_key_call, iam_user
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL, issued_access_key_id, principal_key, session_key
+from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, issued_access_key_id, principal_key, session_key
 from trailtui.core.filter import compile_filter
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths

@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import CORPUS, make_event
 from tests.make_hostile_corpus import write_corpus
-from trailtui.core import decode
-from trailtui.core.decode import read_log_bytes
+from trailtui.core.ingest import decode
+from trailtui.core.ingest.decode import read_log_bytes
 from trailtui.core.demo.records import assumed_role, iam_user
-from trailtui.core.ingest import prepare_file, prepare_file_reference
-from trailtui.core.typed_records import prepare_records
+from trailtui.core.ingest.prepare import prepare_file, prepare_file_reference
+from trailtui.core.ingest.typed_records import prepare_records
 
 CORPUS_MORE = CORPUS.parent / "corpus-more"
 GENERATOR = CORPUS.parent / "tools" / "gen_cloudtrail.py"

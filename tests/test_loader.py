@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trailtui.core import ingest
+from trailtui.core.ingest import prepare as ingest
 from trailtui.core.filter import compile_filter
 from trailtui.core.store.index import connect, default_db_path
 from trailtui.core.loader import index_paths

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from trailtui.core.decode import decode_bytes, decode_file
-from trailtui.core.extract import event_row, event_text, normalize_event_time
+from trailtui.core.ingest.decode import decode_bytes, decode_file
+from trailtui.core.ingest.extract import event_row, event_text, normalize_event_time
 from trailtui.core.filter import FilterError, compile_filter
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
@@ -230,7 +230,7 @@ _JSON_VALUES = st.recursive(
 @SETTINGS
 @given(value=_JSON_VALUES, indent=st.sampled_from([None, 2]))
 def test_the_iterative_json_parser_agrees_with_the_standard_library(value, indent) -> None:
-    from trailtui.core.decode import _parse_iteratively
+    from trailtui.core.ingest.decode import _parse_iteratively
 
     text = json.dumps(value, indent=indent)
     assert _parse_iteratively(text) == json.loads(text)
@@ -239,7 +239,7 @@ def test_the_iterative_json_parser_agrees_with_the_standard_library(value, inden
 @SETTINGS
 @given(text=st.text(alphabet='{}[],:"0123456789.-eE truefalsn\\ ', max_size=40))
 def test_the_iterative_json_parser_refuses_what_json_refuses(text: str) -> None:
-    from trailtui.core.decode import _parse_iteratively
+    from trailtui.core.ingest.decode import _parse_iteratively
 
     try:
         expected = json.loads(text)
@@ -253,7 +253,7 @@ def test_the_iterative_json_parser_refuses_what_json_refuses(text: str) -> None:
 def test_an_event_deeper_than_orjson_allows_is_parsed_without_the_stack(monkeypatch) -> None:
     import orjson
 
-    from trailtui.core import decode
+    from trailtui.core.ingest import decode
 
     def refusing(data):  # what orjson 3.13 does past its depth limit
         raise orjson.JSONDecodeError("depth limit exceeded", "", 0)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from trailtui.core.demo import records
-from trailtui.core.extract import (
+from trailtui.core.ingest.extract import (
     ANONYMOUS_PRINCIPAL,
     issued_access_key_id,
     normalize_event_time,

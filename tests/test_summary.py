@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import make_event, write_records
-from trailtui.core.decode import decode_bytes, decode_file
+from trailtui.core.ingest.decode import decode_bytes, decode_file
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.summary import SHAPES, IndexSummary, empty_explanation, index_summary

@@ -3,7 +3,7 @@
 Directories are walked recursively, following symbolic links but never entering the same
 directory twice (a link loop is reported, not followed). Hidden entries (``.git``, ``.DS_Store``)
 are walked like any other: nothing the user gave is dropped silently; files that are not logs
-are skipped later, with a reason, by :mod:`trailtui.core.decode`.
+are skipped later, with a reason, by :mod:`trailtui.core.ingest.decode`.
 """
 
 from __future__ import annotations

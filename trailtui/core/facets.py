@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from trailtui.core.columns import COLUMNS
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL, principal_name
+from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import IDENTITY_KEYS
 from trailtui.core.store.schema import EVENT_COLUMN_NAMES

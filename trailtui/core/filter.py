@@ -85,7 +85,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from dateutil.parser import isoparse, isoparser
 
-from trailtui.core.decode import parse_event_json
+from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
 from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS

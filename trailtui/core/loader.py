@@ -305,15 +305,16 @@ def ensure_unique_event_ids(conn: sqlite3.Connection) -> int:
 
 
 def default_workers(*, interactive: bool = True) -> int:
-    """Decoder processes to run beside the writer (at most 4).
+    """Worker processes (each decodes and writes its own shard) to run beside the loader: one
+    per core, at most 4.
 
-    ``interactive`` (the app indexes while a user types): one per core but the writer's, at
-    least one, so the UI keeps a core. Otherwise (``trailtui index``) one per core: the writer
-    waits on the decoders about half the time, so it shares a core with one of them (measured
-    on 2 cores, 190k events: 8.6 s with one decoder, 7.5 s with two).
+    The loader itself only merges shards in SQL (about 4.5 µs per event), so it needs no core
+    of its own. ``interactive`` (the app indexes while a user types) gives the same number:
+    the app's loader and its workers run at nice 10 (see ``_loader_main``), so a key press
+    still gets a core at once.
     """
     cores = os.cpu_count() or 2
-    return max(1, min(4, cores - 1 if interactive else cores))
+    return max(1, min(4, cores))
 
 
 def _pool_context():

@@ -83,7 +83,7 @@ class TimelineEntry:
     in the index (its file was removed, or the index is being rebuilt): then only ``eventID``
     and ``note`` are known and the other fields are None. ``eventTime`` is CloudTrail's UTC
     ISO-8601 text; ``actor`` and ``resource`` are trailtui's display columns (see
-    :mod:`trailtui.core.extract`); ``eventName`` and ``sourceIPAddress`` are CloudTrail's fields.
+    :mod:`trailtui.core.ingest.extract`); ``eventName`` and ``sourceIPAddress`` are CloudTrail's fields.
     Every field but ``id`` and ``note`` is log text an attacker may have chosen.
     """
 

@@ -669,7 +669,7 @@ def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
 
 #: The three ways trailtui keys an actor (issue: principal, session, credential), plus the
 #: session-level ``actor`` key of the list's actor column: name -> ``events`` column. The
-#: meanings are those of :func:`trailtui.core.extract.principal_key` and ``session_key``, and of
+#: meanings are those of :func:`trailtui.core.ingest.extract.principal_key` and ``session_key``, and of
 #: ``userIdentity.accessKeyId`` ("CloudTrail userIdentity element", AWS CloudTrail User Guide).
 IDENTITY_KEYS: dict[str, str] = {
     "principal": "principalKey",

@@ -27,7 +27,7 @@ actions are *management* events ("Amazon S3 data events in CloudTrail" on the sa
 S3 Glacier: "Logging Amazon S3 Glacier API calls with AWS CloudTrail" (Amazon S3 Glacier
 Developer Guide): every Glacier API action is logged with ``eventSource``
 ``glacier.amazonaws.com``, and the vault is ``requestParameters.vaultName``
-(:func:`trailtui.core.extract.event_row` indexes it; :func:`glacier_vault` reads it from an event).
+(:func:`trailtui.core.ingest.extract.event_row` indexes it; :func:`glacier_vault` reads it from an event).
 
 This module is pure data and small functions: no I/O, no SQL text from user input.
 """

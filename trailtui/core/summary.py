@@ -29,7 +29,7 @@ class SourceShape:
     example: bytes
 
 
-#: What :mod:`trailtui.core.decode` reads, in the words the empty-index explanation uses. Record
+#: What :mod:`trailtui.core.ingest.decode` reads, in the words the empty-index explanation uses. Record
 #: and file formats: "CloudTrail log file examples" and "CloudTrail record contents" in the AWS
 #: CloudTrail User Guide; lookup-events output: the AWS CLI reference for ``cloudtrail
 #: lookup-events``. CloudWatch Logs exports (``<timestamp> <event>`` lines) are not read, so

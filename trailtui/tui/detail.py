@@ -24,7 +24,7 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from trailtui.core.decode import parse_event_json
+from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.s3 import deleted_keys_note, event_summary
 from trailtui.core.text import printable
 from trailtui.tui.clipboard import copy_and_tell

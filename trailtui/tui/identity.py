@@ -20,8 +20,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from trailtui.core.decode import parse_event_json
-from trailtui.core.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principal_name
+from trailtui.core.ingest.decode import parse_event_json
+from trailtui.core.ingest.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from trailtui.core.decode import parse_event_json
-from trailtui.core.extract import event_text
+from trailtui.core.ingest.decode import parse_event_json
+from trailtui.core.ingest.extract import event_text
 from trailtui.core.store.schema import FREE_TEXT_SHADOW_TABLES, FREE_TEXT_TABLE_SQL
 
 # FTS5 gathers this many bytes of terms in memory before writing a segment (default 1 MB):

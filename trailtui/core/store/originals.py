@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from trailtui.core.decode import FileProblem, read_log_content
+from trailtui.core.ingest.decode import FileProblem, read_log_content
 from trailtui.core.store.rawstore import unpack_event
 
 _CACHED_FILES = 6

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zlib
 
-from trailtui.core.decode import parse_event_json
+from trailtui.core.ingest.decode import parse_event_json
 
 # Strings most CloudTrail records share; zlib finds back-references into them, so a ~1.4 KB
 # event compresses to far less than it would alone. Most frequent text goes last (closest).
@@ -67,7 +67,7 @@ def unpack_event(packed: bytes) -> bytes:
 
 def unpack_event_json(packed: bytes) -> object:
     """Return the event of an ``event_raw.raw`` value parsed into Python objects (with
-    :func:`trailtui.core.decode.parse_event_json`, so nesting depth does not matter).
+    :func:`trailtui.core.ingest.decode.parse_event_json`, so nesting depth does not matter).
 
     Raises :class:`zlib.error` or :class:`orjson.JSONDecodeError` on a value this module did not
     write.

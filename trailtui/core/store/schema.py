@@ -74,11 +74,11 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("requestParameters_bucketName", "TEXT COLLATE NOCASE"),
     ("requestParameters_key", "TEXT COLLATE NOCASE"),
     ("requestParameters_vaultName", "TEXT COLLATE NOCASE"),
-    # Display columns computed at load time (see trailtui.core.extract).
+    # Display columns computed at load time (see trailtui.core.ingest.extract).
     ("resource", "TEXT COLLATE NOCASE"),
     ("actor", "TEXT COLLATE NOCASE"),
     ("actorKey", "TEXT COLLATE NOCASE"),
-    # The three keys of an actor (see trailtui.core.extract): the principal (IAM user, root, the
+    # The three keys of an actor (see trailtui.core.ingest.extract): the principal (IAM user, root, the
     # role behind a session, service, ...), the session (ARN @ creationDate), and the credential
     # (userIdentity_accessKeyId above).
     ("principalKey", "TEXT COLLATE NOCASE"),

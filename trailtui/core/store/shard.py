@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import apsw
 
-from trailtui.core.ingest import prepare_file
+from trailtui.core.ingest.prepare import prepare_file
 from trailtui.core.store.rawstore import pack_event
 from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, VALUE_LIST_COLUMNS
 
@@ -72,7 +72,7 @@ _VALUE_POSITIONS = tuple((name, 1 + SHARD_EVENT_COLUMNS.index(name)) for name in
 @dataclass
 class ShardFile:
     """What one file of a batch gave: ``path``; ``outcome`` (``"events"``, ``"skipped"`` or
-    ``"failed"``) and ``reason`` as in :class:`trailtui.core.decode.DecodedFile`; ``events``
+    ``"failed"``) and ``reason`` as in :class:`trailtui.core.ingest.decode.DecodedFile`; ``events``
     written to the shard and ``duplicates`` (copies of an eventID already seen earlier in the
     batch, not written); ``record_errors`` as ``(position, message)`` pairs."""
 

@@ -20,7 +20,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from trailtui.core.extract import event_text
+from trailtui.core.ingest.extract import event_text
 from trailtui.core.store.rawstore import unpack_event_json
 from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
 from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard

@@ -42,7 +42,7 @@ from trailtui.core.demo.records.identities import (
     root,
 )
 from trailtui.core.demo.records.s3 import kms_call_for_s3, s3_call
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL
 
 __all__ = [
     "ANONYMOUS_PRINCIPAL",

@@ -10,7 +10,7 @@ a new dict, so a caller may change it. Import these from :mod:`trailtui.core.dem
 
 from __future__ import annotations
 
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL
 
 #: The account of the AWS documentation's examples, and of the demo and the tests.
 EXAMPLE_ACCOUNT_ID = "111122223333"

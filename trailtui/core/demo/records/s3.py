@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from trailtui.core.demo.records.calls import api_call, client_host
 from trailtui.core.demo.records.identities import EXAMPLE_ACCOUNT_ID, invoked_by
-from trailtui.core.extract import ANONYMOUS_PRINCIPAL
+from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL
 
 
 def s3_call(

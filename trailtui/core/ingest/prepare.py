@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trailtui.core.decode import FileProblem, decode_bytes, decode_file, looks_like_log_name, read_log_bytes
-from trailtui.core.extract import event_row, event_text
-from trailtui.core.typed_records import prepare_records
+from trailtui.core.ingest.decode import FileProblem, decode_bytes, decode_file, looks_like_log_name, read_log_bytes
+from trailtui.core.ingest.extract import event_row, event_text
+from trailtui.core.ingest.typed_records import prepare_records
 
 
 @dataclass
 class PreparedFile:
     """One file, decoded and extracted.
 
-    ``outcome`` and ``reason`` as in :class:`trailtui.core.decode.DecodedFile`. Each entry of
+    ``outcome`` and ``reason`` as in :class:`trailtui.core.ingest.decode.DecodedFile`. Each entry of
     ``events`` is ``(row, body, kept)``: ``row`` the ``events`` column values in
     ``schema.EVENT_COLUMNS`` order without ``file_id`` (``eventID`` first; ``record_index``,
     ``raw_offset``, ``raw_length`` last), ``body`` the free-text body, and ``kept`` the original
@@ -39,7 +39,7 @@ def prepare_file(path: str) -> PreparedFile:
     content (bad files and records are described in the result).
 
     S3 delivery files (and bare arrays of records) take the typed path
-    (:func:`trailtui.core.typed_records.prepare_records`); every other shape, and any file that
+    (:func:`trailtui.core.ingest.typed_records.prepare_records`); every other shape, and any file that
     path declines, gives exactly what :func:`prepare_file_reference` gives. A body may list its
     words in another order than the reference's: the free-text index sees the same words.
     """

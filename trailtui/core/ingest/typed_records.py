@@ -23,8 +23,8 @@ from typing import Annotated
 import msgspec
 import orjson
 
-from trailtui.core import decode
-from trailtui.core.extract import (
+from trailtui.core.ingest import decode
+from trailtui.core.ingest.extract import (
     ANONYMOUS_PRINCIPAL,
     FREE_TEXT_SKIPPED_KEYS,
     MAX_COLUMN_CHARS,
