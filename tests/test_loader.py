@@ -339,7 +339,12 @@ def _free_text_finds(conn, expected: dict[str, set[str]]) -> None:
         assert found == ids, word
 
 
-def test_a_bulk_loads_free_text_finds_every_event_once_duplicates_included(tmp_path: Path) -> None:
+@pytest.mark.parametrize("aside", [False, True], ids=["in place (2-3 cores)", "beside the indexes (4+ cores)"])
+def test_a_bulk_loads_free_text_finds_every_event_once_duplicates_included(tmp_path: Path, monkeypatch,
+                                                                           aside: bool) -> None:
+    from trailtui.core import loader
+
+    monkeypatch.setattr(loader, "_FREE_TEXT_ASIDE_CORES", 1 if aside else 10_000)
     logs = tmp_path / "logs"
     expected = _words_tree(logs)
     conn = connect(tmp_path / "index.sqlite")
@@ -382,6 +387,9 @@ def test_a_failed_free_text_build_is_filled_in_place_and_said(tmp_path: Path, mo
     def broken(self) -> None:
         self.error = sqlite3.OperationalError("disk I/O error")
 
+    from trailtui.core import loader
+
+    monkeypatch.setattr(loader, "_FREE_TEXT_ASIDE_CORES", 1)
     monkeypatch.setattr(free_text.FreeTextBuild, "run", broken)
     conn = connect(tmp_path / "index.sqlite")
     summary = index_paths(conn, [logs])

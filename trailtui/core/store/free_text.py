@@ -2,12 +2,18 @@
 
 A bulk load's workers leave each event's free-text body in their shards (``fts_todo`` lists
 them, see :mod:`trailtui.core.store.writer`): field filters are complete without waiting for
-free text. The loader then builds the full-text index **beside** the field indexes, on the other
-core: :class:`FreeTextBuild` is a thread with its own connection writing a scratch SQLite file
-(SQLite releases the GIL, so the two builds run at once; one file cannot have two writers), and
-:func:`adopt_free_text` copies the scratch file's FTS5 shadow tables into the index in one
-transaction. Loads interrupted before that, or whose build failed, are filled in place by
-:func:`fill_free_text` on the next load.
+free text. Then:
+
+- on 2 or 3 cores, once the field indexes are built, :func:`fill_free_text` fills it in place, a
+  shard per transaction, so bare words find more and more of the events while it runs;
+- from 4 cores, the loader builds it **beside** the field indexes, on a core of its own:
+  :class:`FreeTextBuild` is a thread with its own connection writing a scratch SQLite file
+  (SQLite releases the GIL, so the two builds run at once; one file cannot have two writers),
+  and :func:`adopt_free_text` copies the scratch file's FTS5 shadow tables into the index in one
+  transaction.
+
+Loads interrupted before their free text was in, or whose build failed, are filled in place on
+the next load.
 """
 
 from __future__ import annotations
@@ -87,13 +93,25 @@ def fill_free_text(conn: sqlite3.Connection, on_step: Callable[[int, int], None]
     todo = conn.execute("SELECT shard, base, events FROM fts_todo ORDER BY base").fetchall()
     total = sum(events for _, _, events in todo)
     done = 0
-    for shard, base, events in todo:
-        _copy_bodies(conn, "main", (shard, base, events))
-        _unlink(shard)
-        done += events
-        if on_step:
-            on_step(done, total)
+    if not todo:
+        return 0
+    _set_hash_bytes(conn, _FTS_HASH_BYTES)
+    try:
+        for shard, base, events in todo:
+            _copy_bodies(conn, "main", (shard, base, events))
+            _unlink(shard)
+            done += events
+            if on_step:
+                on_step(done, total)
+    finally:
+        # Back to FTS5's default: the app's small loads need no 32 MB of terms in memory.
+        _set_hash_bytes(conn, 1024 * 1024)
     return done
+
+
+def _set_hash_bytes(conn: sqlite3.Connection, size: int) -> None:
+    with conn:
+        conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (size,))
 
 
 class FreeTextBuild(threading.Thread):
