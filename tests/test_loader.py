@@ -334,8 +334,9 @@ def _words_tree(logs: Path) -> dict[str, set[str]]:
 def _free_text_finds(conn, expected: dict[str, set[str]]) -> None:
     for word, ids in expected.items():
         query = EventQuery(conn, compile_filter(word))
+        rowids = [row.id for row in query.page(0, 100)]
         found = {row[0] for row in conn.execute(
-            'SELECT "eventID" FROM events WHERE id IN (%s)' % ",".join(str(row.id) for row in query.page(0, 100)) or "0")}
+            f'SELECT "eventID" FROM events WHERE id IN ({",".join("?" * len(rowids))})', rowids)}
         assert found == ids, word
 
 
@@ -348,8 +349,12 @@ def test_a_bulk_loads_free_text_finds_every_event_once_duplicates_included(tmp_p
     logs = tmp_path / "logs"
     expected = _words_tree(logs)
     conn = connect(tmp_path / "index.sqlite")
-    summary = index_paths(conn, [logs])
-    assert summary.duplicates == 19
+    seen = []
+    summary = index_paths(conn, [logs], on_progress=seen.append)
+    assert summary.duplicates == 19 and not summary.notices  # the side build was adopted, not replaced
+    # Until free text is in, the progress says how many events it cannot find yet.
+    reading = [p for p in seen if p.phase == "reading"]
+    assert all(p.fts_waiting == p.events_added for p in reading) and seen[-1].fts_waiting == 0
     _free_text_finds(conn, expected)
     assert conn.execute("SELECT count(*) FROM fts_todo").fetchone()[0] == 0
     assert not (tmp_path / "index.sqlite.shards").exists()  # shards and the scratch build are gone
@@ -395,3 +400,32 @@ def test_a_failed_free_text_build_is_filled_in_place_and_said(tmp_path: Path, mo
     summary = index_paths(conn, [logs])
     assert any("free text was filled in place (disk I/O error)" in notice for notice in summary.notices)
     _free_text_finds(conn, expected)
+
+
+def test_a_changed_lookup_file_whose_free_text_was_pending_leaves_the_full_text_index_sound(
+        tmp_path: Path, monkeypatch) -> None:
+    """A killed bulk load left its free text pending; a lookup-events file of it (originals kept
+    in the index) then changes. Re-reading it must not 'delete' full-text rows that were never
+    added (that corrupts a contentless FTS5 table), and every word is found afterwards."""
+    from trailtui.core import loader
+
+    logs = tmp_path / "logs"
+    expected = _words_tree(logs)
+    lookup = logs / "lookup.json"
+
+    def write_lookup(agent: str) -> None:
+        inner = json.dumps(make_event("look-1", "ConsoleLogin", userAgent=agent))
+        lookup.write_text(json.dumps({"Events": [{"EventId": "look-1", "CloudTrailEvent": inner}]}))
+
+    write_lookup("lookupbefore")
+    db_path = tmp_path / "index.sqlite"
+    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch: None))
+    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None: 0)
+    index_paths(connect(db_path), [logs])
+    monkeypatch.undo()
+    write_lookup("lookupafter")
+    os.utime(lookup, ns=(1, 1))  # a different mtime, whatever the clock's resolution
+    conn = connect(db_path)
+    index_paths(conn, [logs])
+    conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 0)")
+    _free_text_finds(conn, {**expected, "lookupafter": {"look-1"}, "lookupbefore": set()})

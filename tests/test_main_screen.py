@@ -665,7 +665,7 @@ async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_ha
         screen = app.main_screen
         screen.indexing = screen.status.indexing = True
         progress = LoadProgress(files_total=20, files_done=20, events_added=20, phase="indexing free text",
-                                fts_done=5, fts_total=20)
+                                fts_done=5, fts_total=20, fts_waiting=15)
         screen.post_message(LoaderLink.Progress(progress))
         await pilot.press("slash", *"kraken")
         await settle(pilot)
@@ -677,7 +677,7 @@ async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_ha
         await settle(pilot)
         assert app.event_list.count == 20  # field filters are complete
         fill_free_text(connect(db_path))
-        screen.post_message(LoaderLink.Finished(replace(progress, phase="done", fts_done=20), [], [], []))
+        screen.post_message(LoaderLink.Finished(replace(progress, phase="done", fts_done=20, fts_waiting=0), [], [], []))
         await pilot.press("ctrl+u", *"kraken")
         await settle(pilot)
         assert app.event_list.count == 20

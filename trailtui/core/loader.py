@@ -35,7 +35,13 @@ from pathlib import Path
 
 from trailtui.core.discover import discover_files
 from trailtui.core.store.schema import EVENT_INDEXES, index_sql
-from trailtui.core.store.free_text import FreeTextBuild, adopt_free_text, fill_free_text, free_text_pending
+from trailtui.core.store.free_text import (
+    FreeTextBuild,
+    adopt_free_text,
+    discard_build,
+    fill_free_text,
+    free_text_pending,
+)
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
 
@@ -66,6 +72,8 @@ class LoadProgress:
     the unique eventID index; removing copies only when there are some) and ``"building
     indexes"``, then ``"indexing free text"`` (every field filter is complete by then; bare words
     see the ``fts_done`` of ``fts_total`` events filled so far), and last ``"done"``.
+    ``fts_waiting``: events in the index that free text cannot find yet (a bulk load's, or those
+    an interrupted load left); 0 when bare words search every event.
     A load that finds an interrupted bulk load's copies merges them first (phase ``"merging
     duplicate eventIDs"`` before ``"reading"``).
     """
@@ -86,6 +94,7 @@ class LoadProgress:
     merge_pending: bool = False
     fts_done: int = 0
     fts_total: int = 0
+    fts_waiting: int = 0
 
     @property
     def rate(self) -> float:
@@ -122,8 +131,8 @@ def index_paths(
     Unchanged files (same size and mtime as recorded in ``files``) are not read again; changed
     files are re-read and replace their old events; files that vanished from under ``paths`` have
     their events removed. ``on_progress`` is called with a :class:`LoadProgress` after each
-    commit. ``workers`` decoder processes run beside the writer (default
-    :func:`default_workers`; 0 decodes in this process). Raises
+    commit. ``workers`` worker processes decode files and write shards (default
+    :func:`default_workers`; 0 does it in this process). Raises
     :class:`trailtui.core.discover.InputPathError` for a path that does not exist.
 
     One process indexes an index at a time: a second one waits here until the first is done
@@ -194,6 +203,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             conn.execute("DROP INDEX IF EXISTS events_eventID")
     writer.bulk = summary.merge_pending = bulk
     writer.discard_stale_shards()
+    summary.fts_waiting = free_text_pending(conn)
     try:
         for batch, shard in _shards_in_order(todo, workers, shard_dir(conn)):
             stats = [
@@ -203,6 +213,8 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             counts = writer.merge_shard(shard, stats)
             for found, (added, duplicates) in zip(shard.files, counts):
                 _count_file(summary, found, added, duplicates)
+            if bulk:
+                summary.fts_waiting += sum(added for added, _ in counts)
             summary.files_done += len(batch)
             summary.current = str(batch[-1][0])
             post()
@@ -217,6 +229,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             removed = writer.ensure_unique_event_ids()[0]
         summary.duplicates += removed
         summary.events_added -= removed
+        summary.fts_waiting = max(0, summary.fts_waiting - removed)
         summary.phase, summary.merge_pending = "building indexes", False
         post()
         cores = os.cpu_count() or 1
@@ -247,20 +260,24 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
                 aside.join(0.5)
             if aside.error is None:
                 adopt_free_text(conn, aside)
+                summary.fts_waiting = free_text_pending(conn)
             else:
+                discard_build(aside)
                 summary.notices.append(f"free text was filled in place ({aside.error})")
     pending = free_text_pending(conn)
     if pending:
-        # What an interrupted load left, a small load's leftovers: filled in place.
+        # A bulk load on fewer than 4 cores, or what an interrupted load left: filled in place.
         summary.phase, summary.fts_total, summary.fts_done = "indexing free text", pending, 0
+        summary.fts_waiting = pending
         post()
 
         def step(done: int, total: int) -> None:
             summary.fts_done = done
+            summary.fts_waiting = max(0, pending - done)
             post()
 
         fill_free_text(conn, step)
-    summary.fts_done = summary.fts_total
+    summary.fts_done, summary.fts_waiting = summary.fts_total, 0
     _remove_empty(shard_dir(conn))
     summary.phase = "done"
     summary.elapsed = time.monotonic() - started
@@ -320,13 +337,6 @@ def _remove_empty(directory: Path) -> None:
         directory.rmdir()
     except OSError:
         pass  # not empty: shards still wait for their free text (an interrupted load)
-
-
-def ensure_unique_event_ids(conn: sqlite3.Connection) -> int:
-    """Settle the eventID copies an interrupted bulk load left (see
-    :meth:`trailtui.core.store.writer.IndexWriter.ensure_unique_event_ids`); returns how many
-    were removed."""
-    return IndexWriter(conn).ensure_unique_event_ids()[0]
 
 
 def default_workers(*, interactive: bool = True) -> int:
@@ -533,13 +543,6 @@ class BackgroundLoader:
                 self._process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 self._process.kill()
-
-
-def _fileno(stream) -> int:
-    try:
-        return stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        return -1
 
 
 if __name__ == "__main__":

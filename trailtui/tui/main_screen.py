@@ -566,15 +566,14 @@ class MainScreen(Screen):
                 self.filter_bar.show_hint(self.compiled)
 
     def _free_text_ready(self) -> float | None:
-        """The share of events the full-text index holds while a load fills it after the
-        field indexes (0.0 to 1.0), None when it holds every event."""
+        """The share (0.0 to 1.0) of the index's events that free text can find while a load
+        has not filled it for all of them yet (a bulk load fills it last; a load may also pick
+        up what an interrupted one left); None when it finds every event."""
         progress = self.status.progress
-        if not self.indexing or progress is None:
+        if not self.indexing or progress is None or not progress.fts_waiting:
             return None
-        if progress.phase == "indexing free text":
-            return progress.fts_done / max(1, progress.fts_total)
-        # A bulk load fills free text last: until then bare words find nothing it read.
-        return 0.0 if progress.merge_pending or progress.phase == "building indexes" else None
+        events = max(self.total, progress.events_added, progress.fts_waiting)
+        return 1 - progress.fts_waiting / events
 
     @on(LoaderLink.Finished)
     def _loader_finished(self, message: LoaderLink.Finished) -> None:

@@ -1,8 +1,7 @@
 """Turn one log file into rows ready for the index: the CPU-bound half of loading.
 
-:func:`prepare_file` runs in decoder processes (see :mod:`trailtui.core.loader`), so several
-files are gunzipped, parsed and extracted in parallel while one writer inserts. Its result is
-plain tuples and strings, cheap to pickle back to the writer.
+:func:`prepare_file` runs in the loader's worker processes, each of which writes what it gives
+to a shard of its own (:mod:`trailtui.core.store.shard`), so every core decodes and writes.
 """
 
 from __future__ import annotations
@@ -76,8 +75,3 @@ def _prepared(path: str, decoded) -> PreparedFile:
             kept = record.original
         events.append((row + tail, event_text(record.event), kept))
     return prepared
-
-
-def prepare_files(paths: list[str]) -> list[PreparedFile]:
-    """:func:`prepare_file` for each path, in order: one decoder task for a batch of small files."""
-    return [prepare_file(path) for path in paths]

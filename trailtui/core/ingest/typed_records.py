@@ -7,8 +7,11 @@ CloudTrail User Guide) as strings, and the nested objects (``userIdentity``,
 only to build the row and the free-text words. A ``userIdentity`` repeats through a file, so
 its columns and words are computed once per distinct byte string.
 
-The result is exactly what the reference path (``decode.decode_bytes`` + ``extract.event_row``
-+ ``extract.event_text``) gives; :func:`prepare_records` returns None for anything it does not
+The rows, spans and kept bytes are exactly what the reference path (``decode.decode_bytes`` +
+``extract.event_row``) gives, and the free-text body holds the same distinct values as
+``extract.event_text``'s, in another order (so a quoted phrase that runs from the end of one
+value into the start of the next may match on one path and not the other; within a value,
+phrases match alike); :func:`prepare_records` returns None for anything it does not
 cover (another shape, a record with a field of another type or a top-level key outside
 :class:`Record`, a string past ``MAX_COLUMN_CHARS``, nesting deeper than msgspec goes, a file
 that is not valid UTF-8) and the caller takes the reference path for the file. A record that

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from urllib.parse import quote
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def _copy_bodies(conn: sqlite3.Connection, events_schema: str, todo: tuple[str, 
     if present:
         # Outside the transaction (SQLite refuses ATTACH inside one); then one INSERT ... SELECT
         # runs in C without the GIL, so a build in a thread works beside the loader.
-        conn.execute("ATTACH DATABASE ? AS shard", (f"file:{shard}?mode=ro",))
+        conn.execute("ATTACH DATABASE ? AS shard", (_read_only(shard),))
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -77,13 +78,24 @@ def _copy_bodies(conn: sqlite3.Connection, events_schema: str, todo: tuple[str, 
 def _bodies_from_originals(conn: sqlite3.Connection, events_schema: str, base: int, events: int) -> None:
     from trailtui.core.store.originals import OriginalUnavailable, original_events
 
-    ids = [row[0] for row in conn.execute(f"SELECT id FROM {events_schema}.events WHERE id > ? AND id <= ?",
-                                          (base, base + events))]
-    try:
-        rows = [(event_id, event_text(parse_event_json(raw))) for event_id, raw in original_events(conn, ids)]
-    except (OriginalUnavailable, ValueError):
-        return  # the files changed since: those events are found by free text once re-read
-    conn.executemany("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", rows)
+    by_file: dict[int | None, list[int]] = {}
+    for event_id, file_id in conn.execute(
+        f"SELECT id, file_id FROM {events_schema}.events WHERE id > ? AND id <= ?", (base, base + events)
+    ):
+        by_file.setdefault(file_id, []).append(event_id)
+    for ids in by_file.values():
+        try:
+            rows = [(event_id, event_text(parse_event_json(raw))) for event_id, raw in original_events(conn, ids)]
+        except (OriginalUnavailable, ValueError):
+            # This file changed or vanished since it was indexed: the next load re-reads or
+            # removes it, and its events with it. The shard's other files still get their text.
+            continue
+        conn.executemany("INSERT INTO events_fts (rowid, body) VALUES (?, ?)", rows)
+
+
+def _read_only(path: str) -> str:
+    """A read-only SQLite URI for ``path`` (quoted: a path may hold ``?``, ``#`` or ``%``)."""
+    return f"file:{quote(str(path))}?mode=ro"
 
 
 def fill_free_text(conn: sqlite3.Connection, on_step: Callable[[int, int], None] | None = None) -> int:
@@ -147,13 +159,15 @@ class FreeTextBuild(threading.Thread):
     def run(self) -> None:
         try:
             _unlink(str(self.scratch))
+            # Security logs: the scratch index is the owner's only, like the index itself.
+            os.close(os.open(self.scratch, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
             conn = sqlite3.connect(self.scratch, isolation_level=None)
             try:
                 conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: rebuilt, never repaired
                 conn.execute("PRAGMA synchronous = OFF")
                 conn.execute(FREE_TEXT_TABLE_SQL)
                 conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', ?)", (_FTS_HASH_BYTES,))
-                conn.execute("ATTACH DATABASE ? AS idx", (f"file:{self.db_path}?mode=ro",))
+                conn.execute("ATTACH DATABASE ? AS idx", (_read_only(self.db_path),))
                 for todo in self.shards:
                     _copy_bodies(conn, "idx", todo)
                     self.done += todo[2]
@@ -183,6 +197,11 @@ def adopt_free_text(conn: sqlite3.Connection, build: FreeTextBuild) -> None:
         conn.execute("DETACH DATABASE scratch")
     for shard, _, _ in build.shards:
         _unlink(shard)
+    _unlink(str(build.scratch))
+
+
+def discard_build(build: FreeTextBuild) -> None:
+    """Delete the scratch file of a ``build`` that failed (its shards stay in ``fts_todo``)."""
     _unlink(str(build.scratch))
 
 

@@ -163,8 +163,8 @@ VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
 
 #: The full-text table. Contentless: the text lives in the originals, FTS keeps only its index.
 #: columnsize=0: no per-row token counts (they serve ranking, which filters do not use). The
-#: loader builds a bulk load's copy of it in a scratch file beside the index build and copies
-#: its shadow tables in (``store.writer``): the same statement makes both, so they agree.
+#: loader may build a bulk load's copy of it in a scratch file beside the index build and copy
+#: its shadow tables in (``store.free_text``): the same statement makes both, so they agree.
 FREE_TEXT_TABLE_SQL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(body, content='', columnsize=0, "
     "tokenize='unicode61 remove_diacritics 2')"
@@ -210,7 +210,7 @@ def schema_sql() -> list[str]:
         + ")",
         "CREATE UNIQUE INDEX IF NOT EXISTS actors_digest ON actors(digest)",
         # The shards of a bulk load whose free-text bodies are not in events_fts yet
-        # (store.writer.IndexWriter.fill_free_text): shard file, the id its local ids are added
+        # (store.free_text): shard file, the id its local ids are added
         # to, and its event count.
         "CREATE TABLE IF NOT EXISTS fts_todo (shard TEXT PRIMARY KEY, base INTEGER NOT NULL, events INTEGER NOT NULL)",
         # Identity filters look actors up by these before reaching events through actorId.

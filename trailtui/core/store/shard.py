@@ -5,7 +5,7 @@ Every core writes (issue #10): each decoder process turns a batch of files into 
 file of its own, instead of pickling the rows to one writer process that unpickles and binds
 them again (that writer was the bottleneck: 74 s of CPU at a million events). The loader then
 copies each shard into the index in C (``INSERT … SELECT`` from an attached file, see
-:mod:`trailtui.core.store.merge`), in the order the batches were planned, so ``events.id``
+:mod:`trailtui.core.store.writer`), in the order the batches were planned, so ``events.id``
 still follows the order files were read and the first copy of an ``eventID`` is the one kept.
 
 A shard holds, with local ids counted from 1:
@@ -18,9 +18,6 @@ A shard holds, with local ids counted from 1:
     ``digest`` (the index keys actors by it);
 ``column_values``
     the distinct values of :data:`trailtui.core.store.schema.VALUE_LIST_COLUMNS`;
-``bodies``
-    each event's free-text body: the index's full-text table is filled from here after the
-    field indexes are built, so free text stays off the critical path;
 ``kept``
     the original bytes of events that are not a span of their file (lookup-events strings),
     already packed (:func:`trailtui.core.store.rawstore.pack_event`).
@@ -60,9 +57,9 @@ _SCHEMA = (
     + ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
     + ")",
     "CREATE TABLE column_values (column_name TEXT NOT NULL, value TEXT NOT NULL)",
-    "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
     "CREATE TABLE kept (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
 )
+_BODIES_SCHEMA = (*_SCHEMA[:3], "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
 _INSERT_EVENT = "INSERT INTO events VALUES (?, {}, ?, ?)".format(", ".join("?" for _ in SHARD_EVENT_COLUMNS))
 _INSERT_ACTOR = "INSERT INTO actors VALUES (?, ?, {})".format(", ".join("?" for _ in ACTOR_COLUMNS))
 # Where each VALUE_LIST_COLUMNS column sits in a shard's events row (its local id first).
@@ -86,47 +83,69 @@ class ShardFile:
 
 @dataclass
 class Shard:
-    """A written shard: its ``path``, its ``files`` in batch order (``file_index`` is the
-    position in this list) and the number of ``events`` it holds (local ids ``1..events``)."""
+    """A written shard: its ``path`` and its bodies file's (``bodies_path``), its ``files`` in
+    batch order (``file_index`` is the position in this list) and the number of ``events`` it
+    holds (local ids ``1..events``)."""
 
     path: str
+    bodies_path: str
     files: list[ShardFile]
     events: int
 
 
+def bodies_path_of(shard_path: str) -> str:
+    """The bodies file beside the shard at ``shard_path`` (``x.sqlite`` -> ``x.bodies.sqlite``)."""
+    stem = shard_path[: -len(".sqlite")] if shard_path.endswith(".sqlite") else shard_path
+    return stem + ".bodies.sqlite"
+
+
 def write_shard(paths: list[str], shard_path: str) -> Shard:
     """Decode ``paths`` (log files, in order) and write their events to a new shard file at
-    ``shard_path`` (created 0600; an existing file there is replaced).
+    ``shard_path`` and their free-text bodies to :func:`bodies_path_of` it (both created 0600;
+    existing files there are replaced).
 
     Never raises for bad log content (bad files and records are described in the result);
     raises ``OSError`` or ``sqlite3.OperationalError`` (SQLite's message: "database or disk is
     full", "disk I/O error") when the shard itself cannot be written: the caller reports those
     as it reports the index's own write errors, since shards live beside the index.
     """
-    for suffix in ("", "-journal"):
-        try:
-            os.unlink(shard_path + suffix)
-        except FileNotFoundError:
-            pass
-    os.close(os.open(shard_path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    bodies_path = bodies_path_of(shard_path)
     try:
-        conn = apsw.Connection(shard_path)
+        conn = _new_file(shard_path, _SCHEMA)
         try:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute("BEGIN")
-            files, count = _write_files(conn, paths)
-            conn.execute("COMMIT")
+            bodies = _new_file(bodies_path, _BODIES_SCHEMA)
+            try:
+                conn.execute("BEGIN")
+                bodies.execute("BEGIN")
+                files, count = _write_files(conn, bodies, paths)
+                conn.execute("COMMIT")
+                bodies.execute("COMMIT")
+            finally:
+                bodies.close()
         finally:
             conn.close()
     except apsw.Error as err:
         # The stdlib's exception: what every caller of the loader already handles (and it
         # pickles back from a worker process).
         raise sqlite3.OperationalError(str(err)) from None
-    return Shard(shard_path, files, count)
+    return Shard(shard_path, bodies_path, files, count)
 
 
-def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFile], int]:
+def _new_file(path: str, schema: tuple[str, ...]) -> apsw.Connection:
+    """A new private SQLite file at ``path`` (0600; an existing one is replaced) with ``schema``."""
+    for suffix in ("", "-journal"):
+        try:
+            os.unlink(path + suffix)
+        except FileNotFoundError:
+            pass
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    conn = apsw.Connection(path)
+    for statement in schema:
+        conn.execute(statement)
+    return conn
+
+
+def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFile], int]:
     seen_ids: set[str] = set()
     actors: dict[tuple, int | None] = {}
     actor_rows: list[tuple] = []
@@ -136,6 +155,7 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
     values: dict[str, set] = {name: set() for name, _ in _VALUE_POSITIONS}
     next_id = 1
     insert_events = conn.cursor()
+    insert_bodies = bodies_conn.cursor()
     actor_of = operator.itemgetter(*_ACTOR_POSITIONS)
     for file_index, path in enumerate(paths):
         prepared = prepare_file(path)
@@ -165,7 +185,7 @@ def _write_files(conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFil
         for name, position in _VALUE_POSITIONS:
             values[name].update([row[position] for row in event_rows])
         insert_events.executemany(_INSERT_EVENT, event_rows)
-        insert_events.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
+        insert_bodies.executemany("INSERT INTO bodies VALUES (?, ?)", bodies)
         if kept_rows:
             insert_events.executemany("INSERT INTO kept VALUES (?, ?)", kept_rows)
     if actor_rows:

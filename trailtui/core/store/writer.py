@@ -7,7 +7,8 @@ passes through Python), in planned order, so ids follow the order files were rea
 
 A **bulk load** (many files into an empty index) inserts without looking eventIDs up, leaves
 the filter indexes out, and keeps each shard's free-text bodies on disk (``fts_todo``) until the
-field indexes are being built: then :mod:`trailtui.core.store.free_text` fills ``events_fts``.
+field indexes are built: then :mod:`trailtui.core.store.free_text` fills ``events_fts`` (beside
+the index build from 4 cores).
 Any other load checks eventIDs against the index (its unique index) and fills free text at once.
 """
 
@@ -32,15 +33,19 @@ _ACTOR_COLUMNS = ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
 
 def shard_dir(conn: sqlite3.Connection) -> Path:
     """The private directory (0700) where a load's shards wait: ``<index>.shards/`` beside the
-    index file (a temporary directory for an in-memory index)."""
+    index file (a new temporary directory, kept per connection, for an in-memory index)."""
     for _, name, path in conn.execute("PRAGMA database_list"):
         if name == "main" and path:
             directory = Path(path + ".shards")
-            break
-    else:
-        directory = Path(tempfile.gettempdir()) / f"trailtui-shards-{os.getpid()}"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    return directory
+            directory.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(directory, 0o700)  # it may have existed with other permissions
+            return directory
+    if id(conn) not in _MEMORY_SHARD_DIRS:
+        _MEMORY_SHARD_DIRS[id(conn)] = Path(tempfile.mkdtemp(prefix="trailtui-shards-"))
+    return _MEMORY_SHARD_DIRS[id(conn)]
+
+
+_MEMORY_SHARD_DIRS: dict[int, Path] = {}
 
 
 class IndexWriter:
@@ -92,9 +97,16 @@ class IndexWriter:
         rows = self.conn.execute(
             "SELECT e.id, r.raw FROM events e LEFT JOIN event_raw r ON r.id = e.id WHERE e.file_id = ?", (file_id,)
         ).fetchall()
+        # Not for events still waiting for their free text (fts_todo): a 'delete' of a row a
+        # contentless FTS5 table never had would corrupt it.
+        waiting = self.conn.execute("SELECT base, events FROM fts_todo").fetchall()
         self.conn.executemany(
             "INSERT INTO events_fts (events_fts, rowid, body) VALUES ('delete', ?, ?)",
-            [(event_id, event_text(unpack_event_json(raw))) for event_id, raw in rows if raw is not None],
+            [
+                (event_id, event_text(unpack_event_json(raw)))
+                for event_id, raw in rows
+                if raw is not None and not any(base < event_id <= base + count for base, count in waiting)
+            ],
         )
         self.conn.executemany("DELETE FROM event_raw WHERE id = ?", [(event_id,) for event_id, _ in rows])
         self.conn.execute("DELETE FROM events WHERE file_id = ?", (file_id,))
@@ -107,23 +119,31 @@ class IndexWriter:
         ``stats`` gives, for each of ``shard.files`` in order, ``(path, size in bytes, mtime in
         ns, files.id of the file's previous version or None)``; a previous version's events are
         replaced. Returns ``(events added, duplicates)`` per file: duplicates are the shard's own
-        plus (outside a bulk load) the eventIDs the index already had. A bulk load keeps the
-        shard file for :meth:`fill_free_text`; otherwise it is deleted.
+        plus (outside a bulk load) the eventIDs the index already had. The shard file is
+        deleted; its bodies file too, except in a bulk load, which lists it in ``fts_todo`` for
+        :mod:`trailtui.core.store.free_text`.
         """
         conn = self.conn
         conn.execute("ATTACH DATABASE ? AS shard", (shard.path,))
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            if not self.bulk:
+                conn.execute("ATTACH DATABASE ? AS shard_bodies", (shard.bodies_path,))
             try:
-                counts = self._merge_attached(shard, stats)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.rollback()
-                raise
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    counts = self._merge_attached(shard, stats)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.rollback()
+                    raise
+            finally:
+                if not self.bulk:
+                    conn.execute("DETACH DATABASE shard_bodies")
         finally:
             conn.execute("DETACH DATABASE shard")
+        _unlink(shard.path)
         if not self.bulk:
-            _unlink(shard.path)
+            _unlink(shard.bodies_path)
         return counts
 
     def _merge_attached(self, shard: Shard, stats: list) -> list[tuple[int, int]]:
@@ -137,10 +157,10 @@ class IndexWriter:
                 conn.execute("DELETE FROM load_errors WHERE file_id = ?", (old_id,))
             file_ids.append(
                 conn.execute(
-                    "INSERT INTO files (path, size, mtime_ns, outcome, indexed_at) VALUES (?, ?, ?, 'reading', ?) "
+                    "INSERT INTO files (path, size, mtime_ns, outcome) VALUES (?, ?, ?, 'reading') "
                     "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns "
                     "RETURNING id",
-                    (path, size, mtime_ns, now),
+                    (path, size, mtime_ns),
                 ).fetchone()[0]
             )
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_files (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
@@ -178,13 +198,13 @@ class IndexWriter:
                 f"JOIN main.events e ON e.id = k.id + {base:d}"
             )
             conn.execute(
-                f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard.bodies b "
+                f"INSERT INTO events_fts (rowid, body) SELECT b.id + {base:d}, b.body FROM shard_bodies.bodies b "
                 f"JOIN main.events e ON e.id = b.id + {base:d} WHERE e.id > {base:d}"
             )
         else:
             conn.execute(f"INSERT INTO main.event_raw SELECT id + {base:d}, raw FROM shard.kept")
             conn.execute(
-                "INSERT INTO fts_todo (shard, base, events) VALUES (?, ?, ?)", (shard.path, base, shard.events)
+                "INSERT INTO fts_todo (shard, base, events) VALUES (?, ?, ?)", (shard.bodies_path, base, shard.events)
             )
         counts = []
         for file_id, found, already in zip(file_ids, shard.files, known):
@@ -198,8 +218,9 @@ class IndexWriter:
                 outcome = found.outcome
             added, duplicates = found.events - already, found.duplicates + already
             conn.execute(
-                "UPDATE files SET outcome = ?, reason = ?, events = ?, duplicates = ?, errors = ? WHERE id = ?",
-                (outcome, found.reason, added, duplicates, len(found.record_errors), file_id),
+                "UPDATE files SET outcome = ?, reason = ?, events = ?, duplicates = ?, errors = ?, indexed_at = ? "
+                "WHERE id = ?",
+                (outcome, found.reason, added, duplicates, len(found.record_errors), now, file_id),
             )
             counts.append((added, duplicates))
         conn.execute(
