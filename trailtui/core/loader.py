@@ -204,8 +204,9 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
     writer.bulk = summary.merge_pending = bulk
     writer.discard_stale_shards()
     summary.fts_waiting = free_text_pending(conn)
+    shards = _shards_in_order(todo, workers, shard_dir(conn))
     try:
-        for batch, shard in _shards_in_order(todo, workers, shard_dir(conn)):
+        for batch, shard in shards:
             stats = [
                 (str(path), info.st_size if info else None, info.st_mtime_ns if info else None, old_id)
                 for path, info, old_id in batch
@@ -219,7 +220,9 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             summary.current = str(batch[-1][0])
             post()
     finally:
-        # Shards of batches never merged (an interrupted load): not needed again.
+        # An interrupted load: stop the workers first (closing the generator ends their pool),
+        # then remove the shards of batches never merged.
+        shards.close()
         writer.discard_stale_shards()
     summary.current = ""
     if bulk:
