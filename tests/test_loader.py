@@ -367,8 +367,8 @@ def test_free_text_a_killed_load_left_is_filled_by_the_next_even_without_its_sha
     logs = tmp_path / "logs"
     expected = _words_tree(logs)
     db_path = tmp_path / "index.sqlite"
-    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch: None))
-    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None: 0)
+    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch, gone=None: None))
+    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None, gone=None: 0)
     index_paths(connect(db_path), [logs])  # as if killed once the field indexes were built
     monkeypatch.undo()
     conn = connect(db_path)
@@ -419,8 +419,8 @@ def test_a_changed_lookup_file_whose_free_text_was_pending_leaves_the_full_text_
 
     write_lookup("lookupbefore")
     db_path = tmp_path / "index.sqlite"
-    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch: None))
-    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None: 0)
+    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch, gone=None: None))
+    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None, gone=None: 0)
     index_paths(connect(db_path), [logs])
     monkeypatch.undo()
     write_lookup("lookupafter")

@@ -655,8 +655,8 @@ async def test_free_text_says_it_searches_part_of_the_events_until_the_loader_ha
         write_records(logs / f"{number:02d}.json", [make_event(f"f{number}", "GetObject", userAgent="kraken/1.0")])
     db_path = tmp_path / "index.sqlite"
     # The load is killed before its free text is in.
-    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch: None))
-    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None: 0)
+    monkeypatch.setattr(loader.FreeTextBuild, "start_for", classmethod(lambda cls, conn, scratch, gone=None: None))
+    monkeypatch.setattr(loader, "fill_free_text", lambda conn, on_step=None, gone=None: 0)
     index_paths(connect(db_path), [logs])
     monkeypatch.undo()
     app = TrailApp(db_path=db_path, start_loader=False, config_path=tmp_path / "config.toml")

@@ -204,6 +204,10 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
     writer.bulk = summary.merge_pending = bulk
     writer.discard_stale_shards()
     summary.fts_waiting = free_text_pending(conn)
+    # Free text can skip checking each body against events when every waiting shard is this
+    # load's and the only events gone are the duplicates it merges away (see store.free_text).
+    own_shards_only = bulk and not summary.fts_waiting
+    gone: frozenset[int] | None = None
     shards = _shards_in_order(todo, workers, shard_dir(conn))
     try:
         for batch, shard in shards:
@@ -229,7 +233,8 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         summary.phase = "merging duplicate eventIDs"
         post()
         with _index_builds(conn, os.cpu_count() or 1):
-            removed = writer.ensure_unique_event_ids()[0]
+            removed, _, removed_ids = writer.ensure_unique_event_ids()
+        gone = frozenset(removed_ids) if own_shards_only else None
         summary.duplicates += removed
         summary.events_added -= removed
         summary.fts_waiting = max(0, summary.fts_waiting - removed)
@@ -239,7 +244,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         aside = None
         if cores >= _FREE_TEXT_ASIDE_CORES:
             # Free text is built beside the field indexes, on a core of its own (store.free_text).
-            aside = FreeTextBuild.start_for(conn, shard_dir(conn) / f"free-text-{uuid.uuid4().hex[:8]}.sqlite")
+            aside = FreeTextBuild.start_for(conn, shard_dir(conn) / f"free-text-{uuid.uuid4().hex[:8]}.sqlite", gone)
         if aside is not None:
             summary.fts_total = aside.total
         with _index_builds(conn, cores - (aside is not None)):
@@ -279,7 +284,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             summary.fts_waiting = max(0, pending - done)
             post()
 
-        fill_free_text(conn, step)
+        fill_free_text(conn, step, gone=gone)
     summary.fts_done, summary.fts_waiting = summary.fts_total, 0
     _remove_empty(shard_dir(conn))
     summary.phase = "done"

@@ -230,22 +230,23 @@ class IndexWriter:
 
     # ------------------------------------------------------------------------------ duplicates
 
-    def ensure_unique_event_ids(self) -> tuple[int, list[tuple[int, int]]]:
+    def ensure_unique_event_ids(self) -> tuple[int, list[tuple[int, int]], list[int]]:
         """Make ``events`` hold each eventID once and give it its unique index, if missing.
 
         A bulk load inserts without looking eventIDs up; this builds the unique index directly
         (one sort: about a second per million events) and only when that fails (copies exist)
         finds them through a plain index, keeps the first copy of each (the lowest id: the file
         read first), deletes the others and moves them from each file's ``events`` to its
-        ``duplicates``. Returns ``(duplicates removed, [(files.id, count), ...])``.
+        ``duplicates``. Returns ``(duplicates removed, [(files.id, count), ...], [events.id
+        removed, ...])``.
         """
         conn = self.conn
         if has_event_id_index(conn):
-            return 0, []
+            return 0, [], []
         try:
             with conn:
                 conn.execute(EVENT_ID_INDEX_SQL)
-            return 0, []
+            return 0, [], []
         except sqlite3.IntegrityError:
             pass
         with conn:
@@ -267,7 +268,7 @@ class IndexWriter:
             )
             conn.execute("DROP INDEX events_eventID_copies")
             conn.execute(EVENT_ID_INDEX_SQL)
-        return len(duplicates), list(per_file.items())
+        return len(duplicates), list(per_file.items()), [event_id for event_id, _ in duplicates]
 
     def discard_stale_shards(self) -> None:
         """Remove shard files no ``fts_todo`` row waits for (a load killed while writing them)."""
