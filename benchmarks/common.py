@@ -31,7 +31,8 @@ FIELD_FILTERS: tuple[tuple[str, str], ...] = (
 )
 
 #: Words that ``gen_cloudtrail.py`` emits, common to rare. The harness adds one that occurs once
-#: (a ``requestID`` read from the corpus), the needle an investigator pastes.
+#: (an access key ID read from the corpus: free text leaves requestID out), the needle an
+#: investigator pastes.
 FREE_TEXT_WORDS: tuple[str, ...] = ("alice", "terraform", "185.220.101.5", "throttl*")
 
 #: The jq peer answers this filter only (one pass over the whole corpus per question).
