@@ -76,6 +76,21 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def deliver_later(pilot, setup, count: int):
+    """As if the loader indexed a later delivery while the app runs: ``count`` DeleteObject
+    events at 13:00, 13:01, ... (newer than every event of the setup); returns the screen,
+    refreshed as during indexing."""
+    db_path, logs, _config = setup
+    later = [make_event(f"late-{i}", "DeleteObject", eventTime=f"2026-03-14T13:{i:02d}:00Z") for i in range(count)]
+    write_records(logs / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/b.json.gz", later, gz=True)
+    index_paths(connect(db_path), [logs])
+    screen = pilot.app.main_screen
+    screen.indexing = True
+    screen._refresh_while_loading()
+    await settle(pilot)
+    return screen
+
+
 def filter_text(app: TrailApp) -> str:
     return app.query_one("#filter-input", Input).value
 
@@ -325,7 +340,6 @@ async def test_colon_goes_to_the_first_event_at_or_after_a_time(setup) -> None:
 
 
 async def test_the_selection_holds_while_events_arrive_above_it(setup, tmp_path: Path) -> None:
-    db_path, logs, _config = setup
     app = app_for(setup)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
@@ -334,13 +348,7 @@ async def test_the_selection_holds_while_events_arrive_above_it(setup, tmp_path:
         before = selected(app).id
         row_on_screen = app.event_list.cursor - app.event_list.scroll_offset.y
         # The loader indexes a later delivery: 25 newer events land above the selection.
-        later = [make_event(f"late-{i}", "DeleteObject", eventTime=f"2026-03-14T13:{i:02d}:00Z") for i in range(25)]
-        write_records(logs / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/b.json.gz", later, gz=True)
-        index_paths(connect(db_path), [logs])
-        screen = app.main_screen
-        screen.indexing = True
-        screen._refresh_while_loading()
-        await settle(pilot)
+        screen = await deliver_later(pilot, setup, 25)
         assert app.event_list.count == 71
         assert selected(app).id == before
         assert app.event_list.cursor - app.event_list.scroll_offset.y == row_on_screen  # the view did not jump
@@ -563,17 +571,10 @@ async def test_the_selection_holds_when_one_event_becomes_thousands(tmp_path: Pa
 
 
 async def test_an_untouched_list_follows_the_newest_events_while_indexing(setup) -> None:
-    db_path, logs, _config = setup
     app = app_for(setup)
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
-        later = [make_event(f"late-{i}", "DeleteObject", eventTime=f"2026-03-14T13:{i:02d}:00Z") for i in range(5)]
-        write_records(logs / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/b.json.gz", later, gz=True)
-        index_paths(connect(db_path), [logs])
-        screen = app.main_screen
-        screen.indexing = True
-        screen._refresh_while_loading()
-        await settle(pilot)
+        screen = await deliver_later(pilot, setup, 5)
         assert app.event_list.cursor == 0 and selected(app).eventID == "late-4"  # the newest, at the top
         assert screen.status.new_above == 0
 

@@ -208,7 +208,8 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
     # load's and the only events gone are the duplicates it merges away (see store.free_text).
     own_shards_only = bulk and not summary.fts_waiting
     gone: frozenset[int] | None = None
-    shards = _shards_in_order(todo, workers, shard_dir(conn))
+    directory = shard_dir(conn)
+    shards = _shards_in_order(todo, workers, directory)
     try:
         for batch, shard in shards:
             stats = [
@@ -244,7 +245,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
         aside = None
         if cores >= _FREE_TEXT_ASIDE_CORES:
             # Free text is built beside the field indexes, on a core of its own (store.free_text).
-            aside = FreeTextBuild.start_for(conn, shard_dir(conn) / f"free-text-{uuid.uuid4().hex[:8]}.sqlite", gone)
+            aside = FreeTextBuild.start_for(conn, directory / f"free-text-{uuid.uuid4().hex[:8]}.sqlite", gone)
         if aside is not None:
             summary.fts_total = aside.total
         with _index_builds(conn, cores - (aside is not None)):
@@ -286,7 +287,7 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
 
         fill_free_text(conn, step, gone=gone)
     summary.fts_done, summary.fts_waiting = summary.fts_total, 0
-    _remove_empty(shard_dir(conn))
+    _remove_empty(directory)
     summary.phase = "done"
     summary.elapsed = time.monotonic() - started
     summary.events_total = conn.execute("SELECT count(*) FROM events").fetchone()[0]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from urllib.parse import quote
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.ingest.extract import event_text
@@ -148,7 +148,7 @@ def fill_free_text(conn: sqlite3.Connection, on_step: Callable[[int, int], None]
         for group in _groups(todo):
             _copy_bodies(conn, "main", group, gone)
             for shard, _, events in group:
-                _unlink(shard)
+                Path(shard).unlink(missing_ok=True)
                 done += events
             if on_step:
                 on_step(done, total)
@@ -197,7 +197,7 @@ class FreeTextBuild(threading.Thread):
 
     def run(self) -> None:
         try:
-            _unlink(str(self.scratch))
+            Path(self.scratch).unlink(missing_ok=True)
             # Security logs: the scratch index is the owner's only, like the index itself.
             os.close(os.open(self.scratch, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
             conn = sqlite3.connect(self.scratch, isolation_level=None)
@@ -235,17 +235,10 @@ def adopt_free_text(conn: sqlite3.Connection, build: FreeTextBuild) -> None:
     finally:
         conn.execute("DETACH DATABASE scratch")
     for shard, _, _ in build.shards:
-        _unlink(shard)
-    _unlink(str(build.scratch))
+        Path(shard).unlink(missing_ok=True)
+    Path(build.scratch).unlink(missing_ok=True)
 
 
 def discard_build(build: FreeTextBuild) -> None:
     """Delete the scratch file of a ``build`` that failed (its shards stay in ``fts_todo``)."""
-    _unlink(str(build.scratch))
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+    Path(build.scratch).unlink(missing_ok=True)

@@ -33,6 +33,7 @@ import operator
 import os
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import apsw
 
@@ -134,10 +135,7 @@ def write_shard(paths: list[str], shard_path: str) -> Shard:
 def _new_file(path: str, schema: tuple[str, ...]) -> apsw.Connection:
     """A new private SQLite file at ``path`` (0600; an existing one is replaced) with ``schema``."""
     for suffix in ("", "-journal"):
-        try:
-            os.unlink(path + suffix)
-        except FileNotFoundError:
-            pass
+        Path(path + suffix).unlink(missing_ok=True)
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
     conn = apsw.Connection(path)
     for statement in schema:

@@ -18,13 +18,13 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from trailtui.core.ingest.extract import event_text
 from trailtui.core.store.rawstore import unpack_event_json
 from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
 from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard
+from trailtui.core.times import utc_now_text
 
 _SHARD_COLUMNS = ", ".join(f's."{name}"' for name in SHARD_EVENT_COLUMNS)
 _EVENT_COLUMNS = ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
@@ -141,16 +141,16 @@ class IndexWriter:
                     conn.execute("DETACH DATABASE shard_bodies")
         finally:
             conn.execute("DETACH DATABASE shard")
-        _unlink(shard.path)
+        Path(shard.path).unlink(missing_ok=True)
         if not self.bulk:
-            _unlink(shard.bodies_path)
+            Path(shard.bodies_path).unlink(missing_ok=True)
         return counts
 
     def _merge_attached(self, shard: Shard, stats: list) -> list[tuple[int, int]]:
         conn = self.conn
         base = self._next_id() - 1
         file_ids = []
-        now = _utc_now()
+        now = utc_now_text()
         for (path, size, mtime_ns, old_id), found in zip(stats, shard.files):
             if old_id is not None:
                 self._delete_file_events(old_id)
@@ -279,21 +279,10 @@ class IndexWriter:
                 if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
-                    _unlink(str(entry))
+                    entry.unlink(missing_ok=True)
 
 
 def has_event_id_index(conn: sqlite3.Connection) -> bool:
     """True when ``events`` has its unique eventID index (no bulk load left copies behind)."""
     found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_eventID'").fetchone()
     return found is not None
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
