@@ -21,7 +21,7 @@ from trailtui.core.filter import FilterError, compile_filter
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.core.query import EventQuery
-from trailtui.core.store.schema import EVENT_COLUMN_NAMES
+from trailtui.core.store.schema import RECORD_COLUMN_NAMES
 from trailtui.core.text import json_text_safe, printable, visible_controls
 from tests.make_hostile_corpus import HOSTILE, UNSAFE_CHARS, write_corpus
 
@@ -133,7 +133,7 @@ def test_gzip_files_truncated_anywhere_fail_with_a_reason(tmp_path_factory, item
 def test_index_columns_come_from_any_object(event: dict) -> None:
     original = json.dumps(event).encode()
     row = event_row(event, original)
-    assert len(row) == EVENT_COLUMN_NAMES.index("file_id")
+    assert len(row) == RECORD_COLUMN_NAMES.index("record_index")
     assert isinstance(row[0], str) and row[0]  # an eventID, given or synthetic
     assert row[1] is None or normalize_event_time(row[1]) == row[1]
     for value in row:

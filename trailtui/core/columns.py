@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trailtui.core.s3 import s3_level_sql
+from trailtui.core.store.schema import column_sql
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Column:
     term selects one value (``eventName`` → ``eventName:GetObject``), or None; ``description``:
     one line for the column picker and help; ``sort_index``: the SQLite index that serves an
     ``ORDER BY`` on this column (then ``eventTime``), or None when sorting by it lists the
-    matches once (see ``query.EventQuery``).
+    matches once (see ``query.EventQuery``); ``reads``: the record column
+    (``schema.RECORD_COLUMNS``) whose value it shows as is, or None for a derived one (``s3Level``).
     """
 
     name: str
@@ -46,6 +48,7 @@ class Column:
     kind: str = "text"
     field: str | None = None
     sort_index: str | None = None
+    reads: str | None = None
 
     @property
     def select_sql(self) -> str:
@@ -55,7 +58,7 @@ class Column:
 
 
 def _column(name: str, title: str, width: int, max_width: int, description: str, **kw) -> Column:
-    return Column(name, title, f'"{name}"', width, max_width, description, **kw)
+    return Column(name, title, column_sql(name), width, max_width, description, reads=name, **kw)
 
 
 #: Every column, in the order the column picker lists them. The first ones are the event
@@ -112,13 +115,15 @@ COLUMNS: tuple[Column, ...] = (
     _column("eventID", "eventID", 36, 36, "the event's unique id", field="eventID"),
     Column("s3Level", "s3Level", s3_level_sql(), 7, 7,
            "the S3 user guide's level of an S3 call: account, bucket or object"),
-    Column("bucketName", "bucketName", '"requestParameters_bucketName"', 16, 63,
+    Column("bucketName", "bucketName", column_sql("requestParameters_bucketName"), 16, 63,
            "requestParameters.bucketName, as the S3 user guide's Athena examples name it",
-           field="requestParameters.bucketName", sort_index="events_bucket"),
-    Column("object", "object", '"requestParameters_key"', 24, 1024,
-           "requestParameters.key, as the S3 user guide's Athena examples name it", field="requestParameters.key"),
-    Column("userArn", "userArn", '"userIdentity_arn"', 24, 100,
-           "userIdentity.arn, as the S3 user guide's Athena examples name it", field="userIdentity.arn"),
+           field="requestParameters.bucketName", sort_index="events_bucket", reads="requestParameters_bucketName"),
+    Column("object", "object", column_sql("requestParameters_key"), 24, 1024,
+           "requestParameters.key, as the S3 user guide's Athena examples name it", field="requestParameters.key",
+           reads="requestParameters_key"),
+    Column("userArn", "userArn", column_sql("userIdentity_arn"), 24, 100,
+           "userIdentity.arn, as the S3 user guide's Athena examples name it", field="userIdentity.arn",
+           reads="userIdentity_arn"),
 )
 
 #: Columns by name.

@@ -29,7 +29,7 @@ from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import IDENTITY_KEYS
-from trailtui.core.store.schema import EVENT_COLUMN_NAMES
+from trailtui.core.store.schema import ACTOR_ONLY_COLUMNS, RECORD_COLUMN_NAMES, column_sql
 from trailtui.core.text import printable
 
 # ----------------------------------------------------------------------------------- quoting
@@ -73,8 +73,8 @@ def term(field: str, value: str) -> str:
 class FacetField:
     """A field the frequency table can count.
 
-    ``name`` is its CloudTrail name as shown (``userIdentity.arn``); ``column`` the ``events``
-    column counted (``schema.EVENT_COLUMNS``); ``filter_field`` the grammar field of the term
+    ``name`` is its CloudTrail name as shown (``userIdentity.arn``); ``column`` the record
+    column counted (``schema.RECORD_COLUMNS``); ``filter_field`` the grammar field of the term
     that selects one value (``eventName:GetObject``).
     """
 
@@ -106,9 +106,9 @@ FACET_FIELDS: tuple[FacetField, ...] = (
 #: Other names list columns go by (the catalogue's columns that read another ``events``
 #: column: the S3 user guide's Athena names ``bucketName``, ``object``, ``userArn``), lowercase.
 _COLUMN_ALIASES: dict[str, str] = {
-    catalogued.name.lower(): catalogued.sql.strip('"')
+    catalogued.name.lower(): catalogued.reads
     for catalogued in COLUMNS
-    if catalogued.sql.strip('"') in EVENT_COLUMN_NAMES and catalogued.sql.strip('"') != catalogued.name
+    if catalogued.reads is not None and catalogued.reads != catalogued.name
 }
 
 _FACETS_BY_KEY: dict[str, FacetField] = {
@@ -185,10 +185,18 @@ def value_counts(
     ``sqlite3.OperationalError`` when interrupted.
     """
     column = _checked_column(field.column)
+    if column in ACTOR_ONLY_COLUMNS:
+        # Kept once per identity in actors: count per actorId (over its index), then per value.
+        counted = (
+            f'SELECT a."{column}" AS v, g.n AS n FROM (SELECT "actorId", count(*) AS n FROM events '
+            f'WHERE {compiled.where} GROUP BY "actorId") g LEFT JOIN actors a ON a.id = g."actorId"'
+        )
+    else:
+        counted = f'SELECT "{column}" AS v, count(*) AS n FROM events WHERE {compiled.where} GROUP BY "{column}"'
     sql = (
         "SELECT value, n, count(*) OVER (), sum(n) OVER () FROM ("
         "  SELECT nullif(v, '') AS value, sum(n) AS n FROM ("
-        f'    SELECT "{column}" AS v, count(*) AS n FROM events WHERE {compiled.where} GROUP BY "{column}"'
+        f"    {counted}"
         "  ) GROUP BY nullif(v, '')"
         ") ORDER BY n DESC, value COLLATE NOCASE LIMIT ?"
     )
@@ -293,11 +301,12 @@ def actor_ranking(
     order = ACTOR_SORTS.get(sort)
     if order is None:
         raise ValueError(f"unknown sort {sort!r}: one of {', '.join(ACTOR_SORTS)}")
-    column = _checked_column(grouping.column)
+    key = column_sql(_checked_column(grouping.column))
+    account = column_sql("userIdentity_accountId")
     sql = (
         "SELECT key, actor, events, errors, source_ips, user_agents, first_seen, last_seen, account, "
         "count(*) OVER (), sum(events) OVER () FROM ("
-        f'  SELECT "{column}" AS key, '
+        f"  SELECT {key} AS key, "
         # The display name, unless the group holds several (events without a session, ...).
         '  CASE WHEN min("actor") = max("actor") THEN max("actor") END AS actor, count(*) AS events, '
         "  count(nullif(\"errorCode\", '')) AS errors, "
@@ -305,9 +314,8 @@ def actor_ranking(
         "  count(DISTINCT nullif(\"userAgent\", '') COLLATE NOCASE) AS user_agents, "
         '  min("eventTime") AS first_seen, max("eventTime") AS last_seen, '
         # The account, unless the group spans several (events without a session, ...).
-        '  CASE WHEN min("userIdentity_accountId") = max("userIdentity_accountId") '
-        '  THEN max("userIdentity_accountId") END AS account '
-        f'  FROM events WHERE {compiled.where} GROUP BY "{column}"'
+        f"  CASE WHEN min({account}) = max({account}) THEN max({account}) END AS account "
+        f"  FROM events WHERE {compiled.where} GROUP BY key"
         f") ORDER BY {order} LIMIT ?"
     )
     rows = conn.execute(sql, (*compiled.params, max(1, limit))).fetchall()
@@ -517,6 +525,6 @@ def split_terms(text: str) -> list[str]:
 
 
 def _checked_column(column: str) -> str:
-    if column not in EVENT_COLUMN_NAMES:
-        raise ValueError(f"unknown events column {column!r}")
+    if column not in RECORD_COLUMN_NAMES:
+        raise ValueError(f"unknown record column {column!r}")
     return column

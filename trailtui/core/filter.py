@@ -88,7 +88,7 @@ from dateutil.parser import isoparse, isoparser
 from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
-from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMNS, VALUE_LIST_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
 from trailtui.core.userstate import USER_SCHEMA
 
@@ -298,7 +298,7 @@ _FIELDS_BY_LOWER: dict[str, FieldInfo] = {name.lower(): info for name, info in F
 
 # Columns compared with COLLATE NOCASE explicitly: text columns not declared NOCASE (eventID,
 # eventTime), so `=` is case-insensitive on every field as the grammar promises.
-_BINARY_COLUMNS = frozenset(name for name, decl in EVENT_COLUMNS if decl.startswith("TEXT") and "NOCASE" not in decl)
+_BINARY_COLUMNS = frozenset(name for name, decl in RECORD_COLUMNS if decl.startswith("TEXT") and "NOCASE" not in decl)
 
 # ------------------------------------------------------------------------------------ parsing
 
@@ -724,16 +724,24 @@ def _nonempty(column: str) -> str:
 
 _ANONYMOUS = "'ANONYMOUS_PRINCIPAL'"  # S3 User Guide, "Identifying Amazon S3 requests using CloudTrail"
 
+def _actor_is(condition: str) -> str:
+    """Events whose identity (a row of ``actors``, where the identity columns live) meets
+    ``condition``: a few actors tested, their events found through ``events_actorId``."""
+    return f"{_column('actorId')} IN (SELECT id FROM actors WHERE {condition})"
+
+
+# A caller with an account that is not the anonymous principal.
+_SIGNED_BY_ACCOUNT = f"IFNULL(userIdentity_accountId, '') <> '' AND userIdentity_accountId <> {_ANONYMOUS}"
+
 _IS_CONDITIONS: dict[str, str] = {
-    "anonymous": f"({_column('userIdentity_accountId')} = {_ANONYMOUS} "
-    f"OR {_column('userIdentity_principalId')} = {_ANONYMOUS})",
+    "anonymous": _actor_is(f"userIdentity_accountId = {_ANONYMOUS} OR userIdentity_principalId = {_ANONYMOUS}"),
     "error": _nonempty("errorCode"),
     "write": f"{_column('readOnly')} = 0",
     "read": f"{_column('readOnly')} = 1",
-    "root": f"{_column('userIdentity_type')} = 'Root'",
-    "crossaccount": f"({_nonempty('userIdentity_accountId')} AND {_nonempty('recipientAccountId')} "
-    f"AND {_column('userIdentity_accountId')} <> {_column('recipientAccountId')} "
-    f"AND {_column('userIdentity_accountId')} <> {_ANONYMOUS})",
+    "root": _actor_is("userIdentity_type = 'Root'"),
+    "crossaccount": f"({_actor_is(_SIGNED_BY_ACCOUNT)} "
+    f"AND {_nonempty('recipientAccountId')} AND {_column('recipientAccountId')} <> "
+    f"(SELECT userIdentity_accountId FROM actors WHERE actors.id = {_column('actorId')}) COLLATE NOCASE)",
     # The user's marks, kept by eventID beside the index; the few marks find their events through
     # the events_eventID unique index.
     "marked": f"{_column('eventID')} IN (SELECT eventID FROM {USER_SCHEMA}.marks)",

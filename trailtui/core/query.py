@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.store.originals import original_event, original_events  # noqa: F401  (re-exported)
-from trailtui.core.store.schema import EVENT_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, ACTOR_ONLY_COLUMNS, RECORD_COLUMNS
 
 #: The index that serves time order (``schema.LOAD_INDEXES``).
 TIME_INDEX = "events_eventTime"
@@ -97,8 +97,8 @@ _WALK = 4000
 #: Events sampled to guess which side of an event is shorter to count (see ``position_of``).
 _SAMPLE = 64
 
-#: The declared type of each ``events`` column (``TEXT COLLATE NOCASE``, ...).
-_DECLARED: dict[str, str] = dict(EVENT_COLUMNS)
+#: The declared type of each record column (``TEXT COLLATE NOCASE``, ...).
+_DECLARED: dict[str, str] = dict(RECORD_COLUMNS)
 
 # The keys a segment is ordered by: the sort column's value, eventTime, events.id, and where
 # no index serves the order, the value's rank (0 filled, 1 '', 2 NULL).
@@ -204,7 +204,7 @@ class EventQuery:
         # The same with "+" before each key: SQLite then cannot use the order's index for them
         # (the column's collation still applies), so the planner starts from another one.
         self._off_index = _segments(self.sort, "+" + self._value_sql, "+" + _TIME_SQL, text=text, indexed=indexed)
-        self._nocase = "NOCASE" in _DECLARED.get(sorted_by.sql.strip('"'), "")
+        self._nocase = "NOCASE" in _DECLARED.get(sorted_by.reads or "", "")
         # Counted or sampled when first needed, then kept: a query reads the index as it was.
         self._counts: dict[int, int] = {}  # matches per segment
         self._matches: int | None = None
@@ -643,10 +643,13 @@ def total_events(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
+_ACTOR_ONLY_SELECT = ", ".join(f'a."{name}"' for name in ACTOR_COLUMNS if name in ACTOR_ONLY_COLUMNS)
+
+
 @dataclass(frozen=True)
 class EventFacts:
-    """The indexed columns of one event (``columns`` maps ``schema.EVENT_COLUMNS`` names to
-    values) and where it came from (``path``, 0-based ``record_index``)."""
+    """The indexed columns of one event (``columns`` maps ``schema.EVENT_COLUMNS`` and
+    ``schema.ACTOR_COLUMNS`` names to values) and where it came from (``path``, 0-based ``record_index``)."""
 
     id: int
     columns: dict
@@ -657,7 +660,9 @@ class EventFacts:
 def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
     """The indexed columns and origin of one event, or None if it is not in the index."""
     cursor = conn.execute(
-        "SELECT e.*, f.path FROM events e LEFT JOIN files f ON f.id = e.file_id WHERE e.id = ?", (event_id,)
+        f"SELECT e.*, {_ACTOR_ONLY_SELECT}, f.path FROM events e LEFT JOIN actors a ON a.id = e.\"actorId\" "
+        "LEFT JOIN files f ON f.id = e.file_id WHERE e.id = ?",
+        (event_id,),
     )
     row = cursor.fetchone()
     if row is None:
@@ -686,8 +691,6 @@ def identity_condition(by: str, value: str) -> tuple[str, tuple]:
     ``actors`` table and reached through the ``events_actorId`` index. Raises ValueError for an
     unknown ``by``.
     """
-    from trailtui.core.store.schema import ACTOR_COLUMNS
-
     column = IDENTITY_KEYS.get(by)
     if column is None:
         raise ValueError(f"unknown identity key {by!r}: one of {', '.join(IDENTITY_KEYS)}")
@@ -762,10 +765,12 @@ class CredentialGrant:
 
 
 _GRANT_SELECT = (
-    'SELECT g.id, g."eventName", g."eventTime", g."actor", g."principalKey", g."userIdentity_accessKeyId", '
+    'SELECT g.id, g."eventName", g."eventTime", g."actor", '
+    '(SELECT a."principalKey" FROM actors a WHERE a.id = g."actorId"), g."userIdentity_accessKeyId", '
     'g."issuedAccessKeyId", '
     '(SELECT count(*) FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId"), '
-    '(SELECT u."principalKey" FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId" LIMIT 1), '
+    '(SELECT a."principalKey" FROM events u JOIN actors a ON a.id = u."actorId" '
+    ' WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId" LIMIT 1), '
     '(SELECT u."sessionKey" FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId" LIMIT 1) '
     "FROM events g"
 )

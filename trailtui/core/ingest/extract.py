@@ -296,8 +296,8 @@ def synthetic_event_id(original: bytes) -> str:
 
 
 def identity_columns(identity: dict) -> tuple[tuple, tuple]:
-    """The ``events`` columns that depend on ``userIdentity`` alone, in two runs as they sit in
-    :data:`schema.EVENT_COLUMNS`: ``(type, arn, accountId, principalId, accessKeyId, userName,
+    """The record columns that depend on ``userIdentity`` alone, in two runs as they sit in
+    :data:`schema.RECORD_COLUMNS`: ``(type, arn, accountId, principalId, accessKeyId, userName,
     invokedBy, sessionContext.sessionIssuer.arn)`` and ``(actor, actorKey, principalKey,
     sessionKey)``. ``identity`` is the parsed ``userIdentity`` (``{}`` when it is missing or not
     an object). Never raises; fields of the wrong type are None."""
@@ -325,8 +325,9 @@ def identity_columns(identity: dict) -> tuple[tuple, tuple]:
 
 
 def event_row(event: dict, original: bytes) -> tuple:
-    """Return the ``events`` column values of one event, in :data:`schema.EVENT_COLUMNS` order,
-    without the trailing ``file_id`` and ``record_index`` (the loader adds those).
+    """Return the record column values of one event, in :data:`schema.RECORD_COLUMNS` order,
+    without the trailing ``record_index``, ``raw_offset`` and ``raw_length`` (``prepare`` adds
+    those).
 
     ``event`` is the parsed record, ``original`` its exact bytes (for a synthetic ``eventID``).
     Missing fields are None; never raises for odd shapes (fields of the wrong type are None).

@@ -19,8 +19,8 @@ class PreparedFile:
     """One file, decoded and extracted.
 
     ``outcome`` and ``reason`` as in :class:`trailtui.core.ingest.decode.DecodedFile`. Each entry of
-    ``events`` is ``(row, body, kept)``: ``row`` the ``events`` column values in
-    ``schema.EVENT_COLUMNS`` order without ``file_id`` (``eventID`` first; ``record_index``,
+    ``events`` is ``(row, body, kept)``: ``row`` the record column values in
+    ``schema.RECORD_COLUMNS`` order (``eventID`` first; ``record_index``,
     ``raw_offset``, ``raw_length`` last), ``body`` the free-text body, and ``kept`` the original
     bytes when they are not a span of the file (else None). ``record_errors`` are ``(position,
     message)`` pairs.

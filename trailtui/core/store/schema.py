@@ -7,7 +7,9 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     CloudTrail's record field names (see "CloudTrail record contents" in the AWS CloudTrail
     User Guide); a nested field's dots become underscores (``userIdentity.arn`` ->
     ``userIdentity_arn``). Text columns compare case-insensitively (``COLLATE NOCASE``) so the
-    filter's case-insensitive equality and ``LIKE`` can use the indexes.
+    filter's case-insensitive equality and ``LIKE`` can use the indexes. The identity columns
+    (:data:`ACTOR_ONLY_COLUMNS`) are not stored here but once per identity in ``actors``
+    (``events.actorId``); :func:`column_sql` reads any record column either way.
 ``event_raw``
     Original bytes of the events that are not a span of their file (the ``CloudTrailEvent``
     strings of lookup-events output), compressed (see :mod:`trailtui.core.store.rawstore`). Every
@@ -17,7 +19,7 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
     the event, for bare-word filters.
 ``actors``
     Each distinct combination of :data:`ACTOR_COLUMNS` once (``events.actorId`` points here),
-    keyed by its ``digest``.
+    keyed by its ``digest``: where ``userIdentity.arn``, ``.type``, ``.accountId``, ... live.
 ``fts_todo``
     The loader's shards whose free-text bodies are still to go into ``events_fts`` (empty once a
     load is done): while it has rows, a bare-word filter sees only part of the events.
@@ -41,11 +43,13 @@ An index file holds these tables (all times are UTC ISO-8601 strings, ``YYYY-MM-
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 
-#: Columns of ``events`` that come from the event, in insert order (``id`` is assigned by the
-#: loader). Each is ``(column, SQL type)``.
-EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
+#: The columns a decoded record gives (``ingest.extract.event_row`` and, last, the record's
+#: place in its file from ``ingest.prepare``), in that order. Each is ``(column, SQL type)``.
+#: Most are stored in ``events`` (:data:`EVENT_COLUMNS`); the identity columns of
+#: :data:`ACTOR_ONLY_COLUMNS` only in ``actors``.
+RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("eventID", "TEXT NOT NULL"),
     ("eventTime", "TEXT"),
     ("eventName", "TEXT COLLATE NOCASE"),
@@ -87,17 +91,58 @@ EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     # responseElements.credentials.accessKeyId; CreateAccessKey: responseElements.accessKey):
     # the link from a credential to the event that created it.
     ("issuedAccessKeyId", "TEXT COLLATE NOCASE"),
-    # Where the event came from: files.id, the record's 0-based position in that file, and its
+    # Where the event came from: the record's 0-based position in its file, and its
     # byte span in the file's decompressed content (NULL when the original is kept in event_raw).
-    ("file_id", "INTEGER"),
     ("record_index", "INTEGER"),
     ("raw_offset", "INTEGER"),
     ("raw_length", "INTEGER"),
-    # actors.id of the event's (actorKey, arn, userName, principalId, actor) combination.
+)
+
+RECORD_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RECORD_COLUMNS)
+
+#: The identity columns of the ``actors`` table: one row per distinct combination, whose id
+#: every event carries (``events.actorId``). Not ``sessionKey``: sessions can be nearly one per
+#: event (the benchmark corpus has 500k in 1M events), which would make this table as big as
+#: ``events``; a session filter finds its actors by ARN, then checks ``sessionKey``. ``actor:*alice*`` matches a few thousand actors,
+#: then finds their events through one index (at 1M events, four OR-ed column lookups took
+#: 54 ms).
+ACTOR_COLUMNS: tuple[str, ...] = (
+    "actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor",
+    "principalKey", "userIdentity_type", "userIdentity_accountId", "userIdentity_invokedBy",
+    "sessionIssuer_arn",
+)
+
+#: Identity columns kept only in ``actors`` (narrow rows, issue #10: at 1M events they were 240
+#: bytes of each 620-byte ``events`` row). ``actor`` stays in ``events`` too: the list's sort by
+#: who reads it from ``events_actor``.
+ACTOR_ONLY_COLUMNS: frozenset[str] = frozenset(ACTOR_COLUMNS) - {"actor"}
+
+#: The columns of ``events`` (``id`` is assigned by the loader): the :data:`RECORD_COLUMNS`
+#: that are not :data:`ACTOR_ONLY_COLUMNS`, then ``file_id`` (``files.id``) and ``actorId``
+#: (``actors.id`` of the event's identity combination).
+EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
+    *((name, decl) for name, decl in RECORD_COLUMNS if name not in ACTOR_ONLY_COLUMNS),
+    ("file_id", "INTEGER"),
     ("actorId", "INTEGER"),
 )
 
 EVENT_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENT_COLUMNS)
+
+
+def column_sql(name: str) -> str:
+    """The SQL expression over ``events`` of the record column ``name`` (one of
+    :data:`RECORD_COLUMN_NAMES` or ``file_id``/``actorId``): the quoted column for a stored one,
+    a lookup of the event's actor for one of :data:`ACTOR_ONLY_COLUMNS`. Raises KeyError for any
+    other name (it never builds SQL from unknown text)."""
+    if name in ACTOR_ONLY_COLUMNS:
+        return f'(SELECT actors."{name}" FROM actors WHERE actors.id = events."actorId")'
+    if name not in _STORED:
+        raise KeyError(name)
+    return f'"{name}"'
+
+
+_STORED = frozenset(EVENT_COLUMN_NAMES)
+
 
 #: Indexes kept on ``events`` while a loader writes: the list's sort order and dedupe by eventID.
 LOAD_INDEXES: tuple[tuple[str, str], ...] = (("events_eventTime", '"eventTime"'),)
@@ -134,18 +179,6 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
 
 #: The ``WHERE`` clause of the partial indexes among :data:`EVENT_INDEXES`, by index name.
 PARTIAL_INDEXES: dict[str, str] = {"events_issuedAccessKeyId": '"issuedAccessKeyId" IS NOT NULL'}
-
-#: The identity columns of the ``actors`` table: one row per distinct combination, whose id
-#: every event carries (``events.actorId``). Not ``sessionKey``: sessions can be nearly one per
-#: event (the benchmark corpus has 500k in 1M events), which would make this table as big as
-#: ``events``; a session filter finds its actors by ARN, then checks ``sessionKey``. ``actor:*alice*`` matches a few thousand actors,
-#: then finds their events through one index (at 1M events, four OR-ed column lookups took
-#: 54 ms).
-ACTOR_COLUMNS: tuple[str, ...] = (
-    "actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor",
-    "principalKey", "userIdentity_type", "userIdentity_accountId", "userIdentity_invokedBy",
-    "sessionIssuer_arn",
-)
 
 #: Text columns whose distinct values the loader records in ``column_values`` (not
 #: ``accessKeyId``: temporary keys are nearly one per session, and keys are searched whole): a wildcard

@@ -39,12 +39,15 @@ import apsw
 
 from trailtui.core.ingest.prepare import prepare_file
 from trailtui.core.store.rawstore import pack_event
-from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, VALUE_LIST_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, RECORD_COLUMN_NAMES, VALUE_LIST_COLUMNS
 
-#: The event columns a shard stores, in the order :func:`trailtui.core.ingest.prepare_file`
-#: gives them (the index's columns without ``file_id`` and ``actorId``, which the merge maps).
+#: The event columns a shard stores: the index's columns without ``file_id`` and ``actorId``
+#: (which the merge maps), in :data:`trailtui.core.store.schema.EVENT_COLUMNS` order.
 SHARD_EVENT_COLUMNS: tuple[str, ...] = tuple(name for name in EVENT_COLUMN_NAMES if name not in ("file_id", "actorId"))
-_ACTOR_POSITIONS = tuple(SHARD_EVENT_COLUMNS.index(name) for name in ACTOR_COLUMNS)
+# Where the stored columns and the identity combination sit in a prepared row
+# (schema.RECORD_COLUMNS order).
+_STORED_POSITIONS = tuple(RECORD_COLUMN_NAMES.index(name) for name in SHARD_EVENT_COLUMNS)
+_ACTOR_POSITIONS = tuple(RECORD_COLUMN_NAMES.index(name) for name in ACTOR_COLUMNS)
 _VALUE_COLUMNS = tuple(name for name in SHARD_EVENT_COLUMNS if name in VALUE_LIST_COLUMNS)
 
 _SCHEMA = (
@@ -155,6 +158,7 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
     insert_events = conn.cursor()
     insert_bodies = bodies_conn.cursor()
     actor_of = operator.itemgetter(*_ACTOR_POSITIONS)
+    stored_of = operator.itemgetter(*_STORED_POSITIONS)
     for file_index, path in enumerate(paths):
         prepared = prepare_file(path)
         result = ShardFile(path, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
@@ -173,7 +177,7 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
                     actor = len(actor_rows) + 1
                     actor_rows.append((actor, actor_digest(combination), *combination))
                 actors[combination] = actor
-            event_rows.append((next_id, *row, file_index, actor))
+            event_rows.append((next_id, *stored_of(row), file_index, actor))
             bodies.append((next_id, body))
             if kept is not None:
                 kept_rows.append((next_id, pack_event(kept)))
