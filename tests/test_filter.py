@@ -21,7 +21,7 @@ from trailtui.core.demo.records import anonymous_caller, assumed_role, aws_servi
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
 from trailtui.core.marks import toggle_mark, unmark
 from trailtui.core.store.rawstore import pack_event
-from trailtui.core.store.schema import ACTOR_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
+from trailtui.core.store.schema import ACTOR_COLUMNS, CONTEXT_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
 from trailtui.core.store.shard import actor_digest
 from trailtui.core.userstate import attach_user_state, open_user_state
 
@@ -305,6 +305,15 @@ def db(tmp_path_factory) -> sqlite3.Connection:
                 columns["actorId"] = found[0] if found else conn.execute(
                     f"INSERT INTO actors (digest, {', '.join(ACTOR_COLUMNS)}) VALUES (?, {', '.join('?' * len(ACTOR_COLUMNS))}) "
                     "RETURNING id", (actor_digest(combination), *combination)
+                ).fetchone()[0]
+            # The call's setting likewise, in contexts.
+            setting = tuple(columns.get(name) for name in CONTEXT_COLUMNS)
+            if any(setting):
+                found = conn.execute("SELECT id FROM contexts WHERE digest = ?", (actor_digest(setting),)).fetchone()
+                columns["contextId"] = found[0] if found else conn.execute(
+                    f"INSERT INTO contexts (digest, {', '.join(CONTEXT_COLUMNS)}) "
+                    f"VALUES (?, {', '.join('?' * len(CONTEXT_COLUMNS))}) RETURNING id",
+                    (actor_digest(setting), *setting),
                 ).fetchone()[0]
             conn.execute(insert, (rowid, *(columns.get(name) for name in EVENT_COLUMN_NAMES)))
             # The loader lists each column's distinct values for wildcard filters; so does this.

@@ -68,7 +68,14 @@ def db(tmp_path_factory) -> sqlite3.Connection:
     # An empty string (which the loader stores as NULL for plain fields) must sort with the
     # empty rows too: put some where the schema allows them.
     conn.execute("UPDATE events SET \"sourceIPAddress\" = '' WHERE id % 11 = 3")
-    conn.execute("UPDATE events SET \"awsRegion\" = '' WHERE id % 9 = 2")
+    # awsRegion lives in contexts (one row per combination): give some events a context whose
+    # region is ''.
+    blank = conn.execute(
+        "INSERT INTO contexts (digest, userAgent, awsRegion, recipientAccountId, eventType, eventCategory) "
+        "SELECT randomblob(16), userAgent, '', recipientAccountId, eventType, eventCategory FROM contexts "
+        "ORDER BY id LIMIT 1 RETURNING id"
+    ).fetchone()[0]
+    conn.execute('UPDATE events SET "contextId" = ? WHERE id % 9 = 2', (blank,))
     conn.commit()
     return conn
 

@@ -29,7 +29,7 @@ from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import IDENTITY_KEYS
-from trailtui.core.store.schema import ACTOR_ONLY_COLUMNS, RECORD_COLUMN_NAMES, column_sql
+from trailtui.core.store.schema import LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, column_sql
 from trailtui.core.text import printable
 
 # ----------------------------------------------------------------------------------- quoting
@@ -185,11 +185,13 @@ def value_counts(
     ``sqlite3.OperationalError`` when interrupted.
     """
     column = _checked_column(field.column)
-    if column in ACTOR_ONLY_COLUMNS:
-        # Kept once per identity in actors: count per actorId (over its index), then per value.
+    lookup = LOOKUP_COLUMNS.get(column)
+    if lookup is not None:
+        # Kept once per combination in actors or contexts: count per id, then per value.
+        table, id_column = lookup
         counted = (
-            f'SELECT a."{column}" AS v, g.n AS n FROM (SELECT "actorId", count(*) AS n FROM events '
-            f'WHERE {compiled.where} GROUP BY "actorId") g LEFT JOIN actors a ON a.id = g."actorId"'
+            f'SELECT t."{column}" AS v, g.n AS n FROM (SELECT "{id_column}", count(*) AS n FROM events '
+            f'WHERE {compiled.where} GROUP BY "{id_column}") g LEFT JOIN {table} t ON t.id = g."{id_column}"'
         )
     else:
         counted = f'SELECT "{column}" AS v, count(*) AS n FROM events WHERE {compiled.where} GROUP BY "{column}"'
@@ -302,7 +304,7 @@ def actor_ranking(
     if order is None:
         raise ValueError(f"unknown sort {sort!r}: one of {', '.join(ACTOR_SORTS)}")
     key = column_sql(_checked_column(grouping.column))
-    account = column_sql("userIdentity_accountId")
+    account, agent = column_sql("userIdentity_accountId"), column_sql("userAgent")
     sql = (
         "SELECT key, actor, events, errors, source_ips, user_agents, first_seen, last_seen, account, "
         "count(*) OVER (), sum(events) OVER () FROM ("
@@ -311,7 +313,7 @@ def actor_ranking(
         '  CASE WHEN min("actor") = max("actor") THEN max("actor") END AS actor, count(*) AS events, '
         "  count(nullif(\"errorCode\", '')) AS errors, "
         "  count(DISTINCT nullif(\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
-        "  count(DISTINCT nullif(\"userAgent\", '') COLLATE NOCASE) AS user_agents, "
+        f"  count(DISTINCT nullif({agent}, '') COLLATE NOCASE) AS user_agents, "
         '  min("eventTime") AS first_seen, max("eventTime") AS last_seen, '
         # The account, unless the group spans several (events without a session, ...).
         f"  CASE WHEN min({account}) = max({account}) THEN max({account}) END AS account "

@@ -88,7 +88,7 @@ from dateutil.parser import isoparse, isoparser
 from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
-from trailtui.core.store.schema import ACTOR_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS, column_sql
 from trailtui.core.text import printable
 from trailtui.core.userstate import USER_SCHEMA
 
@@ -631,18 +631,21 @@ def _column(name: str) -> str:
 def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
     """The value against each of the field's columns (ORed: ``actor`` reads four).
 
-    Identity columns (``schema.ACTOR_COLUMNS``) are tested once per distinct identity in the
-    actors table, then the matching actors' events are found through the actorId index.
+    Columns kept in a lookup table (identity columns in ``actors``, the call's setting in
+    ``contexts``: ``schema.LOOKUP_COLUMNS``) are tested once per distinct row of that table,
+    then the matching rows' events are found through the event's id column (``actorId`` has an
+    index of its own).
     """
     parts: list[str] = []
     params: list = []
-    actor_parts: list[str] = []
-    actor_params: list = []
+    looked_up: dict[tuple[str, str], tuple[list[str], list]] = {}
     for column in info.columns:
-        if column in ACTOR_COLUMNS:
-            sql, column_params = _match(f'actors."{column}"', value, nocase=column in _BINARY_COLUMNS)
-            actor_parts.append(sql)
-            actor_params.extend(column_params)
+        lookup = ("actors", "actorId") if column in ACTOR_COLUMNS else LOOKUP_COLUMNS.get(column)
+        if lookup is not None:
+            table_parts, table_params = looked_up.setdefault(lookup, ([], []))
+            sql, column_params = _match(f'{lookup[0]}."{column}"', value, nocase=column in _BINARY_COLUMNS)
+            table_parts.append(sql)
+            table_params.extend(column_params)
             continue
         if value.wild and not value.anything and column in VALUE_LIST_COLUMNS:
             # LIKE on the column's few distinct values, then the events through its index.
@@ -655,10 +658,11 @@ def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
             sql, column_params = _match(_column(column), value, nocase=column in _BINARY_COLUMNS)
         parts.append(sql)
         params.extend(column_params)
-    if actor_parts:
-        parts.insert(0, f"{_column('actorId')} IN (SELECT id FROM actors WHERE {_join('OR', actor_parts)})")
-        params = actor_params + params
-    return _join("OR", parts), params
+    lookups, lookup_params = [], []
+    for (table, id_column), (table_parts, table_params) in looked_up.items():
+        lookups.append(f"{_column(id_column)} IN (SELECT id FROM {table} WHERE {_join('OR', table_parts)})")
+        lookup_params.extend(table_params)
+    return _join("OR", lookups + parts), lookup_params + params
 
 
 def _session_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
@@ -715,7 +719,7 @@ _CATEGORIES = {"management": "Management", "data": "Data", "insight": "Insight"}
 def _category_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
     """``eventCategory``: Management, Data or Insight ("CloudTrail record contents")."""
     category = _choice(value, _CATEGORIES, "management, data or insight")
-    return f"{_column('eventCategory')} = ?", [category]
+    return f"{_column('contextId')} IN (SELECT id FROM contexts WHERE eventCategory = ?)", [category]
 
 
 def _nonempty(column: str) -> str:
@@ -730,6 +734,7 @@ def _actor_is(condition: str) -> str:
     return f"{_column('actorId')} IN (SELECT id FROM actors WHERE {condition})"
 
 
+_RECIPIENT = column_sql("recipientAccountId")
 # A caller with an account that is not the anonymous principal.
 _SIGNED_BY_ACCOUNT = f"IFNULL(userIdentity_accountId, '') <> '' AND userIdentity_accountId <> {_ANONYMOUS}"
 
@@ -740,8 +745,7 @@ _IS_CONDITIONS: dict[str, str] = {
     "read": f"{_column('readOnly')} = 1",
     "root": _actor_is("userIdentity_type = 'Root'"),
     "crossaccount": f"({_actor_is(_SIGNED_BY_ACCOUNT)} "
-    f"AND {_nonempty('recipientAccountId')} AND {_column('recipientAccountId')} <> "
-    f"(SELECT userIdentity_accountId FROM actors WHERE actors.id = {_column('actorId')}) COLLATE NOCASE)",
+    f"AND IFNULL({_RECIPIENT}, '') <> '' AND {_RECIPIENT} <> {column_sql('userIdentity_accountId')} COLLATE NOCASE)",
     # The user's marks, kept by eventID beside the index; the few marks find their events through
     # the events_eventID unique index.
     "marked": f"{_column('eventID')} IN (SELECT eventID FROM {USER_SCHEMA}.marks)",

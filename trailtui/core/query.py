@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.store.originals import original_event, original_events  # noqa: F401  (re-exported)
-from trailtui.core.store.schema import ACTOR_COLUMNS, ACTOR_ONLY_COLUMNS, RECORD_COLUMNS
+from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS
 
 #: The index that serves time order (``schema.LOAD_INDEXES``).
 TIME_INDEX = "events_eventTime"
@@ -643,13 +643,15 @@ def total_events(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
-_ACTOR_ONLY_SELECT = ", ".join(f'a."{name}"' for name in ACTOR_COLUMNS if name in ACTOR_ONLY_COLUMNS)
+# The record columns kept in actors and contexts, as event_facts reads them (by its aliases).
+_LOOKUP_ALIASES = {"actors": "a", "contexts": "c"}
+_LOOKED_UP_SELECT = ", ".join(f'{_LOOKUP_ALIASES[table]}."{name}"' for name, (table, _) in LOOKUP_COLUMNS.items())
 
 
 @dataclass(frozen=True)
 class EventFacts:
     """The indexed columns of one event (``columns`` maps ``schema.EVENT_COLUMNS`` and
-    ``schema.ACTOR_COLUMNS`` names to values) and where it came from (``path``, 0-based ``record_index``)."""
+    ``schema.LOOKUP_COLUMNS`` names to values) and where it came from (``path``, 0-based ``record_index``)."""
 
     id: int
     columns: dict
@@ -660,8 +662,8 @@ class EventFacts:
 def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
     """The indexed columns and origin of one event, or None if it is not in the index."""
     cursor = conn.execute(
-        f"SELECT e.*, {_ACTOR_ONLY_SELECT}, f.path FROM events e LEFT JOIN actors a ON a.id = e.\"actorId\" "
-        "LEFT JOIN files f ON f.id = e.file_id WHERE e.id = ?",
+        f"SELECT e.*, {_LOOKED_UP_SELECT}, f.path FROM events e LEFT JOIN actors a ON a.id = e.\"actorId\" "
+        'LEFT JOIN contexts c ON c.id = e."contextId" LEFT JOIN files f ON f.id = e.file_id WHERE e.id = ?',
         (event_id,),
     )
     row = cursor.fetchone()

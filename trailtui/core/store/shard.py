@@ -12,10 +12,13 @@ A shard holds, with local ids counted from 1:
 
 ``events``
     the index's event columns (:data:`SHARD_EVENT_COLUMNS`) plus ``file_index`` (the file's
-    position in the batch) and ``actor_local`` (``actors.id`` in this shard);
+    position in the batch), ``actor_local`` and ``context_local`` (``actors.id`` and
+    ``contexts.id`` in this shard);
 ``actors``
     each identity combination (:data:`trailtui.core.store.schema.ACTOR_COLUMNS`) once, with its
     ``digest`` (the index keys actors by it);
+``contexts``
+    the same for each combination of :data:`trailtui.core.store.schema.CONTEXT_COLUMNS`;
 ``column_values``
     the distinct values of :data:`trailtui.core.store.schema.VALUE_LIST_COLUMNS`;
 ``kept``
@@ -39,15 +42,24 @@ import apsw
 
 from trailtui.core.ingest.prepare import prepare_file
 from trailtui.core.store.rawstore import pack_event
-from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_COLUMN_NAMES, RECORD_COLUMN_NAMES, VALUE_LIST_COLUMNS
+from trailtui.core.store.schema import (
+    ACTOR_COLUMNS,
+    CONTEXT_COLUMNS,
+    EVENT_COLUMN_NAMES,
+    RECORD_COLUMN_NAMES,
+    VALUE_LIST_COLUMNS,
+)
 
-#: The event columns a shard stores: the index's columns without ``file_id`` and ``actorId``
-#: (which the merge maps), in :data:`trailtui.core.store.schema.EVENT_COLUMNS` order.
-SHARD_EVENT_COLUMNS: tuple[str, ...] = tuple(name for name in EVENT_COLUMN_NAMES if name not in ("file_id", "actorId"))
+#: The event columns a shard stores: the index's columns without ``file_id``, ``actorId`` and
+#: ``contextId`` (which the merge maps), in :data:`trailtui.core.store.schema.EVENT_COLUMNS` order.
+SHARD_EVENT_COLUMNS: tuple[str, ...] = tuple(
+    name for name in EVENT_COLUMN_NAMES if name not in ("file_id", "actorId", "contextId")
+)
 # Where the stored columns and the identity combination sit in a prepared row
 # (schema.RECORD_COLUMNS order).
 _STORED_POSITIONS = tuple(RECORD_COLUMN_NAMES.index(name) for name in SHARD_EVENT_COLUMNS)
 _ACTOR_POSITIONS = tuple(RECORD_COLUMN_NAMES.index(name) for name in ACTOR_COLUMNS)
+_CONTEXT_POSITIONS = tuple(RECORD_COLUMN_NAMES.index(name) for name in CONTEXT_COLUMNS)
 _VALUE_COLUMNS = tuple(name for name in SHARD_EVENT_COLUMNS if name in VALUE_LIST_COLUMNS)
 
 _SCHEMA = (
@@ -56,16 +68,20 @@ _SCHEMA = (
     "PRAGMA page_size = 16384",
     "CREATE TABLE events (id INTEGER PRIMARY KEY, "
     + ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
-    + ", file_index INTEGER, actor_local INTEGER)",
+    + ", file_index INTEGER, actor_local INTEGER, context_local INTEGER)",
     "CREATE TABLE actors (id INTEGER PRIMARY KEY, digest BLOB NOT NULL, "
     + ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
+    + ")",
+    "CREATE TABLE contexts (id INTEGER PRIMARY KEY, digest BLOB NOT NULL, "
+    + ", ".join(f'"{name}"' for name in CONTEXT_COLUMNS)
     + ")",
     "CREATE TABLE column_values (column_name TEXT NOT NULL, value TEXT NOT NULL)",
     "CREATE TABLE kept (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)",
 )
 _BODIES_SCHEMA = (*_SCHEMA[:3], "CREATE TABLE bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-_INSERT_EVENT = "INSERT INTO events VALUES (?, {}, ?, ?)".format(", ".join("?" for _ in SHARD_EVENT_COLUMNS))
+_INSERT_EVENT = "INSERT INTO events VALUES (?, {}, ?, ?, ?)".format(", ".join("?" for _ in SHARD_EVENT_COLUMNS))
 _INSERT_ACTOR = "INSERT INTO actors VALUES (?, ?, {})".format(", ".join("?" for _ in ACTOR_COLUMNS))
+_INSERT_CONTEXT = "INSERT INTO contexts VALUES (?, ?, {})".format(", ".join("?" for _ in CONTEXT_COLUMNS))
 # Where each VALUE_LIST_COLUMNS column sits in a shard's events row (its local id first).
 _VALUE_POSITIONS = tuple((name, 1 + SHARD_EVENT_COLUMNS.index(name)) for name in _VALUE_COLUMNS)
 
@@ -150,6 +166,8 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
     seen_ids: set[str] = set()
     actors: dict[tuple, int | None] = {}
     actor_rows: list[tuple] = []
+    contexts: dict[tuple, int | None] = {}
+    context_rows: list[tuple] = []
     files: list[ShardFile] = []
     # Distinct values per column in Python sets (0.4 µs per event; a UNION of SELECT DISTINCTs
     # in SQLite cost 6).
@@ -159,6 +177,7 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
     insert_bodies = bodies_conn.cursor()
     actor_of = operator.itemgetter(*_ACTOR_POSITIONS)
     stored_of = operator.itemgetter(*_STORED_POSITIONS)
+    context_of = operator.itemgetter(*_CONTEXT_POSITIONS)
     for file_index, path in enumerate(paths):
         prepared = prepare_file(path)
         result = ShardFile(path, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
@@ -177,7 +196,15 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
                     actor = len(actor_rows) + 1
                     actor_rows.append((actor, actor_digest(combination), *combination))
                 actors[combination] = actor
-            event_rows.append((next_id, *stored_of(row), file_index, actor))
+            setting = context_of(row)
+            context = contexts.get(setting, 0)
+            if context == 0:
+                context = None
+                if any(setting):
+                    context = len(context_rows) + 1
+                    context_rows.append((context, actor_digest(setting), *setting))
+                contexts[setting] = context
+            event_rows.append((next_id, *stored_of(row), file_index, actor, context))
             bodies.append((next_id, body))
             if kept is not None:
                 kept_rows.append((next_id, pack_event(kept)))
@@ -192,6 +219,8 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
             insert_events.executemany("INSERT INTO kept VALUES (?, ?)", kept_rows)
     if actor_rows:
         insert_events.executemany(_INSERT_ACTOR, actor_rows)
+    if context_rows:
+        insert_events.executemany(_INSERT_CONTEXT, context_rows)
     insert_events.executemany(
         "INSERT INTO column_values VALUES (?, ?)",
         [(name, value) for name, found in values.items() for value in found if value is not None],
@@ -202,5 +231,6 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
 def actor_digest(combination: tuple) -> bytes:
     """A 128-bit digest of an identity combination (the values of
     :data:`trailtui.core.store.schema.ACTOR_COLUMNS`, in order): ``actors.digest``, the key that makes
-    every shard agree on one ``actors.id`` per combination."""
+    every shard agree on one ``actors.id`` per combination. ``contexts.digest`` is the same
+    function of a :data:`trailtui.core.store.schema.CONTEXT_COLUMNS` combination."""
     return hashlib.blake2b(repr(combination).encode("utf-8", "surrogatepass"), digest_size=16).digest()

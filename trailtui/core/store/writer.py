@@ -22,13 +22,14 @@ from pathlib import Path
 
 from trailtui.core.ingest.extract import event_text
 from trailtui.core.store.rawstore import unpack_event_json
-from trailtui.core.store.schema import ACTOR_COLUMNS, EVENT_ID_INDEX_SQL
+from trailtui.core.store.schema import ACTOR_COLUMNS, CONTEXT_COLUMNS, EVENT_ID_INDEX_SQL
 from trailtui.core.store.shard import SHARD_EVENT_COLUMNS, Shard
 from trailtui.core.times import utc_now_text
 
 _SHARD_COLUMNS = ", ".join(f's."{name}"' for name in SHARD_EVENT_COLUMNS)
 _EVENT_COLUMNS = ", ".join(f'"{name}"' for name in SHARD_EVENT_COLUMNS)
 _ACTOR_COLUMNS = ", ".join(f'"{name}"' for name in ACTOR_COLUMNS)
+_CONTEXT_COLUMNS = ", ".join(f'"{name}"' for name in CONTEXT_COLUMNS)
 
 
 def shard_dir(conn: sqlite3.Connection) -> Path:
@@ -167,6 +168,8 @@ class IndexWriter:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_actors (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
         conn.execute("DELETE FROM temp.shard_files")
         conn.execute("DELETE FROM temp.shard_actors")
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_contexts (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")
+        conn.execute("DELETE FROM temp.shard_contexts")
         conn.executemany("INSERT INTO temp.shard_files VALUES (?, ?)", list(enumerate(file_ids)))
         # Actors are keyed by digest, so every shard maps a combination to the same actors.id.
         conn.execute(
@@ -174,6 +177,14 @@ class IndexWriter:
         )
         conn.execute(
             "INSERT INTO temp.shard_actors SELECT s.id, m.id FROM shard.actors s JOIN main.actors m ON m.digest = s.digest"
+        )
+        conn.execute(
+            f"INSERT OR IGNORE INTO main.contexts (digest, {_CONTEXT_COLUMNS}) "
+            f"SELECT digest, {_CONTEXT_COLUMNS} FROM shard.contexts"
+        )
+        conn.execute(
+            "INSERT INTO temp.shard_contexts SELECT s.id, m.id FROM shard.contexts s "
+            "JOIN main.contexts m ON m.digest = s.digest"
         )
         conn.execute("INSERT OR IGNORE INTO main.column_values SELECT column_name, value FROM shard.column_values")
         known = [0] * len(file_ids)
@@ -187,10 +198,11 @@ class IndexWriter:
             ):
                 known[file_index] = count
         conn.execute(
-            f"INSERT INTO main.events (id, {_EVENT_COLUMNS}, file_id, actorId) "
-            f"SELECT s.id + {base:d}, {_SHARD_COLUMNS}, f.id, a.id FROM shard.events s "
+            f"INSERT INTO main.events (id, {_EVENT_COLUMNS}, file_id, actorId, contextId) "
+            f"SELECT s.id + {base:d}, {_SHARD_COLUMNS}, f.id, a.id, c.id FROM shard.events s "
             "LEFT JOIN temp.shard_files f ON f.local = s.file_index "
-            f"LEFT JOIN temp.shard_actors a ON a.local = s.actor_local {keep}"
+            "LEFT JOIN temp.shard_actors a ON a.local = s.actor_local "
+            f"LEFT JOIN temp.shard_contexts c ON c.local = s.context_local {keep}"
         )
         if not self.bulk:
             conn.execute(
