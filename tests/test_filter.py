@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import orjson
 import pytest
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from trailtui.core.demo.records import anonymous_caller, assumed_role, aws_service, iam_user, root
 from trailtui.core.filter import FIELDS, CompiledFilter, FilterError, compile_filter, register_sql_functions
+from trailtui.core.ingest.extract import event_time_seconds
 from trailtui.core.marks import toggle_mark, unmark
 from trailtui.core.store.rawstore import pack_event
 from trailtui.core.store.schema import ACTOR_COLUMNS, CONTEXT_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
@@ -231,7 +232,7 @@ def columns_of(event: dict) -> dict:
     params = event.get("requestParameters") or {}
     return {
         "eventID": event["eventID"],
-        "eventTime": event.get("eventTime"),
+        "eventTime": event_time_seconds(event.get("eventTime")),  # the index keeps epoch seconds
         "eventName": event.get("eventName"),
         "eventSource": event.get("eventSource"),
         "awsRegion": event.get("awsRegion"),
@@ -569,23 +570,31 @@ def test_time_terms(db, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
-def test_time_bounds_are_eventtime_strings() -> None:
-    assert compile_filter("since:2021-07-28T10:00:00+02:00").params == ("2021-07-28T08:00:00Z",)
-    assert compile_filter("until:2021-07-29").params == ("2021-07-30T00:00:00Z",)
-    assert compile_filter("until:2021-12").params == ("2022-01-01T00:00:00Z",)
-    assert compile_filter("until:2021-07-29T12:00").params == ("2021-07-29T12:00:00Z",)
-    assert compile_filter("since:-2h", now=NOW).params == ("2021-07-30T10:00:00Z",)
-    assert compile_filter("since:0001-01-01").params == ("0001-01-01T00:00:00Z",)
+def _seconds(text: str) -> int:
+    """An instant written as eventTime text, in the index's epoch seconds (computed here with
+    the standard library, not by the code under test)."""
+    moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) // timedelta(seconds=1)
+
+
+def test_time_bounds_are_the_indexed_epoch_seconds() -> None:
+    assert compile_filter("since:2021-07-28T10:00:00+02:00").params == (_seconds("2021-07-28T08:00:00Z"),)
+    assert compile_filter("until:2021-07-29").params == (_seconds("2021-07-30T00:00:00Z"),)
+    assert compile_filter("until:2021-12").params == (_seconds("2022-01-01T00:00:00Z"),)
+    assert compile_filter("until:2021-07-29T12:00").params == (_seconds("2021-07-29T12:00:00Z"),)
+    assert compile_filter("since:-2h", now=NOW).params == (_seconds("2021-07-30T10:00:00Z"),)
+    assert compile_filter("since:0001-01-01").params == (_seconds("0001-01-01T00:00:00Z"),)
+    assert compile_filter("since:0001-01-01").params == (-62135596800,)
 
 
 def test_default_now_is_the_current_time() -> None:
     bound = compile_filter("since:-1s").params[0]
-    assert abs(datetime.now(timezone.utc) - datetime.strptime(bound, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)).total_seconds() < 5
+    assert abs(time.time() - bound) < 5
 
 
 def test_naive_now_is_utc() -> None:
     naive = datetime(2021, 7, 30, 12, 0, 0)
-    assert compile_filter("since:-2h", now=naive).params == ("2021-07-30T10:00:00Z",)
+    assert compile_filter("since:-2h", now=naive).params == (_seconds("2021-07-30T10:00:00Z"),)
 
 
 # --- JSON paths ------------------------------------------------------------------------------

@@ -96,8 +96,8 @@ def expected_ids(conn, column: str, descending: bool, where: str = "1") -> list[
         untimed = sorted((r for r in rows if r[2] is None), key=lambda r: r[0], reverse=descending)
         return [r[0] for r in timed + untimed]
 
-    def tie(r):  # an event without a time is older than any other
-        return (r[2] or "", r[0])
+    def tie(r):  # an event without a time is older than any other (times are epoch seconds)
+        return (r[2] if r[2] is not None else float("-inf"), r[0])
 
     filled = sorted(
         (r for r in rows if r[1] not in (None, "")), key=lambda r: (_fold(r[1]), *tie(r)), reverse=descending

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from trailtui.core.s3 import s3_level_sql
 from trailtui.core.store.schema import column_sql
+from trailtui.core.times import event_time_text_sql
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ def _column(name: str, title: str, width: int, max_width: int, description: str,
 #: Every column, in the order the column picker lists them. The first ones are the event
 #: list's default columns (:data:`DEFAULT_LIST_COLUMNS`).
 COLUMNS: tuple[Column, ...] = (
-    _column("eventTime", "eventTime", 19, 19, "when the call was made (UTC)", kind="time",
-            sort_index="events_eventTime"),
+    # Stored as epoch seconds (core.times), shown as CloudTrail's text.
+    Column("eventTime", "eventTime", event_time_text_sql('"eventTime"'), 19, 19, "when the call was made (UTC)",
+           kind="time", sort_index="events_eventTime", reads="eventTime"),
     _column("eventName", "eventName", 14, 32, "the API call (GetObject, AssumeRole, ...)", field="eventName",
             sort_index="events_eventName"),
     _column("errorCode", "errorCode", 12, 28, "the error the call failed with (empty when it succeeded)",

@@ -28,9 +28,10 @@ from datetime import datetime, timezone
 from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
-from trailtui.core.query import IDENTITY_KEYS
+from trailtui.core.query import FIRST_TIME_SQL, IDENTITY_KEYS, LAST_TIME_SQL
 from trailtui.core.store.schema import LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, column_sql
 from trailtui.core.text import printable
+from trailtui.core.times import event_time_text_of
 
 # ----------------------------------------------------------------------------------- quoting
 
@@ -314,7 +315,7 @@ def actor_ranking(
         "  count(nullif(\"errorCode\", '')) AS errors, "
         "  count(DISTINCT nullif(\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
         f"  count(DISTINCT nullif({agent}, '') COLLATE NOCASE) AS user_agents, "
-        '  min("eventTime") AS first_seen, max("eventTime") AS last_seen, '
+        f"  {FIRST_TIME_SQL} AS first_seen, {LAST_TIME_SQL} AS last_seen, "
         # The account, unless the group spans several (events without a session, ...).
         f"  CASE WHEN min({account}) = max({account}) THEN max({account}) END AS account "
         f"  FROM events WHERE {compiled.where} GROUP BY key"
@@ -402,7 +403,7 @@ class TimeHistogram:
 
 def iso_time(seconds: int) -> str:
     """Seconds since the epoch as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (``eventTime``'s format)."""
-    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event_time_text_of(seconds)  # type: ignore[return-value]  (never None for an int)
 
 
 def _epoch(event_time: str) -> int:
@@ -457,10 +458,10 @@ def time_histogram(conn: sqlite3.Connection, compiled: CompiledFilter, max_bucke
     ).fetchone()
     if first is None or last is None:
         return None
-    start, size, buckets = choose_buckets(_epoch(first), _epoch(last), max_buckets)
+    start, size, buckets = choose_buckets(first, last, max_buckets)
     counts = [0] * buckets
     if where == "1":
-        edges = [iso_time(start + i * size) for i in range(buckets + 1)]
+        edges = [start + i * size for i in range(buckets + 1)]
         pairs = ",".join("(?, ?)" for _ in range(buckets))
         values = [edge for i in range(buckets) for edge in (edges[i], edges[i + 1])]
         sql = (
@@ -470,19 +471,15 @@ def time_histogram(conn: sqlite3.Connection, compiled: CompiledFilter, max_bucke
         for index, (n,) in enumerate(conn.execute(sql, values)):
             counts[index] = n
     else:
-        width = 16 if size < 3600 else 13 if size < _DAY else 10
+        # eventTime is epoch seconds: the bucket is arithmetic (floor division, start <= times).
         sql = (
-            f'SELECT substr("eventTime", 1, {width}) AS unit, count(*) FROM events '
-            f'WHERE ({where}) AND "eventTime" IS NOT NULL GROUP BY unit'
+            f'SELECT ("eventTime" - {start:d}) / {size:d} AS bucket, count(*) FROM events '
+            f'WHERE ({where}) AND "eventTime" >= {start:d} GROUP BY bucket'
         )
-        for unit, n in conn.execute(sql, params):
-            try:
-                index = (_epoch(unit) - start) // size
-            except ValueError:
-                continue
+        for index, n in conn.execute(sql, params):
             if 0 <= index < buckets:  # a loader may add events between the two statements
                 counts[index] += n
-    return TimeHistogram(start, size, tuple(counts), first, last)
+    return TimeHistogram(start, size, tuple(counts), event_time_text_of(first), event_time_text_of(last))
 
 
 def with_time_range(text: str, since: str, until: str) -> str:

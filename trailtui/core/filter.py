@@ -90,6 +90,7 @@ from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
 from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS, column_sql
 from trailtui.core.text import printable
+from trailtui.core.times import epoch_seconds, event_time_text_sql
 from trailtui.core.userstate import USER_SCHEMA
 
 # Longer filters are refused: this bounds the number of bound parameters (SQLite allows 32766),
@@ -247,7 +248,7 @@ _CLOUDTRAIL_NAMES: tuple[FieldInfo, ...] = tuple(
         ("errorCode", "errorCode", "error code, if the call failed", "text"),
         ("errorMessage", "errorMessage", "error message, if the call failed", "text"),
         ("eventID", "eventID", "the event's unique ID", "text"),
-        ("eventTime", "eventTime", "UTC time as YYYY-MM-DDTHH:MM:SSZ (since:/until: for ranges)", "text"),
+        ("eventTime", "eventTime", "UTC time as YYYY-MM-DDTHH:MM:SSZ (since:/until: for ranges)", "time"),
         ("eventType", "eventType", "AwsApiCall, AwsServiceEvent, ...", "text"),
         ("eventCategory", "eventCategory", "management, data or insight", "category"),
         ("readOnly", "readOnly", "true or false", "flag"),
@@ -761,11 +762,28 @@ def _is_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]
 
 
 def _since_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
-    return f"{_column('eventTime')} >= ?", [_time_bound(value, now, until=False)]
+    # The index keeps eventTime as epoch seconds (core.times).
+    return f"{_column('eventTime')} >= ?", [epoch_seconds(_time_bound(value, now, until=False))]
 
 
 def _until_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
-    return f"{_column('eventTime')} < ?", [_time_bound(value, now, until=True)]
+    return f"{_column('eventTime')} < ?", [epoch_seconds(_time_bound(value, now, until=True))]
+
+
+def _event_time_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``eventTime:VALUE`` against CloudTrail's text of the time (the index keeps epoch seconds):
+    a whole time in that form (any case) is one indexed equality, anything else (``2021-07-29*``)
+    is matched against the text of every event's time."""
+    if not value.wild:
+        try:
+            seconds = epoch_seconds(value.literal.upper())
+        except ValueError:
+            seconds = None
+        if seconds is not None:
+            return f"{_column('eventTime')} = ?", [seconds]
+    if value.anything:
+        return f"{_column('eventTime')} IS NOT NULL", []
+    return _match(event_time_text_sql(_column("eventTime")), value, nocase=True)
 
 
 _JSON_EXPR = "trailtui_json_value(events.id, ?)"
@@ -805,6 +823,7 @@ def _s3_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]
 
 _VALUE_COMPILERS: dict[str, Callable[[FieldInfo, _Value, datetime], tuple[str, list]]] = {
     "text": _text_value,
+    "time": _event_time_value,
     "eventname": _event_name_value,
     "s3": _s3_value,
     "source": _source_value,

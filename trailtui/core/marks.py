@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from trailtui.core.times import utc_now_text
+from trailtui.core.times import event_time_text_sql, utc_now_text
 from trailtui.core.userstate import USER_SCHEMA
 
 
@@ -98,7 +98,7 @@ class TimelineEntry:
 
 
 _TIMELINE_SQL = f"""
-SELECT e.id, m.eventID, e.eventTime, e.eventName, e.actor, e.sourceIPAddress, e.resource, m.note
+SELECT e.id, m.eventID, {event_time_text_sql("e.eventTime")}, e.eventName, e.actor, e.sourceIPAddress, e.resource, m.note
 FROM {USER_SCHEMA}.marks AS m LEFT JOIN events AS e ON e.eventID = m.eventID
 ORDER BY e.id IS NULL, e.eventTime, e.id, m.marked_at, m.eventID
 """

@@ -25,6 +25,7 @@ from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.store.originals import original_event, original_events  # noqa: F401  (re-exported)
 from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS
+from trailtui.core.times import epoch_seconds, event_time_text_of, event_time_text_sql
 
 #: The index that serves time order (``schema.LOAD_INDEXES``).
 TIME_INDEX = "events_eventTime"
@@ -87,8 +88,13 @@ class EventRow:
         return f"EventRow(id={self.id!r}, {self.values!r})"
 
 
-_TIME_SQL = '"eventTime"'
-_AT_OR_AFTER = '"eventTime" >= ?'
+# Qualified: the list's SELECT names its shown text of the time "eventTime" too, and ORDER BY
+# would take that alias (text, no index) over the stored epoch seconds.
+_TIME_SQL = 'events."eventTime"'
+#: The first and last ``eventTime`` of the rows a query groups, as UTC ISO-8601 text (SQL).
+FIRST_TIME_SQL = event_time_text_sql('min("eventTime")')
+LAST_TIME_SQL = event_time_text_sql('max("eventTime")')
+_AT_OR_AFTER = f"{_TIME_SQL} >= ?"
 
 #: Rows :meth:`EventQuery.find_next` walks along the order's index before it asks the planner
 #: to start from the search term's own index (a few milliseconds of walking at most).
@@ -141,7 +147,7 @@ def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, ind
             return (_Segment("", (_TIME, _ID), (True, False), anything),)
         return (
             _Segment(
-                f"{time_sql} IS NOT NULL", (_TIME, _ID), (False, False), lambda value, time: time is not None,
+                f"likely({time_sql} IS NOT NULL)", (_TIME, _ID), (False, False), lambda value, time: time is not None,
                 floor=True,
             ),
             _Segment(f"{time_sql} IS NULL", (_ID,), (False,), lambda value, time: time is None),
@@ -151,7 +157,10 @@ def _segments(sort: SortOrder, value_sql: str, time_sql: str, *, text: bool, ind
     if not indexed:
         return (_Segment("", (_RANK, _VALUE, _TIME, _ID), (False, True, True, False), anything),)
     # Text: "> ''" is one index range (neither NULL nor ''); a flag column holds numbers.
-    filled = f"{value_sql} > ''" if text else f"{value_sql} IS NOT NULL AND {value_sql} <> ''"
+    # likely(): the floor still starts the range, but the planner counts it as keeping nearly
+    # every row, so a filter's equality on the same column (eventName:X sorted by eventName)
+    # stays the cheaper plan; else a planner's estimate could pick the floor and sort.
+    filled = f"likely({value_sql} > '')" if text else f"{value_sql} IS NOT NULL AND {value_sql} <> ''"
     return (
         _Segment(
             filled, (_VALUE, _TIME, _ID), (False, True, False), lambda value, time: value is not None and value != "",
@@ -606,12 +615,13 @@ class EventQuery:
 
     def position_at_time(self, when: str) -> int | None:
         """In time order, the position of the earliest event at or after ``when`` (UTC ISO-8601
-        text as stored, ``2026-03-14T10:00:00Z``; see ``filter.parse_time``): newest first, the
+        text, ``2026-03-14T10:00:00Z``; see ``filter.parse_time``): newest first, the
         last of the rows at or after it; oldest first, the first of them. None when no matching
-        event is at or after ``when``. Raises ValueError when the list is not in time order.
-        A count over the time index (or the filter's)."""
+        event is at or after ``when``. Raises ValueError when the list is not in time order or
+        ``when`` is not in that form. A count over the time index (or the filter's)."""
         if not self.sort.by_time:
             raise ValueError(f"go to time needs time order; the list is sorted by {self.sort.column}")
+        when = epoch_seconds(when)  # type: ignore[assignment]  (the index's form)
         # The events with a time before ``when`` and those at or after it: count the side the
         # sample says is smaller, the other is the rest of the timed matches.
         times = [key[0][1] for number, key in self._sample() if number == 0 and key[0][0]]
@@ -636,6 +646,12 @@ class EventQuery:
 
 def _has_index(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone() is not None
+
+
+def time_span(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """The first and last ``eventTime`` in the index, UTC ISO-8601 text (None, None when no
+    event has a time). Two ends of the time index."""
+    return conn.execute(f"SELECT {FIRST_TIME_SQL}, {LAST_TIME_SQL} FROM events").fetchone()
 
 
 def total_events(conn: sqlite3.Connection) -> int:
@@ -671,6 +687,7 @@ def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
         return None
     names = [description[0] for description in cursor.description]
     columns = dict(zip(names, row))
+    columns["eventTime"] = event_time_text_of(columns["eventTime"])
     return EventFacts(event_id, columns, columns.pop("path"), columns.get("record_index"))
 
 
@@ -729,7 +746,7 @@ def actor_totals(conn: sqlite3.Connection, actor_key: str, *, by: str = "actor")
     condition, params = identity_condition(by, actor_key)
     events, errors, source_ips, first_seen, last_seen = conn.execute(
         "SELECT count(*), count(nullif(\"errorCode\", '')), count(DISTINCT \"sourceIPAddress\"), "
-        f'min("eventTime"), max("eventTime") FROM events WHERE {condition}',
+        f"{FIRST_TIME_SQL}, {LAST_TIME_SQL} FROM events WHERE {condition}",
         params,
     ).fetchone()
     top = conn.execute(
@@ -766,8 +783,9 @@ class CredentialGrant:
     session: str | None
 
 
+_GRANT_TIME = event_time_text_sql('g."eventTime"')
 _GRANT_SELECT = (
-    'SELECT g.id, g."eventName", g."eventTime", g."actor", '
+    f'SELECT g.id, g."eventName", {_GRANT_TIME}, g."actor", '
     '(SELECT a."principalKey" FROM actors a WHERE a.id = g."actorId"), g."userIdentity_accessKeyId", '
     'g."issuedAccessKeyId", '
     '(SELECT count(*) FROM events u WHERE u."userIdentity_accessKeyId" = g."issuedAccessKeyId"), '

@@ -6,11 +6,17 @@ same instant, always UTC (headers and titles say so), with the year, readable at
 sorted the same way as text. Fractions of a second, where a source has them, are kept.
 
 JSON and NDJSON exports are the original events and keep CloudTrail's own text.
+
+The index stores ``eventTime`` as whole seconds since the Unix epoch (UTC): 4 bytes per event
+and per index entry against 20 for the text (issue #10, narrow rows). Everything that reads it
+for people goes through :func:`event_time_text` (Python) or :func:`event_time_text_sql` (SQL),
+and everything that compares with it through :func:`epoch_seconds`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import calendar
+from datetime import datetime, timedelta, timezone
 
 #: Cells :func:`shown_time` takes for a whole-second time.
 TIME_WIDTH = 19
@@ -49,3 +55,42 @@ def utc_now_text() -> str:
     filter used): CloudTrail's ``eventTime`` format, UTC ISO-8601 to the second
     (``2026-03-14T10:00:00Z``), so they sort and show like event times."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Epoch seconds of each minute seen (the loader converts every event's time; most share a minute).
+_MINUTES: dict[str, int] = {}
+
+
+def epoch_seconds(text: str | None) -> int | None:
+    """``eventTime`` text in CloudTrail's form (``2026-03-14T10:00:00Z``, as
+    ``ingest.extract.normalize_event_time`` gives it) as whole seconds since the Unix epoch
+    (UTC), the form the index stores; None for None. Raises ValueError for any other text."""
+    if text is None:
+        return None
+    if len(text) != 20 or text[19] != "Z" or text[10] != "T" or text[16] != ":":
+        raise ValueError(f"not an eventTime: {text!r}")
+    minute = _MINUTES.get(text[:16])
+    if minute is None:
+        if len(_MINUTES) > 100_000:  # bounded: a day of events has 1,440 minutes
+            _MINUTES.clear()
+        moment = datetime.strptime(text[:16], "%Y-%m-%dT%H:%M")
+        minute = _MINUTES[text[:16]] = calendar.timegm(moment.timetuple())
+    second = text[17:19]
+    if not second.isdigit():
+        raise ValueError(f"not an eventTime: {text!r}")
+    return minute + int(second)
+
+
+def event_time_text_of(seconds: int | None) -> str | None:
+    """Seconds since the Unix epoch (the index's ``eventTime``) as CloudTrail's UTC text
+    (``2026-03-14T10:00:00Z``, four-digit year); None for None."""
+    if seconds is None:
+        return None
+    return event_time_text(_EPOCH + timedelta(seconds=seconds))
+
+
+def event_time_text_sql(expression: str) -> str:
+    """SQL turning ``expression`` (epoch seconds, such as ``"eventTime"`` or
+    ``min("eventTime")``; trusted text) into CloudTrail's UTC text, NULL for NULL."""
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {expression}, 'unixepoch')"

@@ -45,6 +45,7 @@ from trailtui.core.query import (
     grants_made,
     load_problems,
     original_event,
+    time_span,
     total_events,
 )
 from trailtui.core.summary import empty_explanation, index_summary
@@ -852,7 +853,7 @@ class MainScreen(Screen):
         text = preset.filter
         span = ""
         if preset.time_range and self.conn is not None:
-            first, last = self.conn.execute('SELECT min("eventTime"), max("eventTime") FROM events').fetchone()
+            first, last = time_span(self.conn)
             span = time_span_terms(first, last)
             if span:
                 text = f"{text} {span}"

@@ -16,6 +16,8 @@ from datetime import timezone
 
 from dateutil import parser as date_parser
 
+from trailtui.core.times import epoch_seconds
+
 #: ``userIdentity.accountId`` / ``principalId`` of an unsigned S3 request (S3 User Guide,
 #: "Identifying Amazon S3 requests using CloudTrail").
 ANONYMOUS_PRINCIPAL = "ANONYMOUS_PRINCIPAL"
@@ -51,6 +53,16 @@ def normalize_event_time(value: object) -> str | None:
         return None
     # Four-digit years always (strftime's %Y drops leading zeros on glibc): string order = time order.
     return f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+
+
+def event_time_seconds(value: object) -> int | None:
+    """``eventTime`` as the index stores it: :func:`normalize_event_time`'s moment in whole
+    seconds since the Unix epoch (UTC), None when it is no time (or one before year 1)."""
+    text = normalize_event_time(value)
+    try:
+        return epoch_seconds(text)
+    except ValueError:  # year 0000 passes the canonical pattern and no calendar
+        return None
 
 
 def ipv4_number(address: str | None) -> int | None:
@@ -340,7 +352,7 @@ def event_row(event: dict, original: bytes) -> tuple:
         params = {}
     event_id = _text(event.get("eventID")) or synthetic_event_id(original)
     # Logstash-processed exports drop eventTime and keep @timestamp (see the corpus notes).
-    event_time = normalize_event_time(event.get("eventTime") or event.get("@timestamp"))
+    event_time = event_time_seconds(event.get("eventTime") or event.get("@timestamp"))
     source_ip = _text(event.get("sourceIPAddress"))
     bucket = _text(params.get("bucketName"))
     key = _text(params.get("key"))

@@ -37,10 +37,10 @@ from trailtui.core.ingest.extract import (
     collect_free_text,
     event_row,
     event_text,
+    event_time_seconds,
     identity_columns,
     ipv4_number,
     issued_key_of_response,
-    normalize_event_time,
     resource_of,
     synthetic_event_id,
     vault_name,
@@ -390,7 +390,7 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
     return (
         (
             record.eventID or synthetic_event_id(item),
-            normalize_event_time(record.eventTime or record.timestamp),
+            event_time_seconds(record.eventTime or record.timestamp),
             record.eventName or None,
             record.eventSource or None,
             record.awsRegion or None,
