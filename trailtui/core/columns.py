@@ -4,8 +4,11 @@ A :class:`Column` says what a column is called (``name``: what presets, the conf
 code use; ``title``: CloudTrail's dotted field name, shown in headers), how it is read from the
 index (``sql``, an expression over ``events``), how wide it starts in the list and how wide it
 may grow when fitted to its values, which grammar field selects one of its values (drill-down,
-pivots, search) and which frequency field counts it. Everything else (the list's columns, the
-sort keys, the CSV header, the column picker, the help screen) is built from :data:`COLUMNS`.
+pivots, search), which CloudTrail field it holds and whether the frequency table counts it.
+Everything else (the list's columns, the sort keys, the CSV header, the column picker, the help
+screen, the filter grammar's CloudTrail field names, the frequency table's fields, the index's
+``events_view``) is built from :data:`COLUMNS`; where each record column is stored is
+:mod:`trailtui.core.store.schema`'s (``column_sql``).
 
 Field names and meanings are CloudTrail's ("CloudTrail record contents", AWS CloudTrail User
 Guide); ``bucketName``, ``object`` and ``userArn`` are the column names of the S3 user guide's
@@ -37,7 +40,12 @@ class Column:
     one line for the column picker and help; ``sort_index``: the SQLite index that serves an
     ``ORDER BY`` on this column (then ``eventTime``), or None when sorting by it lists the
     matches once (see ``query.EventQuery``); ``reads``: the record column
-    (``schema.RECORD_COLUMNS``) whose value it shows as is, or None for a derived one (``s3Level``).
+    (``schema.RECORD_COLUMNS``) whose value it shows as is, or None for a derived one (``s3Level``);
+    ``cloudtrail``: the CloudTrail record field it holds, under which name the filter grammar
+    also accepts it (``userIdentity.arn:...``; None for derived and alias columns), and
+    ``grammar`` how the grammar reads values of that field (``filter._VALUE_COMPILERS``:
+    ``text``, ``eventname``, ``source``, ``ip``, ``flag``, ``category``, ``time``);
+    ``facet``: True when the frequency table counts it (``facets.FACET_FIELDS``).
     """
 
     name: str
@@ -50,6 +58,9 @@ class Column:
     field: str | None = None
     sort_index: str | None = None
     reads: str | None = None
+    cloudtrail: str | None = None
+    grammar: str = "text"
+    facet: bool = False
 
     @property
     def select_sql(self) -> str:
@@ -62,59 +73,64 @@ def _column(name: str, title: str, width: int, max_width: int, description: str,
     return Column(name, title, column_sql(name), width, max_width, description, reads=name, **kw)
 
 
+def _record_field(name: str, title: str, width: int, max_width: int, description: str, **kw) -> Column:
+    """A column holding the CloudTrail record field ``title`` (or ``kw["cloudtrail"]``), which
+    the filter grammar accepts under that name."""
+    kw.setdefault("cloudtrail", title)
+    kw.setdefault("field", kw["cloudtrail"])
+    return _column(name, title, width, max_width, description, **kw)
+
+
 #: Every column, in the order the column picker lists them. The first ones are the event
 #: list's default columns (:data:`DEFAULT_LIST_COLUMNS`).
 COLUMNS: tuple[Column, ...] = (
     # Stored as epoch seconds (core.times), shown as CloudTrail's text.
     Column("eventTime", "eventTime", event_time_text_sql('"eventTime"'), 19, 19, "when the call was made (UTC)",
-           kind="time", sort_index="events_eventTime", reads="eventTime"),
-    _column("eventName", "eventName", 14, 32, "the API call (GetObject, AssumeRole, ...)", field="eventName",
-            sort_index="events_eventName"),
-    _column("errorCode", "errorCode", 12, 28, "the error the call failed with (empty when it succeeded)",
-            field="errorCode", sort_index="events_errorCode"),
+           kind="time", sort_index="events_eventTime", reads="eventTime", cloudtrail="eventTime", grammar="time"),
+    _record_field("eventName", "eventName", 14, 32, "the API call (GetObject, AssumeRole, ...)",
+                  sort_index="events_eventName", grammar="eventname", facet=True),
+    _record_field("errorCode", "errorCode", 12, 28, "the error the call failed with (empty when it succeeded)",
+                  sort_index="events_errorCode", facet=True),
     _column("actor", "actor", 12, 32, "who: the user, role session, service or anonymous caller", field="actor",
-            sort_index="events_actor"),
-    _column("sourceIPAddress", "sourceIPAddress", 15, 39, "the caller's IP address (or the AWS service's host name)",
-            field="sourceIPAddress", sort_index="events_sourceIPAddress"),
+            sort_index="events_actor", facet=True),
+    _record_field("sourceIPAddress", "sourceIPAddress", 15, 39, "the caller's IP address (or the AWS service's host name)",
+                  sort_index="events_sourceIPAddress", grammar="ip", facet=True),
     _column("resource", "resource", 16, 80, "what it acted on: S3 bucket/key, Glacier vault, else the first ARN",
-            field="resource"),
-    _column("eventSource", "eventSource", 6, 24, "the service (s3, iam, sts, ...)", kind="service",
-            field="eventSource", sort_index="events_eventSource"),
-    _column("awsRegion", "awsRegion", 9, 16, "the region the call went to", field="awsRegion"),
-    _column("userAgent", "userAgent", 16, 80, "the client that made the call", field="userAgent"),
-    _column("recipientAccountId", "recipientAccountId", 12, 12, "the account that received the call",
-            field="recipientAccountId"),
-    _column("userIdentity_type", "userIdentity.type", 8, 16, "IAMUser, AssumedRole, Root, AWSService, ...",
-            field="userIdentity.type"),
-    _column("userIdentity_arn", "userIdentity.arn", 24, 100, "the caller's ARN", field="userIdentity.arn"),
-    _column("userIdentity_accountId", "userIdentity.accountId", 12, 19, "the caller's account",
-            field="userIdentity.accountId"),
-    _column("userIdentity_accessKeyId", "userIdentity.accessKeyId", 20, 20, "the access key that signed the call",
-            field="userIdentity.accessKeyId", sort_index="events_userIdentity_accessKeyId"),
-    _column("userIdentity_userName", "userIdentity.userName", 12, 40, "the IAM user's name", field="userIdentity.userName"),
-    _column("userIdentity_principalId", "userIdentity.principalId", 20, 60, "the caller's principal id",
-            field="userIdentity.principalId"),
-    _column("userIdentity_invokedBy", "userIdentity.invokedBy", 16, 40, "the AWS service that made the call for the caller",
-            field="userIdentity.invokedBy"),
-    _column("sessionIssuer_arn", "sessionIssuer.arn", 24, 100, "the role (or user) behind the session",
-            field="userIdentity.sessionContext.sessionIssuer.arn"),
+            field="resource", facet=True),
+    _record_field("eventSource", "eventSource", 6, 24, "the service (s3, iam, sts, ...)", kind="service",
+                  sort_index="events_eventSource", grammar="source", facet=True),
+    _record_field("awsRegion", "awsRegion", 9, 16, "the region the call went to", facet=True),
+    _record_field("userAgent", "userAgent", 16, 80, "the client that made the call", facet=True),
+    _record_field("recipientAccountId", "recipientAccountId", 12, 12, "the account that received the call", facet=True),
+    _record_field("userIdentity_type", "userIdentity.type", 8, 16, "IAMUser, AssumedRole, Root, AWSService, ...",
+                  facet=True),
+    _record_field("userIdentity_arn", "userIdentity.arn", 24, 100, "the caller's ARN", facet=True),
+    _record_field("userIdentity_accountId", "userIdentity.accountId", 12, 19, "the caller's account", facet=True),
+    _record_field("userIdentity_accessKeyId", "userIdentity.accessKeyId", 20, 20, "the access key that signed the call",
+                  sort_index="events_userIdentity_accessKeyId", facet=True),
+    _record_field("userIdentity_userName", "userIdentity.userName", 12, 40, "the IAM user's name"),
+    _record_field("userIdentity_principalId", "userIdentity.principalId", 20, 60, "the caller's principal id"),
+    _record_field("userIdentity_invokedBy", "userIdentity.invokedBy", 16, 40,
+                  "the AWS service that made the call for the caller"),
+    _record_field("sessionIssuer_arn", "sessionIssuer.arn", 24, 100, "the role (or user) behind the session",
+                  cloudtrail="userIdentity.sessionContext.sessionIssuer.arn"),
     _column("principalKey", "principal", 24, 100, "the principal: user or root ARN, role behind a session, service",
             field="principal"),
     _column("sessionKey", "session", 24, 120, "the session: ARN @ sessionContext.attributes.creationDate",
             field="session"),
     _column("issuedAccessKeyId", "issuedAccessKeyId", 20, 20, "the access key this call handed out (AssumeRole, ...)",
             field="issued"),
-    _column("errorMessage", "errorMessage", 24, 200, "the error's message", field="errorMessage"),
-    _column("readOnly", "readOnly", 8, 8, "true for a call that only reads", kind="flag", field="readOnly"),
-    _column("eventType", "eventType", 10, 24, "AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, ...", field="eventType"),
-    _column("eventCategory", "eventCategory", 10, 10, "Management, Data or Insight", field="eventCategory"),
-    _column("requestParameters_bucketName", "requestParameters.bucketName", 16, 63, "the S3 bucket",
-            field="requestParameters.bucketName", sort_index="events_bucket"),
-    _column("requestParameters_key", "requestParameters.key", 24, 1024, "the S3 object key",
-            field="requestParameters.key"),
-    _column("requestParameters_vaultName", "requestParameters.vaultName", 16, 64, "the S3 Glacier vault",
-            field="requestParameters.vaultName"),
-    _column("eventID", "eventID", 36, 36, "the event's unique id", field="eventID"),
+    _record_field("errorMessage", "errorMessage", 24, 200, "the error's message"),
+    _record_field("readOnly", "readOnly", 8, 8, "true for a call that only reads", kind="flag", grammar="flag"),
+    _record_field("managementEvent", "managementEvent", 8, 8, "true for a management event (false: data, Insights)",
+                  kind="flag", grammar="flag"),
+    _record_field("eventType", "eventType", 10, 24, "AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, ...", facet=True),
+    _record_field("eventCategory", "eventCategory", 10, 10, "Management, Data or Insight", grammar="category"),
+    _record_field("requestParameters_bucketName", "requestParameters.bucketName", 16, 63, "the S3 bucket",
+                  sort_index="events_bucket", facet=True),
+    _record_field("requestParameters_key", "requestParameters.key", 24, 1024, "the S3 object key", facet=True),
+    _record_field("requestParameters_vaultName", "requestParameters.vaultName", 16, 64, "the S3 Glacier vault"),
+    _record_field("eventID", "eventID", 36, 36, "the event's unique id"),
     Column("s3Level", "s3Level", s3_level_sql(), 7, 7,
            "the S3 user guide's level of an S3 call: account, bucket or object"),
     Column("bucketName", "bucketName", column_sql("requestParameters_bucketName"), 16, 63,

@@ -84,24 +84,12 @@ class FacetField:
     filter_field: str
 
 
-#: The fields worth counting, in the order the frequency screen cycles through them.
-FACET_FIELDS: tuple[FacetField, ...] = (
-    FacetField("eventName", "eventName", "eventName"),
-    FacetField("eventSource", "eventSource", "eventSource"),
-    FacetField("actor", "actor", "actor"),
-    FacetField("userIdentity.arn", "userIdentity_arn", "userIdentity.arn"),
-    FacetField("userIdentity.type", "userIdentity_type", "userIdentity.type"),
-    FacetField("userIdentity.accessKeyId", "userIdentity_accessKeyId", "userIdentity.accessKeyId"),
-    FacetField("userIdentity.accountId", "userIdentity_accountId", "userIdentity.accountId"),
-    FacetField("sourceIPAddress", "sourceIPAddress", "sourceIPAddress"),
-    FacetField("userAgent", "userAgent", "userAgent"),
-    FacetField("errorCode", "errorCode", "errorCode"),
-    FacetField("awsRegion", "awsRegion", "awsRegion"),
-    FacetField("requestParameters.bucketName", "requestParameters_bucketName", "requestParameters.bucketName"),
-    FacetField("requestParameters.key", "requestParameters_key", "requestParameters.key"),
-    FacetField("resource", "resource", "resource"),
-    FacetField("recipientAccountId", "recipientAccountId", "recipientAccountId"),
-    FacetField("eventType", "eventType", "eventType"),
+#: The fields worth counting (the catalogue's ``facet`` columns), in the order the frequency
+#: screen cycles through them: the catalogue's.
+FACET_FIELDS: tuple[FacetField, ...] = tuple(
+    FacetField(column.title, column.reads, column.field)
+    for column in COLUMNS
+    if column.facet and column.reads is not None and column.field is not None
 )
 
 #: Other names list columns go by (the catalogue's columns that read another ``events``

@@ -85,6 +85,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 from dateutil.parser import isoparse, isoparser
 
+from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
@@ -236,36 +237,11 @@ _ALIASES: tuple[FieldInfo, ...] = (
     FieldInfo("until", "eventTime", "before this time; a bare date includes that whole day", "until"),
 )
 
-# CloudTrail's own names of the indexed fields: (name, events column, description, kind).
+# CloudTrail's own names of the indexed fields, from the column catalogue.
 _CLOUDTRAIL_NAMES: tuple[FieldInfo, ...] = tuple(
-    _alias(name, column, name, description, kind)
-    for name, column, description, kind in (
-        ("eventName", "eventName", "the API action", "eventname"),
-        ("eventSource", "eventSource", "the service endpoint (s3.amazonaws.com)", "source"),
-        ("awsRegion", "awsRegion", "the AWS Region", "text"),
-        ("sourceIPAddress", "sourceIPAddress", "caller IP or service host name; a/n is a CIDR", "ip"),
-        ("userAgent", "userAgent", "the caller's user agent", "text"),
-        ("errorCode", "errorCode", "error code, if the call failed", "text"),
-        ("errorMessage", "errorMessage", "error message, if the call failed", "text"),
-        ("eventID", "eventID", "the event's unique ID", "text"),
-        ("eventTime", "eventTime", "UTC time as YYYY-MM-DDTHH:MM:SSZ (since:/until: for ranges)", "time"),
-        ("eventType", "eventType", "AwsApiCall, AwsServiceEvent, ...", "text"),
-        ("eventCategory", "eventCategory", "management, data or insight", "category"),
-        ("readOnly", "readOnly", "true or false", "flag"),
-        ("managementEvent", "managementEvent", "true or false", "flag"),
-        ("recipientAccountId", "recipientAccountId", "the account that received the event", "text"),
-        ("userIdentity.type", "userIdentity_type", "identity type", "text"),
-        ("userIdentity.arn", "userIdentity_arn", "the caller's ARN", "text"),
-        ("userIdentity.accountId", "userIdentity_accountId", "the caller's account ID", "text"),
-        ("userIdentity.principalId", "userIdentity_principalId", "the caller's principal ID", "text"),
-        ("userIdentity.accessKeyId", "userIdentity_accessKeyId", "access key ID", "text"),
-        ("userIdentity.userName", "userIdentity_userName", "the caller's user name", "text"),
-        ("userIdentity.invokedBy", "userIdentity_invokedBy", "the AWS service that made the call", "text"),
-        (_ISSUER, "sessionIssuer_arn", "the role (or user) that issued the session", "text"),
-        ("requestParameters.bucketName", "requestParameters_bucketName", "S3 bucket name", "text"),
-        ("requestParameters.key", "requestParameters_key", "S3 object key", "text"),
-        ("requestParameters.vaultName", "requestParameters_vaultName", "S3 Glacier vault name", "text"),
-    )
+    _alias(column.cloudtrail, column.reads, column.cloudtrail, column.description, column.grammar)
+    for column in COLUMNS
+    if column.cloudtrail is not None and column.reads is not None
 )
 
 # Top-level record fields without an indexed column: read from the stored original event.
