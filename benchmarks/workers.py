@@ -86,7 +86,7 @@ def run_queries(args) -> dict:
         key, events = conn.execute(
             # principalKey lives in actors (schema.LOOKUP_COLUMNS): count per actor, then per key.
             'SELECT a."principalKey", count(*) FROM events e JOIN actors a ON a.id = e."actorId" '
-            "WHERE a.\"principalKey\" <> '' GROUP BY a.\"principalKey\" ORDER BY 2 DESC LIMIT 1'
+            "WHERE a.\"principalKey\" <> '' GROUP BY a.\"principalKey\" ORDER BY 2 DESC LIMIT 1"
         ).fetchone()
         summary, totals = time_repeated(
             lambda: actor_totals(conn, key, by="principal"), reps=args.jump_reps, warmup=0, budget_s=budget

@@ -23,7 +23,7 @@ from trailtui.core.ingest.extract import event_time_seconds
 from trailtui.core.marks import toggle_mark, unmark
 from trailtui.core.store.rawstore import pack_event
 from trailtui.core.store.schema import ACTOR_COLUMNS, CONTEXT_COLUMNS, VALUE_LIST_COLUMNS, EVENT_COLUMN_NAMES, schema_sql
-from trailtui.core.store.shard import actor_digest
+from trailtui.core.store.shard import actor_digest, cross_account
 from trailtui.core.userstate import attach_user_state, open_user_state
 
 ACCOUNT = "111122223333"
@@ -307,6 +307,8 @@ def db(tmp_path_factory) -> sqlite3.Connection:
                     f"INSERT INTO actors (digest, {', '.join(ACTOR_COLUMNS)}) VALUES (?, {', '.join('?' * len(ACTOR_COLUMNS))}) "
                     "RETURNING id", (actor_digest(combination), *combination)
                 ).fetchone()[0]
+            # As the shard writer does: whether the caller's account is not the recipient.
+            columns["crossAccount"] = cross_account(columns.get("userIdentity_accountId"), columns.get("recipientAccountId"))
             # The call's setting likewise, in contexts.
             setting = tuple(columns.get(name) for name in CONTEXT_COLUMNS)
             if any(setting):

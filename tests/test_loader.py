@@ -429,3 +429,32 @@ def test_a_changed_lookup_file_whose_free_text_was_pending_leaves_the_full_text_
     index_paths(conn, [logs])
     conn.execute("INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 0)")
     _free_text_finds(conn, {**expected, "lookupafter": {"look-1"}, "lookupbefore": set()})
+
+
+def test_cross_account_calls_are_found_however_the_load_ran(tmp_path: Path) -> None:
+    """is:crossaccount: a caller from another account than recipientAccountId; not an
+    anonymous caller, not one without an account, not the same account in another case. The
+    loader decides it per identity and setting (events.crossAccount), in one worker or several."""
+    alice_account = make_event("x")["userIdentity"]["accountId"]
+    anonymous = {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}
+    events = [
+        make_event("same", recipientAccountId=alice_account),
+        make_event("other", recipientAccountId="999988887777"),
+        make_event("anonymous", userIdentity=anonymous, recipientAccountId="999988887777"),
+        make_event("no-recipient"),
+        make_event("no-account", userIdentity={"type": "AWSService", "invokedBy": "s3.amazonaws.com"},
+                   recipientAccountId="999988887777"),
+        make_event("other-again", eventName="PutObject", recipientAccountId="999988887777"),
+    ]
+    for record in events:
+        if record["eventID"] == "no-recipient":
+            record.pop("recipientAccountId", None)
+    write_records(tmp_path / "logs" / "a.json", events[:3])
+    write_records(tmp_path / "logs" / "b.json", events[3:])
+    for workers in (0, 2):
+        conn = connect(tmp_path / f"index-{workers}.sqlite")
+        index_paths(conn, [tmp_path / "logs"], workers=workers)
+        query = EventQuery(conn, compile_filter("is:crossaccount"), columns=["eventID"])
+        assert {row.eventID for row in query.page(0, 10)} == {"other", "other-again"}
+        assert EventQuery(conn, compile_filter("-is:crossaccount")).count() == 4
+        conn.close()

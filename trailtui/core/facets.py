@@ -29,7 +29,7 @@ from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import FIRST_TIME_SQL, IDENTITY_KEYS, LAST_TIME_SQL
-from trailtui.core.store.schema import LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, column_sql
+from trailtui.core.store.schema import EVENTS_WITH_LOOKUPS, LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, joined_column_sql
 from trailtui.core.text import printable
 from trailtui.core.times import event_time_text_of
 
@@ -292,21 +292,21 @@ def actor_ranking(
     order = ACTOR_SORTS.get(sort)
     if order is None:
         raise ValueError(f"unknown sort {sort!r}: one of {', '.join(ACTOR_SORTS)}")
-    key = column_sql(_checked_column(grouping.column))
-    account, agent = column_sql("userIdentity_accountId"), column_sql("userAgent")
+    key = joined_column_sql(_checked_column(grouping.column))
+    account, agent = joined_column_sql("userIdentity_accountId"), joined_column_sql("userAgent")
     sql = (
         "SELECT key, actor, events, errors, source_ips, user_agents, first_seen, last_seen, account, "
         "count(*) OVER (), sum(events) OVER () FROM ("
         f"  SELECT {key} AS key, "
         # The display name, unless the group holds several (events without a session, ...).
-        '  CASE WHEN min("actor") = max("actor") THEN max("actor") END AS actor, count(*) AS events, '
-        "  count(nullif(\"errorCode\", '')) AS errors, "
-        "  count(DISTINCT nullif(\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
+        '  CASE WHEN min(events."actor") = max(events."actor") THEN max(events."actor") END AS actor, '
+        "  count(*) AS events, count(nullif(events.\"errorCode\", '')) AS errors, "
+        "  count(DISTINCT nullif(events.\"sourceIPAddress\", '') COLLATE NOCASE) AS source_ips, "
         f"  count(DISTINCT nullif({agent}, '') COLLATE NOCASE) AS user_agents, "
         f"  {FIRST_TIME_SQL} AS first_seen, {LAST_TIME_SQL} AS last_seen, "
         # The account, unless the group spans several (events without a session, ...).
         f"  CASE WHEN min({account}) = max({account}) THEN max({account}) END AS account "
-        f"  FROM events WHERE {compiled.where} GROUP BY key"
+        f"  FROM {EVENTS_WITH_LOOKUPS} WHERE {compiled.where} GROUP BY key"
         f") ORDER BY {order} LIMIT ?"
     )
     rows = conn.execute(sql, (*compiled.params, max(1, limit))).fetchall()

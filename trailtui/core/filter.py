@@ -89,7 +89,7 @@ from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.decode import parse_event_json
 from trailtui.core.store.originals import main_database_path, original_event
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
-from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS, column_sql
+from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.text import printable
 from trailtui.core.times import epoch_seconds, event_time_text_sql
 from trailtui.core.userstate import USER_SCHEMA
@@ -711,18 +711,14 @@ def _actor_is(condition: str) -> str:
     return f"{_column('actorId')} IN (SELECT id FROM actors WHERE {condition})"
 
 
-_RECIPIENT = column_sql("recipientAccountId")
-# A caller with an account that is not the anonymous principal.
-_SIGNED_BY_ACCOUNT = f"IFNULL(userIdentity_accountId, '') <> '' AND userIdentity_accountId <> {_ANONYMOUS}"
-
 _IS_CONDITIONS: dict[str, str] = {
     "anonymous": _actor_is(f"userIdentity_accountId = {_ANONYMOUS} OR userIdentity_principalId = {_ANONYMOUS}"),
     "error": _nonempty("errorCode"),
     "write": f"{_column('readOnly')} = 0",
     "read": f"{_column('readOnly')} = 1",
     "root": _actor_is("userIdentity_type = 'Root'"),
-    "crossaccount": f"({_actor_is(_SIGNED_BY_ACCOUNT)} "
-    f"AND IFNULL({_RECIPIENT}, '') <> '' AND {_RECIPIENT} <> {column_sql('userIdentity_accountId')} COLLATE NOCASE)",
+    # Decided per (actor, context) when the index was written (store.shard.cross_account).
+    "crossaccount": f"{_column('crossAccount')} = 1",
     # The user's marks, kept by eventID beside the index; the few marks find their events through
     # the events_eventID unique index.
     "marked": f"{_column('eventID')} IN (SELECT eventID FROM {USER_SCHEMA}.marks)",

@@ -49,7 +49,7 @@ except ``events.eventTime``: whole seconds since the Unix epoch, see :mod:`trail
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 #: The columns a decoded record gives (``ingest.extract.event_row`` and, last, the record's
 #: place in its file from ``ingest.prepare``), in that order. Each is ``(column, SQL type)``.
@@ -141,9 +141,15 @@ LOOKUP_COLUMNS: dict[str, tuple[str, str]] = {
 
 #: The columns of ``events`` (``id`` is assigned by the loader): the :data:`RECORD_COLUMNS`
 #: not in :data:`LOOKUP_COLUMNS`, then ``file_id`` (``files.id``), ``actorId`` (``actors.id`` of
-#: the event's identity combination) and ``contextId`` (``contexts.id``).
+#: the event's identity combination) and ``contextId`` (``contexts.id``); ``crossAccount`` is
+#: derived from both when the shard is written.
 EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     *((name, decl) for name, decl in RECORD_COLUMNS if name not in LOOKUP_COLUMNS),
+    # 1 when the caller's userIdentity.accountId (not the anonymous principal) differs from
+    # recipientAccountId, else NULL: is:crossaccount compares an actors column with a contexts
+    # column, which per event cost two lookups (4 s at 1M); the shard writer decides it once
+    # per (actor, context) pair.
+    ("crossAccount", "INTEGER"),
     ("file_id", "INTEGER"),
     ("actorId", "INTEGER"),
     ("contextId", "INTEGER"),
@@ -168,6 +174,26 @@ def column_sql(name: str) -> str:
 
 
 _STORED = frozenset(EVENT_COLUMN_NAMES)
+
+#: ``FROM events`` joined to its lookup tables, for queries that read lookup columns on every
+#: row they group (a join reads each row's actor and context once; a :func:`column_sql`
+#: subquery per column and row cost twice as much). Use :func:`joined_column_sql` with it.
+EVENTS_WITH_LOOKUPS = (
+    'events LEFT JOIN actors AS event_actor ON event_actor.id = events."actorId" '
+    'LEFT JOIN contexts AS event_context ON event_context.id = events."contextId"'
+)
+_JOINED_ALIASES = {"actors": "event_actor", "contexts": "event_context"}
+
+
+def joined_column_sql(name: str) -> str:
+    """The record column ``name`` over :data:`EVENTS_WITH_LOOKUPS` (always qualified: ``actors``
+    has an ``actor`` column too). Raises KeyError for an unknown name."""
+    lookup = LOOKUP_COLUMNS.get(name)
+    if lookup is not None:
+        return f'{_JOINED_ALIASES[lookup[0]]}."{name}"'
+    if name not in _STORED:
+        raise KeyError(name)
+    return f'events."{name}"'
 
 
 #: Indexes kept on ``events`` while a loader writes: the list's sort order and dedupe by eventID.
@@ -201,10 +227,15 @@ EVENT_INDEXES: tuple[tuple[str, str], ...] = (
     ("events_actorId", '"actorId", "eventTime", "errorCode", "eventName", "sourceIPAddress"'),
     # Few events issue keys: a partial index (see PARTIAL_INDEXES) stays tiny.
     ("events_issuedAccessKeyId", '"issuedAccessKeyId"'),
+    # is:crossaccount, in time order; partial, so as small as the share of such events.
+    ("events_crossAccount", '"eventTime", id'),
 )
 
 #: The ``WHERE`` clause of the partial indexes among :data:`EVENT_INDEXES`, by index name.
-PARTIAL_INDEXES: dict[str, str] = {"events_issuedAccessKeyId": '"issuedAccessKeyId" IS NOT NULL'}
+PARTIAL_INDEXES: dict[str, str] = {
+    "events_issuedAccessKeyId": '"issuedAccessKeyId" IS NOT NULL',
+    "events_crossAccount": '"crossAccount" = 1',
+}
 
 #: Text columns whose distinct values the loader records in ``column_values`` (not
 #: ``accessKeyId``: temporary keys are nearly one per session, and keys are searched whole): a wildcard
