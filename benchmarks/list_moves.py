@@ -193,7 +193,9 @@ class Moves:
         return out
 
     def times(self) -> dict:
-        first, last = self.conn.execute('SELECT min("eventTime"), max("eventTime") FROM events').fetchone()
+        from trailtui.core.query import time_span
+
+        first, last = time_span(self.conn)  # UTC text (the index keeps epoch seconds)
         start = datetime.fromisoformat(first.replace("Z", "+00:00"))
         span = datetime.fromisoformat(last.replace("Z", "+00:00")) - start
         moments = [(start + span * self.rng.random()).strftime("%Y-%m-%dT%H:%M:%SZ") for _ in range(SAMPLES)]
