@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from trailtui.core.ingest.decode import decode_bytes, decode_file
-from trailtui.core.ingest.extract import event_row, event_text, normalize_event_time
+from trailtui.core.ingest.extract import event_row, event_text, event_time_seconds, normalize_event_time
+from trailtui.core.times import event_time_text_of
 from trailtui.core.filter import FilterError, compile_filter
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
@@ -135,7 +136,7 @@ def test_index_columns_come_from_any_object(event: dict) -> None:
     row = event_row(event, original)
     assert len(row) == RECORD_COLUMN_NAMES.index("record_index")
     assert isinstance(row[0], str) and row[0]  # an eventID, given or synthetic
-    assert row[1] is None or normalize_event_time(row[1]) == row[1]
+    assert row[1] is None or type(row[1]) is int  # eventTime: epoch seconds
     for value in row:
         assert value is None or isinstance(value, (str, int))
     assert isinstance(event_text(event), str)
@@ -152,6 +153,20 @@ def is_utc_time(moment: str) -> bool:
 def test_any_time_text_is_a_utc_time_or_none(text: str) -> None:
     moment = normalize_event_time(text)
     assert moment is None or is_utc_time(moment)
+
+
+@SETTINGS
+@given(text=st.text() | st.sampled_from(["2026-03-14 10:00:00", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z",
+                                         "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z", "2026-03-14T10:00:00Z"]))
+def test_stored_seconds_show_the_same_time(text: str) -> None:
+    """The index keeps eventTime as epoch seconds; shown again, they are the normalized text
+    (or no time at all, where no calendar has the date: year 0000)."""
+    seconds = event_time_seconds(text)
+    normalized = normalize_event_time(text)
+    if seconds is None:
+        assert normalized is None or normalized.startswith("0000-")
+    else:
+        assert event_time_text_of(seconds) == normalized
 
 
 def test_times_before_year_1000_keep_four_digits() -> None:
