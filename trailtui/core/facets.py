@@ -285,8 +285,10 @@ def actor_ranking(
     """Rank the actors of the events ``compiled`` matches, grouped by ``grouping.column``.
 
     ``sort`` is a key of :data:`ACTOR_SORTS` (default: most events first); the top ``limit``
-    rows in that order are returned. One ``GROUP BY`` query; on a synthetic table of 1M events
-    about 1.5 s unfiltered (the distinct counts sort each group), 0.2 s for 100k matches. Raises
+    rows in that order are returned. One ``GROUP BY`` query over the events joined to their
+    actors and contexts; on the benchmark corpus of 1M events (2 cores) 2.6 s unfiltered by
+    principal, 4.3 s by session, 6.5 s by credential (the distinct counts sort each group),
+    0.5-0.9 s for ``actor:*alice*``'s 115k matches. Raises
     ValueError for an unknown ``sort``, ``sqlite3.OperationalError`` when interrupted.
     """
     order = ACTOR_SORTS.get(sort)

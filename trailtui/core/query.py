@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS, column
 from trailtui.core.filter import CompiledFilter
 from trailtui.core.store.originals import original_event, original_events  # noqa: F401  (re-exported)
-from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, RECORD_COLUMNS
+from trailtui.core.store.schema import (
+    ACTOR_COLUMNS,
+    EVENTS_WITH_LOOKUPS,
+    LOOKUP_COLUMNS,
+    RECORD_COLUMNS,
+    joined_column_sql,
+)
 from trailtui.core.times import epoch_seconds, event_time_text_of, event_time_text_sql
 
 #: The index that serves time order (``schema.LOAD_INDEXES``).
@@ -659,9 +665,8 @@ def total_events(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
-# The record columns kept in actors and contexts, as event_facts reads them (by its aliases).
-_LOOKUP_ALIASES = {"actors": "a", "contexts": "c"}
-_LOOKED_UP_SELECT = ", ".join(f'{_LOOKUP_ALIASES[table]}."{name}"' for name, (table, _) in LOOKUP_COLUMNS.items())
+# The record columns kept in actors and contexts, as event_facts reads them.
+_LOOKED_UP_SELECT = ", ".join(f'{joined_column_sql(name)} AS "{name}"' for name in LOOKUP_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -678,8 +683,8 @@ class EventFacts:
 def event_facts(conn: sqlite3.Connection, event_id: int) -> EventFacts | None:
     """The indexed columns and origin of one event, or None if it is not in the index."""
     cursor = conn.execute(
-        f"SELECT e.*, {_LOOKED_UP_SELECT}, f.path FROM events e LEFT JOIN actors a ON a.id = e.\"actorId\" "
-        'LEFT JOIN contexts c ON c.id = e."contextId" LEFT JOIN files f ON f.id = e.file_id WHERE e.id = ?',
+        f"SELECT events.*, {_LOOKED_UP_SELECT}, f.path FROM {EVENTS_WITH_LOOKUPS} "
+        "LEFT JOIN files f ON f.id = events.file_id WHERE events.id = ?",
         (event_id,),
     )
     row = cursor.fetchone()
