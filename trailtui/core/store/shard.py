@@ -192,22 +192,15 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
                 result.duplicates += 1
                 continue
             seen_ids.add(event_id)
+            # The lookups stay inline (a hit is one dict probe per event); a miss adds a row.
             combination = actor_of(row)
             actor = actors.get(combination, 0)
             if actor == 0:
-                actor = None
-                if any(combination):
-                    actor = len(actor_rows) + 1
-                    actor_rows.append((actor, actor_digest(combination), *combination))
-                actors[combination] = actor
+                actor = _new_local_row(combination, actors, actor_rows)
             setting = context_of(row)
             context = contexts.get(setting, 0)
             if context == 0:
-                context = None
-                if any(setting):
-                    context = len(context_rows) + 1
-                    context_rows.append((context, actor_digest(setting), *setting))
-                contexts[setting] = context
+                context = _new_local_row(setting, contexts, context_rows)
             pair = (actor, context)
             crossing = crossings.get(pair, 0)
             if crossing == 0:
@@ -234,6 +227,17 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
         [(name, value) for name, found in values.items() for value in found if value is not None],
     )
     return files, next_id - 1
+
+
+def _new_local_row(combination: tuple, ids: dict[tuple, int | None], rows: list[tuple]) -> int | None:
+    """The shard-local id of a combination not seen yet in this shard (an ``actors`` or
+    ``contexts`` row with its digest, appended to ``rows``), None when every value is missing."""
+    local = None
+    if any(combination):
+        local = len(rows) + 1
+        rows.append((local, actor_digest(combination), *combination))
+    ids[combination] = local
+    return local
 
 
 def cross_account(account: str | None, recipient: str | None) -> int | None:
