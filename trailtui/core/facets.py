@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
@@ -31,7 +30,7 @@ from trailtui.core.filter import FIELDS, CompiledFilter
 from trailtui.core.query import FIRST_TIME_SQL, IDENTITY_KEYS, LAST_TIME_SQL
 from trailtui.core.store.schema import EVENTS_WITH_LOOKUPS, LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, joined_column_sql
 from trailtui.core.text import printable
-from trailtui.core.times import event_time_text_of
+from trailtui.core.times import epoch_seconds, event_time_text_of
 
 # ----------------------------------------------------------------------------------- quoting
 
@@ -379,9 +378,9 @@ class TimeHistogram:
         """The ``(since, until)`` times (UTC ``YYYY-MM-DDTHH:MM:SSZ``; since included, until
         excluded) that hold exactly the matches of bucket ``index``: the bucket, narrowed to the
         matches' first and last event (so the filter's own time bounds still hold)."""
-        low = max(self.bucket_start(index), _epoch(self.first))
-        high = min(self.bucket_start(index + 1), _epoch(self.last) + 1)
-        return iso_time(low), iso_time(high)
+        low = max(self.bucket_start(index), epoch_seconds(self.first))
+        high = min(self.bucket_start(index + 1), epoch_seconds(self.last) + 1)
+        return event_time_text_of(low), event_time_text_of(high)
 
     def index_of(self, moment: int) -> int | None:
         """The bucket holding ``moment`` (seconds since the epoch), or None if outside."""
@@ -389,22 +388,6 @@ class TimeHistogram:
             return None
         index = (moment - self.start) // self.bucket_seconds
         return index if index < len(self.counts) else None
-
-
-def iso_time(seconds: int) -> str:
-    """Seconds since the epoch as UTC ``YYYY-MM-DDTHH:MM:SSZ`` (``eventTime``'s format)."""
-    return event_time_text_of(seconds)  # type: ignore[return-value]  (never None for an int)
-
-
-def _epoch(event_time: str) -> int:
-    """``YYYY-MM-DDTHH:MM:SSZ`` (or a prefix of it: ``YYYY-MM-DDTHH:MM``, ``YYYY-MM-DDTHH``,
-    ``YYYY-MM-DD``) as seconds since the epoch. Raises ValueError."""
-    text = event_time.rstrip("Z")
-    formats = {19: "%Y-%m-%dT%H:%M:%S", 16: "%Y-%m-%dT%H:%M", 13: "%Y-%m-%dT%H", 10: "%Y-%m-%d"}
-    moment = datetime.strptime(text, formats[len(text)]) if len(text) in formats else None
-    if moment is None:
-        raise ValueError(f"not an eventTime: {event_time!r}")
-    return int(moment.replace(tzinfo=timezone.utc).timestamp())
 
 
 def choose_buckets(first: int, last: int, max_buckets: int) -> tuple[int, int, int]:

@@ -379,7 +379,7 @@ class EventQuery:
         order = self._order(segment, self.sort.descending != backwards)
         # The ids first, then their columns: where the plan sorts, the sorter holds one integer
         # per match instead of every shown column (lookups into actors and contexts included):
-        # 2.6 s instead of a few hundred ms for 2.3M matches at 10M events.
+        # type:Root at 10M events, 200k matches, 373 -> 117 ms.
         sql = f"SELECT id FROM {self._source(dense)} WHERE {self._where(segment.where)} {order} LIMIT ? OFFSET ?"
         return self.rows_for_ids(row[0] for row in self.conn.execute(sql, (*self.compiled.params, limit, skip)))
 
@@ -627,15 +627,15 @@ class EventQuery:
         ``when`` is not in that form. A count over the time index (or the filter's)."""
         if not self.sort.by_time:
             raise ValueError(f"go to time needs time order; the list is sorted by {self.sort.column}")
-        when = epoch_seconds(when)  # type: ignore[assignment]  (the index's form)
+        at = epoch_seconds(when)  # the index's form
         # The events with a time before ``when`` and those at or after it: count the side the
         # sample says is smaller, the other is the rest of the timed matches.
         times = [key[0][1] for number, key in self._sample() if number == 0 and key[0][0]]
-        if 2 * sum(1 for time in times if time >= when) <= len(times):
-            at_or_after = self._count(_AT_OR_AFTER, params=(when,))
+        if 2 * sum(1 for time in times if time >= at) <= len(times):
+            at_or_after = self._count(_AT_OR_AFTER, params=(at,))
             before = None
         else:
-            before = self._count(f"{_TIME_SQL} < ?", params=(when,))
+            before = self._count(f"{_TIME_SQL} < ?", params=(at,))
             at_or_after = self._timed() - before
         if not at_or_after:
             return None

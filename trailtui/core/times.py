@@ -9,7 +9,7 @@ JSON and NDJSON exports are the original events and keep CloudTrail's own text.
 
 The index stores ``eventTime`` as whole seconds since the Unix epoch (UTC): 4 bytes per event
 and per index entry against 20 for the text (issue #10, narrow rows). Everything that reads it
-for people goes through :func:`event_time_text` (Python) or :func:`event_time_text_sql` (SQL),
+for people goes through :func:`event_time_text_of` (Python) or :func:`event_time_text_sql` (SQL),
 and everything that compares with it through :func:`epoch_seconds`.
 """
 
