@@ -576,3 +576,65 @@ def test_a_killed_loader_loses_nothing_and_doubles_nothing(variant_name, kill_co
         if os.environ.get("TRAILTUI_KILL_REPORT"):
             with capsys.disabled():
                 print("\n" + "\n".join(report))
+
+
+def _decoders_of(pid: int) -> list[int]:
+    """The worker processes forked by ``pid`` (children running the same command line; Linux
+    /proc, empty elsewhere)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            fields = text[text.rindex(")") + 2 :].split()
+            if int(fields[1]) == pid and fields[0] != "Z" and (stat.parent / "cmdline").read_bytes() == command:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the decoder processes through Linux /proc")
+@pytest.mark.parametrize("variant_name", list(VARIANTS))
+def test_a_killed_decoder_ends_the_load_with_a_message_not_a_hang(variant_name, kill_corpus, tmp_path) -> None:
+    """The OOM killer (or ``kill -9``) takes one decoder process mid-load: the loader says so,
+    naming the files it was reading, and ends (it used to wait forever for that batch, or hang
+    in the pool's shutdown); the index stays intact; the next run reads everything."""
+    variant = VARIANTS[variant_name]
+    truth = kill_corpus
+    db = tmp_path / "index.sqlite"
+    process = subprocess.Popen(variant.argv(db, truth.root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True, text=True, errors="replace")
+    try:
+        deadline = time.monotonic() + 60
+        decoders: list[int] = []
+        while not decoders and process.poll() is None and time.monotonic() < deadline:
+            decoders = _decoders_of(process.pid)
+            time.sleep(0.005)
+        assert decoders, f"{variant_name}: no decoder process appeared (exit {process.poll()})"
+        time.sleep(0.2)  # into the batches
+        os.kill(decoders[0], signal.SIGKILL)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{variant_name}: the loader still runs 60 s after a decoder was killed (a hang)")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert "Traceback" not in out + err, (out + err)[-2000:]
+    if variant.name == "trailtui index":
+        assert process.returncode == 3, f"exit {process.returncode}: {err[-2000:]}"
+        message = err
+    else:
+        kind, message = json.loads(out.splitlines()[-1])
+        assert kind == "error", (kind, message)
+    assert re.search(r"a decoder process stopped unexpectedly .* while reading .*\.json\.gz", message), message
+    assert_no_survivors(process.pid, f"{variant_name}, a decoder killed")
+    check_after_kill(db, truth, f"{variant_name}, a decoder killed")
+    final = run_loader(variant, db, truth.root, [])
+    assert_finished_cleanly(variant, final, f"{variant_name}, the run after a decoder was killed")
+    check_complete(db, truth, f"{variant_name}, the run after a decoder was killed")

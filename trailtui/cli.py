@@ -145,7 +145,7 @@ def _open_writer(db_path: Path):
 def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path."""
     from trailtui.core.discover import InputPathError
-    from trailtui.core.loader import default_workers, index_paths
+    from trailtui.core.loader import DecoderStopped, default_workers, index_paths
 
     for path in paths:
         if not Path(path).expanduser().exists():
@@ -161,6 +161,13 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
     except (sqlite3.Error, OSError) as err:  # a full disk, a read-only file, a damaged index
         conn.close()
         raise SystemExit(_index_failed(err, db_path)) from None
+    except DecoderStopped as err:  # what was merged stays; the next run reads the rest
+        from trailtui.core.text import printable
+
+        conn.close()
+        progress.close()
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        raise SystemExit(EXIT_PARTIAL) from None
     finally:
         progress.close()
     return conn, summary

@@ -19,6 +19,7 @@ events); the first copy of an ``eventID`` is kept and the others are counted as 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sqlite3
@@ -29,6 +30,8 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -369,13 +372,19 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+class DecoderStopped(RuntimeError):
+    """A decoder process ended in the middle of a batch (killed by the kernel's OOM killer, a
+    signal, a crash). Its message names the batch's first file and the exit code; the batches
+    merged before it stay indexed, and the next load reads the rest."""
+
+
 def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterator[tuple[list, Shard]]:
     """Yield ``(batch of todo items, Shard)`` in ``todo`` order, each batch written to a shard
     in ``directory`` by a worker process (in this process when ``workers`` is 0 or there are
     few files).
 
     Only a few batches per worker are written ahead of the merge, so a slow merge does not let
-    shards pile up on disk.
+    shards pile up on disk. Raises :class:`DecoderStopped` when a worker process dies.
     """
     workers = default_workers() if workers is None else workers
     load = uuid.uuid4().hex[:8]  # shard names never meet a previous load's
@@ -389,34 +398,64 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
             yield batch, write_shard(*task(number, batch))
         return
     ahead = 2 * workers
-    with _decoder_pool(workers) as pool:
-        pending: deque = deque()
-        for number, batch in numbered:
-            pending.append((batch, pool.apply_async(write_shard, task(number, batch))))
-            if len(pending) >= ahead:
-                break
+    # concurrent.futures, not multiprocessing.Pool: a Pool whose worker dies never answers that
+    # task (the merge waits forever), and its terminate() can deadlock on the task queue's lock
+    # (seen once in CI); the executor raises BrokenProcessPool instead, and is left by close and
+    # join when all went well.
+    ours_before = set(multiprocessing.active_children())  # to tell our decoders from others
+    pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_decoder_started)
+    pending: deque = deque()
+    finished = False
+    try:
+        with _sigint_blocked():
+            # The workers start with these first tasks: none may die of a Ctrl+C before it
+            # ignores SIGINT (see _decoder_started).
+            for number, batch in numbered:
+                pending.append((batch, pool.submit(write_shard, *task(number, batch))))
+                if len(pending) >= ahead:
+                    break
         while pending:
-            batch, result = pending.popleft()
-            shard = result.get()
+            batch, future = pending.popleft()
+            try:
+                shard = future.result()
+            except BrokenProcessPool:
+                raise DecoderStopped(
+                    f"a decoder process stopped unexpectedly (killed, or out of memory) while reading"
+                    f" {batch[0][0]} and the {len(batch) - 1} files after it; the files merged before"
+                    " them stay indexed, and the next load reads the rest"
+                ) from None
             following = next(numbered, None)
             if following is not None:
-                pending.append((following[1], pool.apply_async(write_shard, task(*following))))
+                pending.append((following[1], pool.submit(write_shard, *task(*following))))
             yield batch, shard
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            # Interrupted (Ctrl+C, an error, the consumer stopped): the shards being written are
+            # discarded anyway, so the workers are stopped rather than waited for.
+            pool.shutdown(wait=False, cancel_futures=True)
+            for child in set(multiprocessing.active_children()) - ours_before:
+                child.terminate()
+            for child in set(multiprocessing.active_children()) - ours_before:
+                child.join(5)
 
 
-def _decoder_pool(workers: int):
-    """A pool of ``workers`` decoder processes that ignore SIGINT.
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread while the body runs (processes started meanwhile inherit the
+    mask), so that a Ctrl+C reaches this process only once the body is done.
 
-    Ctrl+C reaches the whole process group: a decoder killed by it mid-task (holding the task
-    queue's lock) would hang the pool's shutdown, or print its traceback. SIGINT stays blocked
-    while the decoders start, so none can die before it ignores the signal; a Ctrl+C meanwhile
-    reaches this process once the pool exists.
+    Ctrl+C reaches the whole process group: a decoder killed by it mid-task would break the
+    pool, or print its traceback. Each decoder ignores SIGINT, then unblocks it
+    (:func:`_decoder_started`).
     """
     guard = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
     if guard:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        return _pool_context().Pool(workers, initializer=_decoder_started)
+        yield
     finally:
         if guard:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -426,6 +465,16 @@ def _decoder_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    # A loader killed outright (kill -9, the OOM killer) cannot stop its decoders, and they
+    # would wait on the task queue forever (each holds its write end): each leaves with it.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_leave_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _leave_with(parent_sentinel: int) -> None:
+    multiprocessing.connection.wait([parent_sentinel])
+    os._exit(1)
 
 
 def _batches(todo: list) -> Iterator[list]:
@@ -479,7 +528,7 @@ def _loader_main(db_path: str, paths: list[str], post) -> None:
         post("done", asdict(summary))
     except (OSError, sqlite3.Error) as err:
         post("error", describe_write_error(err, db_path))
-    except (IndexError_, ValueError) as err:
+    except (IndexError_, ValueError, DecoderStopped) as err:
         post("error", str(err))
 
 
