@@ -32,6 +32,21 @@ Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:20
 Press ? in the app for every key and the whole filter grammar."""
 
 
+def _add_s3(parser: argparse.ArgumentParser, *, window: bool = True) -> None:
+    """Options for ``s3://`` paths (and the time window, which also prunes their listing)."""
+    if window:
+        parser.add_argument("--since", metavar="TIME",
+                            help="only events from TIME on (UTC ISO 8601, or -2h, -7d); for s3:// also lists only those days")
+        parser.add_argument("--until", metavar="TIME", help="only events before TIME (a bare date keeps that day)")
+    s3 = parser.add_argument_group("S3 (s3://BUCKET[/PREFIX] paths)")
+    s3.add_argument("--account", metavar="ID[,ID...]", help="only these accounts' folders of the CloudTrail layout")
+    s3.add_argument("--region", metavar="R[,R...]", help="only these regions' folders (us-east-1,eu-west-1)")
+    s3.add_argument("--profile", metavar="NAME", help="AWS profile for S3 (default: boto3's credential chain)")
+    s3.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint (MinIO, a local test server)")
+    s3.add_argument("--dry-run", action="store_true",
+                    help="print the prefixes that would be listed and the objects and bytes to read, then exit")
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="FILE", help="index file to use (default: one per set of paths in ~/.cache/trailtui)")
     parser.add_argument("--version", action="version", version=f"trailtui {__version__}")
@@ -45,10 +60,12 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     browse.add_argument("paths", nargs="*", metavar="PATH", help="log files or directories (walked recursively)")
     browse.add_argument("--demo", action="store_true", help="open a built-in sample incident (no logs needed)")
     browse.add_argument("--filter", metavar="EXPR", default="", help="start with this filter")
+    _add_s3(browse)
     _add_common(browse)
 
     index = argparse.ArgumentParser(prog="trailtui index", description="Build or update the index without the UI.")
     index.add_argument("paths", nargs="+", metavar="PATH")
+    _add_s3(index)
     _add_common(index)
 
     query = argparse.ArgumentParser(prog="trailtui query", description="Index as needed, then print matching events.")
@@ -62,6 +79,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     query.add_argument("--limit", type=int, metavar="N", help="print at most N events")
     query.add_argument("--count", action="store_true", help="print only the number of matching events")
     query.add_argument("--oldest-first", action="store_true", help="oldest events first (default newest first)")
+    _add_s3(query, window=False)
     _add_common(query)
     return browse, index, query
 
@@ -106,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 
 
-_VALUE_OPTIONS = frozenset(("--filter", "-f"))
+_VALUE_OPTIONS = frozenset(("--filter", "-f", "--since", "--until"))
 
 
 def _join_negated_filters(argv: list[str]) -> list[str]:
@@ -118,7 +136,7 @@ def _join_negated_filters(argv: list[str]) -> list[str]:
         arg = argv[position]
         following = argv[position + 1] if position + 1 < len(argv) else None
         if arg in _VALUE_OPTIONS and following is not None and following.startswith("-") and following != "--":
-            joined.append(f"{'--filter' if arg == '-f' else arg}={following}")
+            joined.append(f"{'--filter' if arg == '-f' else arg}={following}")  # --since -2d too
             position += 2
             continue
         joined.append(arg)
@@ -142,21 +160,101 @@ def _open_writer(db_path: Path):
         raise SystemExit(EXIT_USAGE) from None
 
 
-def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False):
-    """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path."""
-    from trailtui.core.discover import InputPathError
-    from trailtui.core.loader import DecoderStopped, default_workers, index_paths
+def _check_paths(paths: list[str]) -> None:
+    """Exit 2 naming the first path that does not exist (or an S3 URL without a bucket)."""
+    from trailtui.core.sources.s3 import S3SourceError, is_s3_url, parse_s3_url
+    from trailtui.core.text import printable
 
     for path in paths:
-        if not Path(path).expanduser().exists():
-            print(f"trailtui: {path}: no such file or directory", file=sys.stderr)
+        if is_s3_url(path):
+            try:
+                parse_s3_url(path)
+            except S3SourceError as err:
+                print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE) from None
+        elif not Path(path).expanduser().exists():
+            print(f"trailtui: {printable(path)}: no such file or directory", file=sys.stderr)
             raise SystemExit(EXIT_USAGE)
+
+
+def _s3_options(args, *, since: str | None = None, until: str | None = None):
+    """The S3Options the command line gives (the window resolved to UTC ISO-8601 text); exits 2
+    on a malformed --account, --region or time."""
+    from trailtui.core.filter import FilterError, parse_time
+    from trailtui.core.sources import layout
+    from trailtui.core.sources.s3 import S3Options
+
+    def listed(text: str | None, form, what: str) -> tuple[str, ...]:
+        values = tuple(value.strip() for value in (text or "").split(",") if value.strip())
+        for value in values:
+            if not form.match(value):
+                print(f"trailtui: {what} {value!r}: expected {form.pattern.rstrip(chr(92) + 'Z')}", file=sys.stderr)
+                raise SystemExit(EXIT_USAGE)
+        return values
+
+    def moment(text: str | None, option: str) -> str | None:
+        if not text:
+            return None
+        try:
+            return parse_time(text)
+        except FilterError as err:
+            print(f"trailtui: {option} {text}: {err.message}", file=sys.stderr)
+            raise SystemExit(EXIT_USAGE) from None
+
+    return S3Options(
+        since=moment(since if since is not None else getattr(args, "since", None), "--since"),
+        until=moment(until if until is not None else getattr(args, "until", None), "--until"),
+        accounts=listed(args.account, layout.ACCOUNT_ID, "--account"),
+        regions=listed(args.region, layout.REGION, "--region"),
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+    )
+
+
+def _dry_run(paths: list[str], options) -> int:
+    """``--dry-run``: what an S3 source would list and read (nothing is downloaded)."""
+    from trailtui.core.sources.s3 import S3SourceError, is_s3_url, list_objects, make_client, parse_s3_url
+    from trailtui.core.text import printable
+
+    remote = [path for path in paths if is_s3_url(path)]
+    if not remote:
+        print("trailtui: --dry-run is for s3:// paths (local files are read where they are)", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        client = make_client(options)
+        for path in remote:
+            listing = list_objects(client, parse_s3_url(path), options)
+            for prefix in listing.listed:
+                whole = " (not CloudTrail's layout: listed whole)" if prefix in listing.whole else ""
+                print(f"list {printable(prefix)}{whole}")
+            for where, message in listing.problems:
+                print(f"error: {printable(where)}: {printable(message)}", file=sys.stderr)
+            print(f"{printable(path)}: {len(listing.objects):,} objects, {listing.bytes:,} bytes "
+                  f"({listing.requests} listing requests)")
+    except S3SourceError as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None):
+    """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path
+    or an S3 source that cannot be used (no credentials)."""
+    from trailtui.core.discover import InputPathError
+    from trailtui.core.loader import DecoderStopped, default_workers, index_paths
+    from trailtui.core.sources.s3 import S3SourceError
+
+    _check_paths(paths)
     conn = _open_writer(db_path)
     progress = _Progress(enabled=not quiet)
     try:
-        summary = index_paths(conn, paths, on_progress=progress.update, workers=default_workers(interactive=False))
-    except InputPathError as err:
-        print(f"trailtui: {err}", file=sys.stderr)
+        summary = index_paths(conn, paths, on_progress=progress.update, workers=default_workers(interactive=False),
+                              s3_options=s3_options)
+    except (InputPathError, S3SourceError) as err:
+        from trailtui.core.text import printable
+
+        progress.close()
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
     except (sqlite3.Error, OSError) as err:  # a full disk, a read-only file, a damaged index
         conn.close()
@@ -208,13 +306,13 @@ class _Progress:
                 TextColumn("{task.fields[phase]}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("files · {task.fields[events]:,} events · {task.fields[rate]:,.0f}/s"),
+                TextColumn("files · {task.fields[events]:,} events · {task.fields[rate]:,.0f}/s{task.fields[s3]}"),
                 TimeRemainingColumn(),
                 console=Console(stderr=True),
                 transient=True,
             )
             self.bar.start()
-            self.task = self.bar.add_task("index", total=None, events=0, rate=0.0, phase="indexing")
+            self.task = self.bar.add_task("index", total=None, events=0, rate=0.0, phase="indexing", s3="")
 
     def update(self, progress) -> None:
         if not self.enabled:
@@ -226,6 +324,7 @@ class _Progress:
             self.bar.update(
                 self.task, total=progress.files_total, completed=progress.files_done,
                 events=progress.events_added, rate=progress.rate,
+                s3=f" · {progress.download_note}" if progress.download_note else "",
                 phase=progress.phase if progress.phase in _STEP_PHASES else "indexing",
             )
         elif progress.phase in _STEP_PHASES:
@@ -235,7 +334,8 @@ class _Progress:
             self.last_line = progress.elapsed
             print(
                 f"indexing: {progress.files_done:,}/{plural(progress.files_total, 'file')}, "
-                f"{plural(progress.events_added, 'event')}, {progress.rate:,.0f} events/s",
+                f"{plural(progress.events_added, 'event')}, {progress.rate:,.0f} events/s"
+                + (f", {progress.download_note}" if progress.download_note else ""),
                 file=sys.stderr,
             )
 
@@ -277,8 +377,11 @@ def _explain_if_empty(conn, paths: list[str]) -> None:
 def _cmd_index(args) -> int:
     from trailtui.core.text import plural, printable
 
+    options = _s3_options(args)
+    if args.dry_run:
+        return _dry_run(args.paths, options)
     db_path = _db_path(args, args.paths)
-    conn, summary = _run_index(args.paths, db_path)
+    conn, summary = _run_index(args.paths, db_path, s3_options=options)
     for notice in summary.notices:
         print(f"notice: {notice}")
     print(f"index: {db_path}")
@@ -358,8 +461,11 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_USAGE
     if args.limit is not None and args.limit < 0:
         parser.error("--limit must be 0 or more")
+    options = _s3_options(args, since=args.since, until=args.until)
+    if args.dry_run:
+        return _dry_run(args.paths, options)
     db_path = _db_path(args, args.paths)
-    conn, summary = _run_index(args.paths, db_path, quiet=True)
+    conn, summary = _run_index(args.paths, db_path, quiet=True, s3_options=options)
     for notice in summary.notices:  # e.g. the index was rebuilt
         print(f"trailtui: notice: {notice}", file=sys.stderr)
     query = EventQuery(conn, compiled, newest_first=not args.oldest_first)
@@ -477,14 +583,17 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         paths = [str(demo_root / "AWSLogs")]
     else:
         paths = args.paths or ["."]
-    for path in paths:
-        if not Path(path).expanduser().exists():
-            print(f"trailtui: {path}: no such file or directory", file=sys.stderr)
-            return EXIT_USAGE
+    _check_paths(paths)
+    options = _s3_options(args)
+    if args.dry_run:
+        return _dry_run(paths, options)
+    # The window prunes an S3 listing by day; the exact bounds apply to eventTime as filter terms.
+    window = [f"{name}:{value}" for name, value in (("since", options.since), ("until", options.until)) if value]
+    initial = " ".join([*window, args.filter] if args.filter.strip() else window)
     try:
-        compile_filter(args.filter)
+        compile_filter(initial)
     except FilterError as err:
-        _print_filter_error(args.filter, err)
+        _print_filter_error(initial, err)
         return EXIT_USAGE
     db_path = _db_path(args, paths)
     from trailtui.core.store.index import IndexError_, connect
@@ -496,6 +605,6 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_USAGE
     from trailtui.tui.app import TrailApp
 
-    app = TrailApp(db_path=db_path, paths=paths, initial_filter=args.filter)
+    app = TrailApp(db_path=db_path, paths=paths, initial_filter=initial, s3_options=options)
     app.run()
     return app.return_code or EXIT_OK

@@ -18,6 +18,7 @@ events); the first copy of an ``eventID`` is kept and the others are counted as 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -30,13 +31,27 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from trailtui.core.discover import discover_files
+from trailtui.core.sources.s3 import (
+    Downloads,
+    S3Object,
+    S3ObjectError,
+    S3Options,
+    S3SourceError,
+    is_s3_url,
+    list_objects,
+    make_client,
+    parse_s3_url,
+)
+from trailtui.core.sources.s3 import cache_path as s3_cache_path
+from trailtui.core.sources.s3 import cache_root as s3_cache_root
+from trailtui.core.store.originals import main_database_path
 from trailtui.core.store.schema import EVENT_INDEXES, index_sql
 from trailtui.core.store.free_text import (
     FreeTextBuild,
@@ -48,6 +63,7 @@ from trailtui.core.store.free_text import (
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
 
+_S3_OPTIONS_ARG = "--s3-options="  # the loader process's one option (then the paths)
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
 _PARALLEL_FILES = 4  # fewer files than this are decoded and written in the loader's own process
 _BATCH_BYTES = 256 * 1024  # the second batch's size on disk (the first is one file), bytes
@@ -77,6 +93,9 @@ class LoadProgress:
     see the ``fts_done`` of ``fts_total`` events filled so far), and last ``"done"``.
     ``fts_waiting``: events in the index that free text cannot find yet (a bulk load's, or those
     an interrupted load left); 0 when bare words search every event.
+    S3 sources (phase ``"listing S3"`` first): ``objects_listed`` objects kept by the listing,
+    ``objects_to_download`` of them new or changed, ``objects_downloaded`` and
+    ``bytes_downloaded`` arrived so far in ``download_seconds``.
     A load that finds an interrupted bulk load's copies merges them first (phase ``"merging
     duplicate eventIDs"`` before ``"reading"``).
     """
@@ -98,6 +117,11 @@ class LoadProgress:
     fts_done: int = 0
     fts_total: int = 0
     fts_waiting: int = 0
+    objects_listed: int = 0
+    objects_to_download: int = 0
+    objects_downloaded: int = 0
+    bytes_downloaded: int = 0
+    download_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -108,6 +132,15 @@ class LoadProgress:
     def problems(self) -> int:
         """Files that failed plus bad records: what the status line calls errors."""
         return self.files_failed + self.record_errors
+
+    @property
+    def download_note(self) -> str:
+        """``S3: 120/400 objects downloaded · 3.5 MB/s`` while S3 objects arrive; "" without
+        any to download (MB: 10^6 bytes)."""
+        if not self.objects_to_download:
+            return ""
+        rate = self.bytes_downloaded / self.download_seconds / 1e6 if self.download_seconds > 0 else 0.0
+        return f"S3: {self.objects_downloaded:,}/{self.objects_to_download:,} objects downloaded · {rate:,.1f} MB/s"
 
 
 @dataclass
@@ -127,9 +160,21 @@ class LoadSummary(LoadProgress):
 
 
 def index_paths(
-    conn: sqlite3.Connection, paths: list[str | os.PathLike], *, on_progress=None, workers: int | None = None
+    conn: sqlite3.Connection,
+    paths: list[str | os.PathLike],
+    *,
+    on_progress=None,
+    workers: int | None = None,
+    s3_options: S3Options | None = None,
 ) -> LoadSummary:
     """Index every file under ``paths`` into the index open on ``conn`` (a writer connection).
+
+    ``paths`` are local files and directories, and ``s3://BUCKET[/PREFIX]`` URLs, listed and
+    downloaded as ``s3_options`` says (:mod:`trailtui.core.sources.s3`; their objects are
+    recorded under their URLs, unchanged ones, by size and ETag, are not downloaded again, and
+    those no longer listed are kept). Raises :class:`trailtui.core.sources.s3.S3SourceError`
+    when S3 cannot be used at all (no credentials, say); objects or prefixes that cannot be read
+    are load problems naming them, and the rest still loads.
 
     Unchanged files (same size and mtime as recorded in ``files``) are not read again; changed
     files are re-read and replace their old events; files that vanished from under ``paths`` have
@@ -144,10 +189,12 @@ def index_paths(
     from trailtui.core.store.index import indexing_lock
 
     with indexing_lock(conn):
-        return _index_paths_locked(conn, paths, on_progress=on_progress, workers=workers)
+        return _index_paths_locked(conn, paths, on_progress=on_progress, workers=workers, s3_options=s3_options)
 
 
-def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None) -> LoadSummary:
+def _index_paths_locked(
+    conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None, s3_options: S3Options | None
+) -> LoadSummary:
     from trailtui.core.store.index import take_rebuild_notice
 
     started = time.monotonic()
@@ -161,16 +208,14 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
     notice = take_rebuild_notice(conn)
     if notice:
         summary.notices.append(notice)
-    discovery = discover_files(paths)
+    local = [path for path in paths if not is_s3_url(str(path))]
+    discovery = discover_files(local)
     writer = IndexWriter(conn)
-    writer.record_walk_problems(discovery.problems)
-    summary.failures.extend(discovery.problems)
     known = {
-        row[1]: (row[0], row[2], row[3])
-        for row in conn.execute("SELECT id, path, size, mtime_ns FROM files")
+        row[1]: (row[0], row[2], row[3], row[4])
+        for row in conn.execute("SELECT id, path, size, mtime_ns, etag FROM files")
     }
-    summary.files_total = len(discovery.files)
-    todo: list[tuple[Path, os.stat_result | None, int | None]] = []
+    todo: list[PlannedFile] = []
     for path in discovery.files:
         try:
             info = path.stat()
@@ -181,8 +226,36 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
             summary.files_unchanged += 1
             summary.files_done += 1
             continue
-        todo.append((path, info, old[0] if old else None))
-    gone = _vanished(paths, {str(p) for p in discovery.files}, known)
+        size, mtime_ns = (info.st_size, info.st_mtime_ns) if info else (None, None)
+        todo.append(PlannedFile(str(path), str(path), size, mtime_ns, old[0] if old else None))
+    problems = list(discovery.problems)
+    remote = [parse_s3_url(str(path)) for path in paths if is_s3_url(str(path))]
+    downloads = None
+    if remote:
+        summary.phase = "listing S3"
+        post()
+        objects, listing_problems, client = _list_s3(remote, s3_options or S3Options())
+        problems += listing_problems
+        summary.objects_listed = len(objects)
+        root = s3_cache_root(main_database_path(conn) or "trailtui.sqlite")
+        for obj in objects:
+            old = known.get(obj.url)
+            if old and old[1] == obj.size and old[3] == obj.etag and _cached(root, obj.url, old[2]):
+                summary.files_unchanged += 1
+                continue
+            todo.append(PlannedFile(obj.url, "", obj.size, None, old[0] if old else None, etag=obj.etag, s3=obj))
+        fetch = [item for item in todo if item.s3 is not None]
+        summary.objects_to_download = len(fetch)
+        if fetch:
+            downloads = Downloads(client, root)
+            for item in fetch:
+                item.arrival = downloads.submit(item.s3)
+        summary.phase = "reading"
+    summary.files_total = len(discovery.files) + summary.objects_listed
+    summary.files_done = summary.files_unchanged
+    writer.record_walk_problems(problems)
+    summary.failures.extend(problems)
+    gone = _vanished(local, {str(p) for p in discovery.files}, known)
     writer.remove_files(gone)
     summary.files_removed = len(gone)
 
@@ -213,24 +286,40 @@ def _index_paths_locked(conn: sqlite3.Connection, paths: list, *, on_progress, w
     gone: frozenset[int] | None = None
     directory = shard_dir(conn)
     shards = _shards_in_order(todo, workers, directory)
+
+    def note_downloads() -> None:
+        if downloads is not None:
+            summary.objects_downloaded, summary.bytes_downloaded = downloads.objects, downloads.bytes
+            summary.download_seconds = time.monotonic() - downloads.started
+
+    finished = False
     try:
         for batch, shard in shards:
-            stats = [
-                (str(path), info.st_size if info else None, info.st_mtime_ns if info else None, old_id)
-                for path, info, old_id in batch
-            ]
+            failed = [item for item in batch if item.failure is not None]
+            if failed:
+                # Not recorded in ``files``: the next load tries these objects again.
+                writer.add_problems([(item.name, item.failure) for item in failed])
+                summary.failures.extend((item.name, item.failure) for item in failed)
+                summary.files_failed += len(failed)
+            ready = [item for item in batch if item.failure is None]
+            stats = [(item.name, item.size, item.mtime_ns, item.old_id, item.etag) for item in ready]
             counts = writer.merge_shard(shard, stats)
             for found, (added, duplicates) in zip(shard.files, counts):
                 _count_file(summary, found, added, duplicates)
             if bulk:
                 summary.fts_waiting += sum(added for added, _ in counts)
             summary.files_done += len(batch)
-            summary.current = str(batch[-1][0])
+            summary.current = batch[-1].name
+            note_downloads()
             post()
+        finished = True
     finally:
         # An interrupted load: stop the workers first (closing the generator ends their pool),
         # then remove the shards of batches never merged.
         shards.close()
+        if downloads is not None:
+            downloads.close(cancel=not finished)
+            note_downloads()
         writer.discard_stale_shards()
     summary.current = ""
     if bulk:
@@ -338,7 +427,7 @@ def _vanished(roots: list, present: set[str], known: dict) -> list[int]:
     prefixes = [str(Path(root).expanduser().absolute()) for root in roots]
     return [
         file_id
-        for path, (file_id, _, _) in known.items()
+        for path, (file_id, *_) in known.items()
         if path not in present
         and any(path == prefix or path.startswith(prefix.rstrip(os.sep) + os.sep) for prefix in prefixes)
     ]
@@ -372,6 +461,60 @@ def _pool_context():
     return multiprocessing.get_context("spawn")
 
 
+@dataclass
+class PlannedFile:
+    """One file the load will read: ``name`` as the index records it (``files.path``: a local
+    path, or an S3 object's URL), ``read_path`` where its bytes are (the S3 cache once it has
+    arrived), ``size`` in bytes, ``mtime_ns`` of ``read_path``, ``old_id`` (``files.id`` of
+    the version it replaces), ``etag`` (S3's). ``arrival``: the download's Future for an S3
+    object; ``failure``: why it could not be fetched (S3's error code and message)."""
+
+    name: str
+    read_path: str
+    size: int | None
+    mtime_ns: int | None
+    old_id: int | None
+    etag: str | None = None
+    s3: S3Object | None = None
+    arrival: Future | None = None
+    failure: str | None = None
+
+
+def _arrived(item: PlannedFile) -> bool:
+    """Wait for ``item``'s download (if any); False (``failure`` set) when it failed."""
+    if item.arrival is None or item.read_path:
+        return item.failure is None
+    try:
+        item.read_path = item.arrival.result()
+    except (S3ObjectError, OSError) as err:
+        item.failure = str(err) if not isinstance(err, OSError) else f"cannot write the S3 cache: {err.strerror or err}"
+        return False
+    info = os.stat(item.read_path)
+    item.size, item.mtime_ns = info.st_size, info.st_mtime_ns
+    return True
+
+
+def _cached(root: Path, url: str, mtime_ns: int | None) -> bool:
+    """The cached copy of ``url`` is there, as it was when indexed."""
+    try:
+        return os.stat(s3_cache_path(root, url)).st_mtime_ns == mtime_ns
+    except OSError:
+        return False
+
+
+def _list_s3(remote: list, options: S3Options) -> tuple[list[S3Object], list[tuple[str, str]], object]:
+    """List every S3 URL; returns (objects, problems, the client). Raises S3SourceError."""
+    client = make_client(options)
+    objects: dict[str, S3Object] = {}
+    problems: list[tuple[str, str]] = []
+    for url in remote:
+        listing = list_objects(client, url, options)
+        problems += listing.problems
+        for obj in listing.objects:
+            objects.setdefault(obj.url, obj)
+    return list(objects.values()), problems, client
+
+
 class DecoderStopped(RuntimeError):
     """A decoder process ended in the middle of a batch (killed by the kernel's OOM killer, a
     signal, a crash). Its message names the batch's first file and the exit code; the batches
@@ -391,7 +534,9 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
     numbered = enumerate(_batches(todo))
 
     def task(number: int, batch: list) -> tuple:
-        return [str(item[0]) for item in batch], str(directory / f"{load}-{number:06d}.sqlite")
+        ready = [item for item in batch if _arrived(item)]
+        shard = str(directory / f"{load}-{number:06d}.sqlite")
+        return [item.read_path for item in ready], shard, [item.name for item in ready]
 
     if workers == 0 or len(todo) < _PARALLEL_FILES:
         for number, batch in numbered:
@@ -421,7 +566,7 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
             except BrokenProcessPool:
                 raise DecoderStopped(
                     f"a decoder process stopped unexpectedly (killed, or out of memory) while reading"
-                    f" {batch[0][0]} and the {len(batch) - 1} files after it; the files merged before"
+                    f" {batch[0].name} and the {len(batch) - 1} files after it; the files merged before"
                     " them stay indexed, and the next load reads the rest"
                 ) from None
             following = next(numbered, None)
@@ -486,7 +631,7 @@ def _batches(todo: list) -> Iterator[list]:
     limit = 1
     for item in todo:
         batch.append(item)
-        size += item[1].st_size if item[1] else 0
+        size += item.size or 0
         if size >= limit or len(batch) >= 1024:
             yield batch
             batch, size = [], 0
@@ -503,7 +648,7 @@ def _snapshot(summary: LoadSummary) -> LoadProgress:
 # --------------------------------------------------------------------------- background process
 
 
-def _loader_main(db_path: str, paths: list[str], post) -> None:
+def _loader_main(db_path: str, paths: list[str], post, s3_options: S3Options | None = None) -> None:
     """Body of the loader process: index, calling ``post(kind, payload)`` for each message.
 
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
@@ -523,18 +668,19 @@ def _loader_main(db_path: str, paths: list[str], post) -> None:
         conn = connect(Path(db_path))
         # Half the page cache of `trailtui index`: the app and its loader share the memory budget.
         conn.execute("PRAGMA cache_size = -16384")
-        summary = index_paths(conn, paths, on_progress=lambda p: post("progress", asdict(p)))
+        summary = index_paths(conn, paths, on_progress=lambda p: post("progress", asdict(p)), s3_options=s3_options)
         conn.close()
         post("done", asdict(summary))
     except (OSError, sqlite3.Error) as err:
         post("error", describe_write_error(err, db_path))
-    except (IndexError_, ValueError, DecoderStopped) as err:
+    except (IndexError_, ValueError, DecoderStopped, S3SourceError) as err:
         post("error", str(err))
 
 
 def _loader_process(argv: list[str]) -> None:
-    """``python -m trailtui.core.loader DB PATH...``: the app's loader process. Each message is
-    one JSON line ``[kind, payload]`` on stdout."""
+    """``python -m trailtui.core.loader DB [--s3-options=JSON] PATH...``: the app's loader
+    process (JSON: :meth:`S3Options.to_dict`). Each message is one JSON line ``[kind, payload]``
+    on stdout."""
     import orjson
 
     out = sys.stdout.buffer
@@ -543,7 +689,10 @@ def _loader_process(argv: list[str]) -> None:
         out.write(orjson.dumps([kind, payload]) + b"\n")
         out.flush()
 
-    _loader_main(argv[0], argv[1:], post)
+    paths, options = argv[1:], None
+    if paths and paths[0].startswith(_S3_OPTIONS_ARG):
+        options = S3Options.from_dict(orjson.loads(paths.pop(0)[len(_S3_OPTIONS_ARG):]))
+    _loader_main(argv[0], paths, post, options)
 
 
 class BackgroundLoader:
@@ -558,15 +707,16 @@ class BackgroundLoader:
     an ``"error"`` message instead.
     """
 
-    def __init__(self, db_path: Path, paths: list[str]) -> None:
+    def __init__(self, db_path: Path, paths: list[str], s3_options: S3Options | None = None) -> None:
         self._db_path = str(db_path)
         self._paths = [str(p) for p in paths]
+        self._options = [] if s3_options is None else [_S3_OPTIONS_ARG + json.dumps(s3_options.to_dict())]
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Start the loader process."""
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "trailtui.core.loader", self._db_path, *self._paths],
+            [sys.executable, "-m", "trailtui.core.loader", self._db_path, *self._options, *self._paths],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

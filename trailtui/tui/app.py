@@ -48,10 +48,12 @@ class TrailApp(App[int]):
             self.timeout = timeout
 
     def __init__(self, *, db_path: Path, paths: list[str] | None = None, initial_filter: str = "",
-                 start_loader: bool = True, config_path: Path | None = None) -> None:
+                 start_loader: bool = True, config_path: Path | None = None, s3_options=None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
+        #: How ``s3://`` paths are listed and fetched (a ``core.sources.s3.S3Options``), or None.
+        self.s3_options = s3_options
         self.initial_filter = initial_filter
         self.start_loader = start_loader and bool(self.paths)
         self.config_path = config_path
@@ -62,7 +64,7 @@ class TrailApp(App[int]):
     def get_default_screen(self) -> MainScreen:
         """The main screen is the app's default screen: the bottom of the stack, never popped."""
         return MainScreen(self.db_path, paths=self.paths, initial_filter=self.initial_filter,
-                          load=self.start_loader, config=self.config)
+                          load=self.start_loader, config=self.config, s3_options=self.s3_options)
 
     @property
     def main_screen(self) -> MainScreen:

@@ -56,9 +56,9 @@ class LoaderLink:
             super().__init__()
             self.reason = reason
 
-    def __init__(self, owner: DOMNode, db_path: Path, paths: list[str]) -> None:
+    def __init__(self, owner: DOMNode, db_path: Path, paths: list[str], s3_options=None) -> None:
         self.owner = owner
-        self.loader = BackgroundLoader(db_path, paths)
+        self.loader = BackgroundLoader(db_path, paths, s3_options)
 
     def start(self) -> None:
         """Start the loader process and the thread that reads it."""

@@ -102,7 +102,8 @@ class MainScreen(Screen):
     """The main screen over the index ``db_path`` (see the module docstring).
 
     ``paths``: what the loader indexes (nothing when ``load`` is False: the index is read as it
-    is); ``initial_filter``: the filter to start with; ``config``: the user's config file.
+    is); ``initial_filter``: the filter to start with; ``config``: the user's config file;
+    ``s3_options``: how the loader lists and fetches ``s3://`` paths.
     """
 
     BINDINGS = bindings("main")
@@ -113,10 +114,11 @@ class MainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
 
     def __init__(self, db_path: Path, *, paths: list[str] | None = None, initial_filter: str = "",
-                 load: bool = True, config: Config | None = None) -> None:
+                 load: bool = True, config: Config | None = None, s3_options=None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
+        self.s3_options = s3_options
         self.config = config or Config()
         self.compiled: CompiledFilter = compile_filter("")
         self.initial_filter = initial_filter
@@ -205,7 +207,7 @@ class MainScreen(Screen):
         self.filter_bar.set_text(self.compiled.text)
         self.status.indexing = self.indexing
         if self.indexing:
-            self.loader = LoaderLink(self, self.db_path, self.paths)
+            self.loader = LoaderLink(self, self.db_path, self.paths, self.s3_options)
             self.loader.start()
         else:
             self._show_summary()

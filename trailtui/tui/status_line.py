@@ -52,6 +52,8 @@ class StatusLine(Static):
             if progress.files_done and progress.files_total > progress.files_done and progress.elapsed > 0:
                 left = progress.elapsed / progress.files_done * (progress.files_total - progress.files_done)
                 text.append(f" · ~{left:,.0f} s left")
+            if progress.download_note:
+                text.append(f" · {progress.download_note}")
             if progress.duplicates:
                 text.append(f" · {plural(progress.duplicates, 'duplicate')} merged")
             if progress.problems:

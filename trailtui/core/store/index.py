@@ -53,11 +53,15 @@ def cache_dir() -> Path:
 def default_db_path(paths: list[str | os.PathLike]) -> Path:
     """The index file for this set of input paths: ``<cache_dir>/<name>-<hash>.sqlite``.
 
-    The same paths (in any order, relative or absolute) give the same file.
+    The same paths (in any order, relative or absolute) give the same file; an ``s3://`` URL
+    counts as written (its bucket names the file when it comes first).
     """
-    resolved = sorted({str(Path(p).expanduser().resolve()) for p in paths})
+    resolved = sorted(
+        {str(p).rstrip("/") if str(p).lower().startswith("s3://") else str(Path(p).expanduser().resolve()) for p in paths}
+    )
     digest = hashlib.sha256("\0".join(resolved).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    stem = Path(resolved[0]).name if resolved else "index"
+    first = resolved[0][len("s3://"):].split("/")[0] if resolved and resolved[0].lower().startswith("s3://") else None
+    stem = first or (Path(resolved[0]).name if resolved else "index")
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem)[:40] or "index"
     return cache_dir() / f"{safe}-{digest}.sqlite"
 

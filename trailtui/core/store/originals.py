@@ -7,6 +7,9 @@ read stay cached) and slices it. Only events that are not a span of their file (
 ``CloudTrailEvent`` strings of ``aws cloudtrail lookup-events`` output) are stored, compressed,
 in ``event_raw``.
 
+An S3 object (``files.path`` is its ``s3://BUCKET/KEY``) is read from the index's private S3
+cache (:func:`trailtui.core.sources.s3.cache_path`), where the loader put it.
+
 If a file changed or vanished since it was indexed (its size or mtime differ from the ``files``
 row), :class:`OriginalUnavailable` is raised rather than returning other bytes.
 """
@@ -32,23 +35,31 @@ class OriginalUnavailable(Exception):
     """The event's file can no longer give its original bytes; ``str(err)`` says why."""
 
 
-def file_content(path: str, size: int | None, mtime_ns: int | None) -> bytes:
+def file_content(path: str, size: int | None, mtime_ns: int | None, *, s3_cache: str | None = None) -> bytes:
     """The decompressed content of ``path``, checked against the size and mtime recorded when it
-    was indexed. Raises :class:`OriginalUnavailable` if it changed, vanished or cannot be read."""
+    was indexed; an ``s3://`` path is read from its copy under ``s3_cache`` (the index's S3
+    cache folder). Raises :class:`OriginalUnavailable` if it changed, vanished or cannot be read."""
+    local = path
+    if path.startswith("s3://"):
+        from trailtui.core.sources.s3 import cache_path
+
+        if s3_cache is None:
+            raise OriginalUnavailable(f"{path}: no S3 cache for an index in memory")
+        local = str(cache_path(s3_cache, path))
     try:
-        info = os.stat(path)
+        info = os.stat(local)
     except OSError as err:
         raise OriginalUnavailable(f"{path}: {err.strerror or err} (reopen the logs to re-index)") from None
     if size is not None and (info.st_size != size or info.st_mtime_ns != mtime_ns):
         raise OriginalUnavailable(f"{path} changed since it was indexed (reopen the logs to re-index)")
-    key = (path, info.st_size, info.st_mtime_ns)
+    key = (local, info.st_size, info.st_mtime_ns)
     with _cache_lock:
         content = _cache.get(key)
         if content is not None:
             _cache.move_to_end(key)
             return content
     try:
-        content = read_log_content(Path(path))
+        content = read_log_content(Path(local))
     except FileProblem as err:
         raise OriginalUnavailable(f"{path}: {err}") from None
     with _cache_lock:
@@ -64,7 +75,14 @@ _SELECT = (
 )
 
 
-def _slice(row: tuple, contents: dict | None = None) -> bytes:
+def _s3_cache_of(conn: sqlite3.Connection) -> str | None:
+    from trailtui.core.sources.s3 import cache_root
+
+    db_path = main_database_path(conn)
+    return str(cache_root(db_path)) if db_path else None
+
+
+def _slice(row: tuple, contents: dict | None = None, s3_cache: str | None = None) -> bytes:
     _, offset, length, path, size, mtime_ns, packed = row
     if offset is None:
         if packed is None:
@@ -74,7 +92,7 @@ def _slice(row: tuple, contents: dict | None = None) -> bytes:
         raise OriginalUnavailable("the event's file is no longer in the index")
     content = contents.get(path) if contents is not None else None
     if content is None:
-        content = file_content(path, size, mtime_ns)
+        content = file_content(path, size, mtime_ns, s3_cache=s3_cache)
         if contents is not None:
             contents[path] = content
     return content[offset : offset + length]
@@ -86,7 +104,7 @@ def original_event(conn: sqlite3.Connection, event_id: int) -> bytes | None:
     Raises :class:`OriginalUnavailable` when its file changed or vanished since indexing.
     """
     row = conn.execute(_SELECT + "WHERE e.id = ?", (event_id,)).fetchone()
-    return _slice(row) if row else None
+    return _slice(row, s3_cache=_s3_cache_of(conn)) if row else None
 
 
 def original_events(conn: sqlite3.Connection, event_ids: Iterable[int], *, chunk: int = 2000) -> Iterator[tuple[int, bytes]]:
@@ -113,10 +131,11 @@ def _original_batch(conn: sqlite3.Connection, ids: list[int]) -> Iterator[tuple[
         for row in conn.execute(_SELECT + f"WHERE e.id IN ({marks})", part):
             rows[row[0]] = row
     contents: dict[str, bytes] = {}
+    s3_cache = _s3_cache_of(conn)
     for event_id in ids:
         row = rows.get(event_id)
         if row is not None:
-            yield event_id, _slice(row, contents)
+            yield event_id, _slice(row, contents, s3_cache)
 
 
 def main_database_path(conn: sqlite3.Connection) -> str | None:

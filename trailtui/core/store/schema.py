@@ -33,8 +33,9 @@ except ``events.eventTime``: whole seconds since the Unix epoch, see :mod:`trail
     The distinct values of the :data:`VALUE_LIST_COLUMNS`, so wildcard filters can match values
     first and events through an index.
 ``files``
-    One row per file seen: path, size (bytes), mtime (ns), outcome, reason, counts. What makes
-    reopening a tree incremental.
+    One row per file seen: path (an S3 object's ``s3://BUCKET/KEY``), size (bytes), mtime (ns;
+    of the cached copy for S3), ``etag`` (S3's, else NULL), outcome, reason, counts. What makes
+    reopening a tree, or a bucket, incremental.
 ``load_errors``
     One row per problem found while loading: a whole file (truncated gzip, invalid JSON, ...) or
     one record of it (a record that is not an object, ...). ``position`` is human text such as
@@ -49,7 +50,7 @@ except ``events.eventTime``: whole seconds since the Unix epoch, see :mod:`trail
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 #: The columns a decoded record gives (``ingest.extract.event_row`` and, last, the record's
 #: place in its file from ``ingest.prepare``), in that order. Each is ``(column, SQL type)``.
@@ -274,6 +275,7 @@ def schema_sql() -> list[str]:
   path TEXT NOT NULL UNIQUE,
   size INTEGER,
   mtime_ns INTEGER,
+  etag TEXT,
   outcome TEXT NOT NULL,
   reason TEXT,
   events INTEGER NOT NULL DEFAULT 0,

@@ -122,10 +122,11 @@ def bodies_path_of(shard_path: str) -> str:
     return stem + ".bodies.sqlite"
 
 
-def write_shard(paths: list[str], shard_path: str) -> Shard:
+def write_shard(paths: list[str], shard_path: str, names: list[str] | None = None) -> Shard:
     """Decode ``paths`` (log files, in order) and write their events to a new shard file at
     ``shard_path`` and their free-text bodies to :func:`bodies_path_of` it (both created 0600;
-    existing files there are replaced).
+    existing files there are replaced). ``names``: what the index calls each file (its
+    ``files.path``; an S3 object's URL where ``paths`` has its cached copy), default ``paths``.
 
     Never raises for bad log content (bad files and records are described in the result);
     raises ``OSError`` or ``sqlite3.OperationalError`` (SQLite's message: "database or disk is
@@ -140,7 +141,7 @@ def write_shard(paths: list[str], shard_path: str) -> Shard:
             try:
                 conn.execute("BEGIN")
                 bodies.execute("BEGIN")
-                files, count = _write_files(conn, bodies, paths)
+                files, count = _write_files(conn, bodies, paths, names or paths)
                 conn.execute("COMMIT")
                 bodies.execute("COMMIT")
             finally:
@@ -165,7 +166,9 @@ def _new_file(path: str, schema: tuple[str, ...]) -> apsw.Connection:
     return conn
 
 
-def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: list[str]) -> tuple[list[ShardFile], int]:
+def _write_files(
+    conn: apsw.Connection, bodies_conn: apsw.Connection, paths: list[str], names: list[str]
+) -> tuple[list[ShardFile], int]:
     seen_ids: set[str] = set()
     actors: dict[tuple, int | None] = {}
     actor_rows: list[tuple] = []
@@ -182,9 +185,9 @@ def _write_files(conn: apsw.Connection, bodies_conn: apsw.Connection, paths: lis
     actor_of = operator.itemgetter(*_ACTOR_POSITIONS)
     stored_of = operator.itemgetter(*_STORED_POSITIONS)
     context_of = operator.itemgetter(*_CONTEXT_POSITIONS)
-    for file_index, path in enumerate(paths):
+    for file_index, (path, name) in enumerate(zip(paths, names)):
         prepared = prepare_file(path)
-        result = ShardFile(path, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
+        result = ShardFile(name, prepared.outcome, prepared.reason, record_errors=prepared.record_errors)
         event_rows, bodies, kept_rows = [], [], []
         for row, body, kept in prepared.events:
             event_id = row[0]

@@ -79,6 +79,15 @@ class IndexWriter:
                 "INSERT INTO load_errors (file_id, path, position, message) VALUES (NULL, ?, NULL, ?)", problems
             )
 
+    def add_problems(self, problems: list[tuple[str, str]]) -> None:
+        """Add load problems not tied to a ``files`` row (an S3 object that could not be
+        downloaded: ``(URL, reason)`` pairs); the next load's :meth:`record_walk_problems`
+        replaces them."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT INTO load_errors (file_id, path, position, message) VALUES (NULL, ?, NULL, ?)", problems
+            )
+
     def remove_files(self, file_ids: list[int]) -> None:
         """Remove these ``files`` rows, their events and their load problems, in one transaction."""
         if not file_ids:
@@ -114,11 +123,13 @@ class IndexWriter:
 
     # ---------------------------------------------------------------------------------- shards
 
-    def merge_shard(self, shard: Shard, stats: list[tuple[str, int | None, int | None, int | None]]) -> list[tuple[int, int]]:
+    def merge_shard(
+        self, shard: Shard, stats: list[tuple[str, int | None, int | None, int | None, str | None]]
+    ) -> list[tuple[int, int]]:
         """Copy ``shard`` into the index in one transaction and record its files.
 
         ``stats`` gives, for each of ``shard.files`` in order, ``(path, size in bytes, mtime in
-        ns, files.id of the file's previous version or None)``; a previous version's events are
+        ns, files.id of the file's previous version or None, S3 ETag or None)``; a previous version's events are
         replaced. Returns ``(events added, duplicates)`` per file: duplicates are the shard's own
         plus (outside a bulk load) the eventIDs the index already had. The shard file is
         deleted; its bodies file too, except in a bulk load, which lists it in ``fts_todo`` for
@@ -152,16 +163,17 @@ class IndexWriter:
         base = self._next_id() - 1
         file_ids = []
         now = utc_now_text()
-        for (path, size, mtime_ns, old_id), found in zip(stats, shard.files):
+        for (path, size, mtime_ns, old_id, etag), found in zip(stats, shard.files):
             if old_id is not None:
                 self._delete_file_events(old_id)
                 conn.execute("DELETE FROM load_errors WHERE file_id = ?", (old_id,))
             file_ids.append(
                 conn.execute(
-                    "INSERT INTO files (path, size, mtime_ns, outcome) VALUES (?, ?, ?, 'reading') "
-                    "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns "
+                    "INSERT INTO files (path, size, mtime_ns, etag, outcome) VALUES (?, ?, ?, ?, 'reading') "
+                    "ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                    "etag = excluded.etag "
                     "RETURNING id",
-                    (path, size, mtime_ns),
+                    (path, size, mtime_ns, etag),
                 ).fetchone()[0]
             )
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS shard_files (local INTEGER PRIMARY KEY, id INTEGER NOT NULL)")

@@ -1,0 +1,157 @@
+"""A real S3 API on 127.0.0.1 for the tests: moto's server, behind a small proxy that counts the
+requests trailtui makes and injects the faults S3 gives (AccessDenied on chosen keys, SlowDown
+for the first requests of others).
+
+The proxy forwards every request unchanged (moto does not check signatures) and answers the
+injected faults itself with S3's XML error body, as S3 would.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+ERROR_BODY = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<Error><Code>{code}</Code><Message>{message}</Message><RequestId>trailtui-test</RequestId></Error>"
+)
+
+
+@dataclass
+class Request:
+    """One request the proxy saw: ``method``, ``bucket``, ``key`` ("" for a bucket request) and
+    the query parameters (``list-type``, ``prefix``, ``delimiter``...)."""
+
+    method: str
+    bucket: str
+    key: str
+    query: dict[str, str]
+
+    @property
+    def is_listing(self) -> bool:
+        return self.method == "GET" and not self.key and self.query.get("list-type") == "2"
+
+    @property
+    def is_get_object(self) -> bool:
+        return self.method == "GET" and bool(self.key)
+
+
+@dataclass
+class Faults:
+    """``denied``: keys answered 403 AccessDenied; ``slow_down``: key -> how many of its next
+    GETs are answered 503 SlowDown; ``denied_prefixes``: listing prefixes answered 403;
+    ``get_delay``: seconds each object GET waits before it is answered (a slow link)."""
+
+    get_delay: float = 0.0
+    denied: set[str] = field(default_factory=set)
+    slow_down: dict[str, int] = field(default_factory=dict)
+    denied_prefixes: set[str] = field(default_factory=set)
+
+
+class S3TestServer:
+    """moto's S3 server with the counting, fault-injecting proxy in front; ``endpoint_url`` is
+    the proxy's. Use as a context manager, or :meth:`start` / :meth:`stop`."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.requests: list[Request] = []
+        self.faults = Faults()
+        self._lock = threading.Lock()
+        self._proxy: ThreadingHTTPServer | None = None
+
+    def start(self) -> S3TestServer:
+        self._moto.start()
+        upstream = self._moto.get_host_and_port()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                parts = urlsplit(self.path)
+                segments = parts.path.lstrip("/").split("/", 1)
+                bucket, key = segments[0], unquote(segments[1]) if len(segments) > 1 else ""
+                query = {name: values[0] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+                request = Request(self.command, bucket, key, query)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                fault = server._fault(request)
+                with server._lock:
+                    server.requests.append(request)
+                if request.is_get_object and server.faults.get_delay:
+                    time.sleep(server.faults.get_delay)
+                if fault:
+                    status, code, message = fault
+                    payload = ERROR_BODY.format(code=code, message=message).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                connection = http.client.HTTPConnection(*upstream, timeout=30)
+                headers = {name: value for name, value in self.headers.items() if name.lower() != "host"}
+                headers["Host"] = f"{upstream[0]}:{upstream[1]}"
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for name, value in response.getheaders():
+                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                connection.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._proxy.daemon_threads = True
+        threading.Thread(target=self._proxy.serve_forever, daemon=True).start()
+        return self
+
+    def _fault(self, request: Request) -> tuple[int, str, str] | None:
+        with self._lock:
+            if request.is_get_object and request.key in self.faults.denied:
+                return 403, "AccessDenied", "Access Denied"
+            if request.is_get_object and self.faults.slow_down.get(request.key, 0) > 0:
+                self.faults.slow_down[request.key] -= 1
+                return 503, "SlowDown", "Please reduce your request rate."
+            if request.is_listing and request.query.get("prefix", "") in self.faults.denied_prefixes:
+                return 403, "AccessDenied", "Access Denied"
+        return None
+
+    @property
+    def endpoint_url(self) -> str:
+        assert self._proxy is not None
+        host, port = self._proxy.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def take_requests(self) -> list[Request]:
+        """The requests seen since the last call (and forget them)."""
+        with self._lock:
+            taken, self.requests = self.requests, []
+        return taken
+
+    def stop(self) -> None:
+        if self._proxy is not None:
+            self._proxy.shutdown()
+            self._proxy.server_close()
+        self._moto.stop()
+
+    def __enter__(self) -> S3TestServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

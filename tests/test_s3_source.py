@@ -1,0 +1,416 @@
+"""``s3://`` sources against a real S3 API: moto's server on 127.0.0.1 (started here), behind a
+proxy that counts requests and injects S3's faults (``tests/s3_server.py``).
+
+An organization trail (3 accounts x 3 regions x 10 days, from ``gen_cloudtrail.py``) is uploaded
+in CloudTrail's layout, and a copy of the same files kept on disk: indexing the bucket must give
+what indexing the disk gives, list only the folders asked for, download nothing on an unchanged
+reopen, and report bad objects by key while the rest loads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from trailtui.core.sources import layout
+from trailtui.core.sources.s3 import S3Options, cache_path, list_objects, make_client, parse_s3_url
+
+pytest.importorskip("moto.server", reason="moto[server] (a test extra) serves the S3 API")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = next(
+    (Path(p) for p in (os.environ.get("TRAILTUI_BENCH_GENERATOR"), REPO_ROOT.parent / "shared/tools/gen_cloudtrail.py",
+                        "/work/shared/tools/gen_cloudtrail.py") if p and Path(p).is_file()),
+    None,
+)
+BUCKET = "trail-bucket"
+ORG = "o-exampleorg1"
+DAYS = [date(2024, 5, day) for day in range(1, 11)]
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/nonexistent/trailtui-test", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/trailtui-test",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass
+class Trail:
+    """The uploaded trail: ``root`` is the local copy (``root/AWSLogs/o-.../ACCOUNT/...``),
+    ``keys`` every uploaded key (log files, digest files and one text file)."""
+
+    root: Path
+    keys: list[str]
+
+    def local_files(self, *, account: str | None = None, region: str | None = None, days=None) -> set[str]:
+        """Keys of the log files (not digests, not the text file) matching the folders given."""
+        found = set()
+        for key in self.keys:
+            position = layout.position_of(key.rsplit("/", 1)[0] + "/")
+            if position.level != "day" or not key.endswith(".json.gz"):
+                continue
+            if account and position.account != account or region and position.region != region:
+                continue
+            if days is not None and date(position.year, position.month, position.day) not in days:
+                continue
+            found.add(key)
+        return found
+
+
+@pytest.fixture(scope="module")
+def aws_env():
+    saved = {name: os.environ.get(name) for name in _AWS_ENV}
+    os.environ.update(_AWS_ENV)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def s3(aws_env):
+    import logging
+
+    from tests.s3_server import S3TestServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server logs every request
+    with S3TestServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def trail(tmp_path_factory, s3) -> Trail:
+    if GENERATOR is None:
+        pytest.skip("gen_cloudtrail.py not found (../shared/tools beside the checkout, or $TRAILTUI_BENCH_GENERATOR)")
+    work = tmp_path_factory.mktemp("s3trail")
+    root = work / "bucket"
+    for number, day in enumerate(DAYS, start=1):
+        generated = work / f"day{number}"
+        subprocess.run(
+            [sys.executable, str(GENERATOR), str(generated), "--events", "300", "--per-file", "20",
+             "--seed", str(100 + number), "--start", f"{day.isoformat()}T12:00:00Z", "--digest"],
+            check=True, capture_output=True, timeout=120,
+        )
+        for path in (generated / "AWSLogs").rglob("*"):
+            if path.is_file():
+                target = root / "AWSLogs" / ORG / path.relative_to(generated / "AWSLogs")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, target)
+    # Not a CloudTrail file, inside a day folder: skipped, named by its key.
+    notes = root / "AWSLogs" / ORG / "111122223333/CloudTrail/us-east-1/2024/05/04/notes.txt"
+    notes.write_text("handover notes, not a log\n")
+    keys = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
+    client.create_bucket(Bucket=BUCKET)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda key: client.upload_file(str(root / key), BUCKET, key), keys))
+    s3.take_requests()
+    return Trail(root, keys)
+
+
+def _index(db: Path, paths: list[str], options: S3Options):
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    conn = connect(db)
+    summary = index_paths(conn, paths, s3_options=options)
+    return conn, summary
+
+
+def _event_ids(conn) -> set[str]:
+    return {event_id for (event_id,) in conn.execute('SELECT "eventID" FROM events')}
+
+
+# --------------------------------------------------------------------------- the layout (pure)
+
+
+def test_where_a_prefix_stops_in_the_layout() -> None:
+    assert layout.position_of("").level == "outside"
+    assert layout.position_of("trail-prefix/").level == "outside"
+    assert layout.position_of("AWSLogs").level == "awslogs"
+    org = layout.position_of(f"AWSLogs/{ORG}/")
+    assert (org.level, org.organization) == ("organization", ORG)
+    account = layout.position_of(f"x/AWSLogs/{ORG}/111122223333/")
+    assert (account.level, account.account) == ("account", "111122223333")
+    region = layout.position_of("AWSLogs/111122223333/CloudTrail/eu-west-1/")
+    assert (region.level, region.region, region.organization) == ("region", "eu-west-1", None)
+    day = layout.position_of("AWSLogs/111122223333/CloudTrail/us-gov-west-1/2024/02/29/")
+    assert (day.level, day.year, day.month, day.day) == ("day", 2024, 2, 29)
+    # Folders that break the layout: listed whole.
+    for broken in ("AWSLogs/111122223333/CloudTrail-Digest/", "AWSLogs/12345/", "AWSLogs/111122223333/CloudTrail/us-east-1/2023/02/29/"):
+        assert not layout.position_of(broken).conforms, broken
+
+
+def test_a_window_lists_one_day_of_slack_on_each_side() -> None:
+    first, last = layout.days_to_list(date(2024, 5, 4), date(2024, 5, 5), today=date(2026, 1, 1))
+    assert (first, last) == (date(2024, 5, 3), date(2024, 5, 6))
+    # Open towards today: until tomorrow (a clock behind S3's).
+    assert layout.days_to_list(date(2026, 1, 1), None, today=date(2026, 1, 1))[1] == date(2026, 1, 2)
+    prefixes = layout.day_prefixes("A/CloudTrail/us-east-1/", date(2024, 4, 30), date(2024, 5, 1))
+    assert prefixes == ["A/CloudTrail/us-east-1/2024/04/30/", "A/CloudTrail/us-east-1/2024/05/01/"]
+
+
+def test_cached_objects_stay_inside_their_bucket_folder(tmp_path: Path) -> None:
+    root = tmp_path / "cache"
+    for key in ("../../etc/passwd", "a/./b/../c", "/leading", "x%2E/y", "ok/file.json.gz"):
+        path = cache_path(root, f"s3://bucket/{key}")
+        assert path.resolve().is_relative_to((root / "bucket").resolve()), (key, path)
+    # One-to-one: keys that differ map to different files.
+    assert cache_path(root, "s3://b/%2E%2E/x") != cache_path(root, "s3://b/../x")
+
+
+def test_an_s3_url_needs_a_bucket() -> None:
+    from trailtui.core.sources.s3 import S3SourceError
+
+    assert parse_s3_url("s3://b") == parse_s3_url("s3://b/")
+    assert parse_s3_url("s3://b/AWSLogs").prefix == "AWSLogs/"
+    with pytest.raises(S3SourceError, match="expected s3://BUCKET"):
+        parse_s3_url("s3:///AWSLogs/")
+
+
+# --------------------------------------------------------------------------- against the server
+
+
+def test_listing_walks_the_layout_and_lists_only_the_days_asked_for(trail: Trail, s3) -> None:
+    options = S3Options(since="2024-05-04T00:00:00Z", until="2024-05-05T23:59:59Z", accounts=("111122223333",),
+                        regions=("us-east-1",), endpoint_url=s3.endpoint_url)
+    s3.take_requests()
+    listing = list_objects(make_client(options), parse_s3_url(f"s3://{BUCKET}/"), options, today=date(2026, 1, 1))
+    requests = [request for request in s3.take_requests() if request.is_listing]
+    days = [date(2024, 5, day) for day in (3, 4, 5, 6)]  # the window and a day of slack each side
+    expected_days = [f"AWSLogs/{ORG}/111122223333/CloudTrail/us-east-1/{day:%Y/%m/%d}/" for day in days]
+    assert listing.listed == [f"s3://{BUCKET}/{prefix}" for prefix in expected_days]
+    # The probe for AWSLogs/, the organization's folder, then one listing per day: accounts and
+    # regions were named, so their folders were not listed.
+    asked = [(r.query.get("prefix"), r.query.get("delimiter")) for r in requests]
+    assert asked[:2] == [("AWSLogs", "/"), ("AWSLogs/", "/")]
+    assert sorted(asked[2:]) == [(prefix, None) for prefix in expected_days]  # listed concurrently
+    assert listing.requests == len(requests)
+    keys = {obj.key for obj in listing.objects}
+    assert keys == trail.local_files(account="111122223333", region="us-east-1", days=days) | {
+        key for key in trail.keys if key.endswith("notes.txt")
+    }
+    assert not any("CloudTrail-Digest" in key for key in keys)
+
+
+def test_without_names_the_walk_lists_accounts_and_regions_once(trail: Trail, s3) -> None:
+    options = S3Options(since="2024-05-10T00:00:00Z", endpoint_url=s3.endpoint_url)
+    s3.take_requests()
+    listing = list_objects(make_client(options), parse_s3_url(f"s3://{BUCKET}/AWSLogs/{ORG}/"), options,
+                           today=date(2024, 5, 10))
+    folders = [r.query["prefix"] for r in s3.take_requests() if r.is_listing and r.query.get("delimiter")]
+    accounts = sorted({key.split("/")[2] for key in trail.keys})
+    assert folders == [f"AWSLogs/{ORG}/"] + [f"AWSLogs/{ORG}/{account}/CloudTrail/" for account in accounts]
+    assert {obj.key for obj in listing.objects} == trail.local_files(days={date(2024, 5, 9), date(2024, 5, 10)})
+
+
+def test_the_bucket_indexes_as_the_same_files_on_disk_do(trail: Trail, s3, tmp_path: Path) -> None:
+    from trailtui.core.filter import compile_filter
+    from trailtui.core.query import EventQuery
+    from trailtui.core.store.originals import original_event
+
+    options = S3Options(endpoint_url=s3.endpoint_url)
+    remote, summary = _index(tmp_path / "s3.sqlite", [f"s3://{BUCKET}/AWSLogs/"], options)
+    local, local_summary = _index(tmp_path / "local.sqlite", [str(trail.root)], options)
+    assert _event_ids(remote) == _event_ids(local) and len(_event_ids(local)) == 3000
+    assert summary.objects_downloaded == summary.objects_to_download == len(trail.local_files()) + 1
+    for text in ("name:GetObject", "is:error", "actor:*alice*", "ip:198.51.100.0/24", "bucket:prod-data is:anonymous"):
+        counts = [EventQuery(conn, compile_filter(text)).count() for conn in (remote, local)]
+        assert counts[0] == counts[1], (text, counts)
+    # Each file is named by its URL; the text file is skipped, named by its key.
+    paths = {path for (path,) in remote.execute("SELECT path FROM files")}
+    assert paths == {f"s3://{BUCKET}/{key}" for key in trail.local_files()} | {
+        f"s3://{BUCKET}/{key}" for key in trail.keys if key.endswith("notes.txt")
+    }
+    assert [path for path, _ in summary.skips] == [f"s3://{BUCKET}/{key}" for key in trail.keys if key.endswith("notes.txt")]
+    # The original bytes come back from the cache, as they are in the object.
+    row_id, event_id, path = remote.execute(
+        'SELECT events.id, "eventID", files.path FROM events JOIN files ON files.id = events.file_id LIMIT 1 OFFSET 1234'
+    ).fetchone()
+    with gzip.open(trail.root / path.split(f"s3://{BUCKET}/", 1)[1]) as stream:
+        records = {record["eventID"]: record for record in json.load(stream)["Records"]}
+    assert json.loads(original_event(remote, row_id)) == records[event_id]
+    cache = tmp_path / "s3.s3"
+    assert oct(cache.stat().st_mode & 0o777) == "0o700"
+    cached = next(cache.rglob("*.json.gz"))
+    assert oct(cached.stat().st_mode & 0o777) == "0o600"
+    assert not list(cache.rglob("*.partial"))
+
+
+def test_a_reopen_downloads_only_what_is_new(trail: Trail, s3, tmp_path: Path) -> None:
+    db = tmp_path / "index.sqlite"
+    narrow = S3Options(since="2024-05-02T00:00:00Z", until="2024-05-03T00:00:00Z", endpoint_url=s3.endpoint_url)
+    url = f"s3://{BUCKET}/AWSLogs/{ORG}/"
+    conn, first = _index(db, [url], narrow)
+    conn.close()
+    s3.take_requests()
+    conn, again = _index(db, [url], narrow)
+    assert [r for r in s3.take_requests() if r.is_get_object] == []
+    assert (again.objects_to_download, again.files_unchanged) == (0, first.objects_listed)
+    conn.close()
+    # Widening the window downloads only the days added.
+    wider = S3Options(since="2024-05-02T00:00:00Z", until="2024-05-04T00:00:00Z", endpoint_url=s3.endpoint_url)
+    conn, widened = _index(db, [url], wider)
+    fetched = {r.key for r in s3.take_requests() if r.is_get_object}
+    # Days 1-4 were listed (the window 2-3 and a day of slack each side); 5 is new.
+    assert fetched == trail.local_files(days={date(2024, 5, 5)})
+    assert widened.files_unchanged == first.objects_listed
+    conn.close()
+
+
+def test_denied_and_throttled_objects_are_reported_and_the_rest_loads(trail: Trail, s3, tmp_path: Path) -> None:
+    day = sorted(trail.local_files(days={date(2024, 5, 7)}))
+    denied, throttled = day[0], day[1]
+    s3.faults.denied.add(denied)
+    s3.faults.slow_down[throttled] = 2  # botocore's retries get through
+    s3.faults.denied_prefixes.add(f"AWSLogs/{ORG}/444455556666/CloudTrail/eu-west-1/2024/05/07/")
+    options = S3Options(since="2024-05-07T00:00:00Z", until="2024-05-07T23:59:59Z", endpoint_url=s3.endpoint_url)
+    url = f"s3://{BUCKET}/AWSLogs/"
+    db = tmp_path / "index.sqlite"
+    try:
+        conn, summary = _index(db, [url], options)
+    finally:
+        s3.faults.denied.clear()
+        s3.faults.denied_prefixes.clear()
+    failures = dict(summary.failures)
+    assert failures[f"s3://{BUCKET}/{denied}"] == "AccessDenied: Access Denied"
+    assert failures[f"s3://{BUCKET}/AWSLogs/{ORG}/444455556666/CloudTrail/eu-west-1/2024/05/07/"].startswith(
+        "cannot list: AccessDenied"
+    )
+    loaded = {path for (path,) in conn.execute("SELECT path FROM files")}
+    assert f"s3://{BUCKET}/{throttled}" in loaded and f"s3://{BUCKET}/{denied}" not in loaded
+    problems = {path for (path,) in conn.execute("SELECT path FROM load_errors")}
+    assert f"s3://{BUCKET}/{denied}" in problems
+    conn.close()
+    # Once allowed, the next load fetches what was denied (it was never recorded as read).
+    conn, again = _index(db, [url], options)
+    assert f"s3://{BUCKET}/{denied}" in {path for (path,) in conn.execute("SELECT path FROM files")}
+    assert not again.failures
+    conn.close()
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "trailtui", *args], capture_output=True, text=True, timeout=300,
+                          env=env if env is not None else dict(os.environ), cwd=REPO_ROOT)
+
+
+def test_cli_dry_run_index_and_query_on_a_bucket(trail: Trail, s3, tmp_path: Path) -> None:
+    window = ["--since", "2024-05-04", "--until", "2024-05-05T23:59:59Z", "--account", "111122223333",
+              "--region", "us-east-1", "--endpoint-url", s3.endpoint_url]
+    url = f"s3://{BUCKET}/AWSLogs/{ORG}/"
+    dry = _cli("index", url, *window, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    listed = [line.split(" ", 1)[1] for line in dry.stdout.splitlines() if line.startswith("list ")]
+    assert listed == [f"{url}111122223333/CloudTrail/us-east-1/2024/05/{day:02d}/" for day in (3, 4, 5, 6)]
+    expected = trail.local_files(account="111122223333", region="us-east-1",
+                                 days={date(2024, 5, d) for d in (3, 4, 5, 6)})
+    assert f"{len(expected) + 1:,} objects" in dry.stdout  # and notes.txt
+    db = tmp_path / "cli.sqlite"
+    indexed = _cli("index", url, *window, "--db", str(db))
+    assert indexed.returncode == 0, indexed.stderr
+    assert f"files: {len(expected) + 1} found, {len(expected)} read" in indexed.stdout
+    printed = _cli("query", url, "--filter", "name:GetObject", "--format", "ndjson", "--db", str(db), *window)
+    assert printed.returncode == 0, printed.stderr
+    events = [json.loads(line) for line in printed.stdout.splitlines()]
+    originals = {}
+    # The generator writes each day's events around noon: the window is days 4 and 5 exactly.
+    for key in trail.local_files(account="111122223333", region="us-east-1", days={date(2024, 5, 4), date(2024, 5, 5)}):
+        with gzip.open(trail.root / key) as stream:
+            originals.update({r["eventID"]: r for r in json.load(stream)["Records"] if r["eventName"] == "GetObject"})
+    assert originals and {event["eventID"]: event for event in events} == originals
+
+
+def test_no_credentials_is_one_clear_message(s3, tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE="/nonexistent/x", AWS_SHARED_CREDENTIALS_FILE="/nonexistent/x",
+               AWS_EC2_METADATA_DISABLED="true")
+    result = _cli("index", f"s3://{BUCKET}/AWSLogs/", "--endpoint-url", s3.endpoint_url,
+                  "--db", str(tmp_path / "x.sqlite"), env=env)
+    assert result.returncode == 2
+    assert "no AWS credentials found" in result.stderr and "--profile" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_the_app_browses_a_bucket_while_objects_arrive(trail: Trail, s3, tmp_path: Path) -> None:
+    """``trailtui s3://...``: the loader process lists and downloads while the list fills; the
+    detail pane shows an event's original bytes, read from the cache."""
+    from trailtui.core.store.index import connect
+    from trailtui.tui.app import TrailApp
+
+    db = tmp_path / "app.sqlite"
+    connect(db).close()
+    options = S3Options(since="2024-05-08T00:00:00Z", until="2024-05-08T23:59:59Z", accounts=("777788889999",),
+                        endpoint_url=s3.endpoint_url)
+    expected = set()
+    for key in trail.local_files(account="777788889999", days={date(2024, 5, 8)}):
+        with gzip.open(trail.root / key) as stream:
+            expected |= {record["eventID"] for record in json.load(stream)["Records"]}
+    app = TrailApp(db_path=db, paths=[f"s3://{BUCKET}/AWSLogs/"], s3_options=options,
+                   initial_filter="since:2024-05-08T00:00:00Z until:2024-05-08T23:59:59Z")
+    async with app.run_test(size=(120, 30)) as pilot:
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if not app.main_screen.indexing and app.event_list.count == len(expected):
+                break
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.event_list.count == len(expected)
+        messages = " ".join(text for _, text in app.messages)
+        assert "error" not in messages.lower(), messages
+        await pilot.press("j")
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = app.query_one("EventDetail").event_text() or ""
+        assert json.loads(text)["eventID"] in expected, "the detail pane shows no event of the bucket"
+
+
+def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trail: Trail, s3, tmp_path: Path) -> None:
+    import signal
+    import sqlite3
+    import time
+
+    db = tmp_path / "index.sqlite"
+    url = f"s3://{BUCKET}/AWSLogs/"
+    args = [sys.executable, "-m", "trailtui", "index", url, "--db", str(db), "--endpoint-url", s3.endpoint_url,
+            "--since", "2024-05-01", "--until", "2024-05-03"]
+    s3.faults.get_delay = 0.3  # 16 at a time: about 50 objects a second
+    try:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((tmp_path / "index.s3").rglob("*.json.gz")):
+            time.sleep(0.02)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        s3.faults.get_delay = 0.0
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not list((tmp_path / "index.s3").rglob("*.partial"))
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.close()
+    again = _cli(*args[3:])
+    assert again.returncode == 0, again.stderr
+    conn = sqlite3.connect(db)
+    files = {path for (path,) in conn.execute("SELECT path FROM files")}
+    days = {date(2024, 5, day) for day in (1, 2, 3, 4)}
+    assert files == {f"s3://{BUCKET}/{key}" for key in trail.local_files(days=days)} | {
+        f"s3://{BUCKET}/{key}" for key in trail.keys if key.endswith("notes.txt")
+    }
