@@ -180,6 +180,25 @@ async def test_load_errors_view_names_the_broken_file(indexed) -> None:
         assert [Path(p.path).name for p in app.screen.problems] == ["broken.json"]
 
 
+async def test_load_errors_view_names_every_skipped_file_after_the_errors(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "a.json", incident_events()[:3])
+    (logs / "README.md").write_text("# how these logs were collected\n")
+    (logs / "broken.json").write_text('{"Records": [')
+    db_path = tmp_path / "index.sqlite"
+    index_paths(connect(db_path), [logs])
+    app = TrailApp(db_path=db_path, start_loader=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, LoadErrorsScreen)
+        rows = [(Path(p.path).name, p.position, p.message) for p in app.screen.problems]
+        assert rows[0][0] == "broken.json"
+        assert rows[1:] == [("README.md", "skipped", "not CloudTrail: not JSON")]
+        assert "1 problem · 1 file skipped" in str(app.screen.query_one("#errors-box").border_title)
+
+
 async def test_load_errors_view_shows_the_whole_path_and_reason_in_80_columns(indexed) -> None:
     db_path, logs = indexed
     app = TrailApp(db_path=db_path, start_loader=False)

@@ -260,6 +260,9 @@ def columns_of(event: dict) -> dict:
         "resource": _resource(event, params),
         "actor": _actor(identity) if identity else None,
         "actorKey": identity.get("arn") or identity.get("invokedBy"),
+        # The test's stand-in for extract.principal_key: unsigned requests in either form.
+        "principalKey": "ANONYMOUS_PRINCIPAL" if identity.get("accountId") in ("ANONYMOUS_PRINCIPAL", "anonymous")
+        else identity.get("arn") or identity.get("invokedBy"),
         "file_id": None,
         "record_index": number_of(event),
     }
@@ -804,13 +807,13 @@ ERROR_CASES = [
     ("-:x", 1, "a field name before ':'"),
     ("-", 1, "a term after '-'"),
     ("a - b", 3, "a term after '-'"),
-    ("is:admin", 3, "one of anonymous, error, write, read, root, crossaccount"),
-    ("is:*", 3, "one of anonymous, error, write, read, root, crossaccount"),
+    ("is:admin", 3, "one of anonymous, error, write, read, root, network, crossaccount"),
+    ("is:*", 3, "one of anonymous, error, write, read, root, network, crossaccount"),
     ("is:error,x", 9, "one of anonymous"),
     ("readonly:yes", 9, "true or false"),
     ("readonly:t*", 9, "true or false"),
     ("managementEvent:1", 16, "true or false"),
-    ("category:other", 9, "management, data or insight"),
+    ("category:other", 9, "management, data, insight or networkactivity"),
     ("since:yesterday", 6, "an ISO date or time"),
     ("until:2021-13-01", 6, "an ISO date or time"),
     ("since:2021-07-28T25:00", 6, "an ISO date or time"),

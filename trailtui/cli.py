@@ -65,6 +65,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
 
     index = argparse.ArgumentParser(prog="trailtui index", description="Build or update the index without the UI.")
     index.add_argument("paths", nargs="+", metavar="PATH")
+    index.add_argument("--verbose", "-v", action="store_true", help="name every skipped file and its reason")
     _add_s3(index)
     _add_common(index)
 
@@ -400,6 +401,9 @@ def _cmd_index(args) -> int:
         for _, reason in summary.skips:
             reasons[reason] = reasons.get(reason, 0) + 1
         print("skipped: " + "; ".join(f"{count} {printable(reason)}" for reason, count in sorted(reasons.items())))
+        if args.verbose:
+            for path, reason in summary.skips:
+                print(f"skipped: {printable(path)}: {printable(reason)}")
     _report_problems(summary, sys.stderr)
     earlier = _earlier_problems(conn, summary)
     _explain_if_empty(conn, args.paths)

@@ -21,13 +21,14 @@ says terms are already ANDed (lowercase ``or``/``and`` are words to find; so are
     A ``source`` (or ``eventSource``) value with no ``.`` and no ``*`` gets ``.amazonaws.com``.
 ``ip:203.0.113.0/24``, ``ip:2001:db8::/32``
     A ``/`` in an ``ip`` (``sourceIPAddress``) value makes it a CIDR network.
-``readonly:true|false``, ``category:management|data|insight``
+``readonly:true|false``, ``category:management|data|insight|networkactivity``
     Only those values are accepted.
-``is:anonymous|error|write|read|root|crossaccount|marked``
+``is:anonymous|error|write|read|root|network|crossaccount|marked``
     ``anonymous``: an unsigned S3 request (``userIdentity.accountId`` or ``principalId`` is
     ``ANONYMOUS_PRINCIPAL``, per "Identifying Amazon S3 requests using CloudTrail" in the Amazon S3
-    User Guide); ``error``: ``errorCode`` not empty; ``write``/``read``: ``readOnly`` false/true;
-    ``root``: ``userIdentity.type`` is ``Root``; ``crossaccount``: the caller's
+    User Guide, or ``accountId`` is ``anonymous``, the form CloudTrail writes today); ``error``: ``errorCode`` not empty; ``write``/``read``: ``readOnly`` false/true;
+    ``root``: ``userIdentity.type`` is ``Root``; ``network``: a network activity event
+    (``eventCategory`` ``NetworkActivity``, a call through a VPC endpoint); ``crossaccount``: the caller's
     ``userIdentity.accountId`` differs from ``recipientAccountId`` (anonymous callers excluded);
     ``marked``: the user marked the event (its ``eventID`` is in the marks file beside the index,
     see :mod:`trailtui.core.userstate`; the SQL reads the schema ``user`` that
@@ -158,6 +159,11 @@ class FieldInfo:
     path: tuple[str | int, ...] = ()
 
 
+#: ``eventCategory`` values ("CloudTrail record contents"), by the word the grammar takes.
+_CATEGORIES = {"management": "Management", "data": "Data", "insight": "Insight", "networkactivity": "NetworkActivity"}
+_CATEGORIES_EXPECTED = "management, data, insight or networkactivity"
+
+
 def _alias(name: str, column: str, cloudtrail: str, description: str, kind: str = "text") -> FieldInfo:
     return FieldInfo(name, cloudtrail, description, kind, (column,))
 
@@ -219,11 +225,11 @@ _ALIASES: tuple[FieldInfo, ...] = (
     _alias("resource", "resource", "requestParameters / resources", "the resource shown in the list (bucket/key, vault, first ARN)"),
     _alias("eventtype", "eventType", "eventType", "AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, ..."),
     _alias("readonly", "readOnly", "readOnly", "true or false: whether the call only reads", "flag"),
-    _alias("category", "eventCategory", "eventCategory", "management, data or insight", "category"),
+    _alias("category", "eventCategory", "eventCategory", _CATEGORIES_EXPECTED, "category"),
     FieldInfo(
         "is",
         "userIdentity, errorCode, readOnly, recipientAccountId, eventID",
-        "anonymous, error, write, read, root, crossaccount or marked (the events you marked)",
+        "anonymous, error, write, read, root, network, crossaccount or marked (the events you marked)",
         "is",
     ),
     FieldInfo(
@@ -690,12 +696,18 @@ def _flag_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
     return f"{_column(info.columns[0])} = {_choice(value, _FLAGS, 'true or false')}", []
 
 
-_CATEGORIES = {"management": "Management", "data": "Data", "insight": "Insight"}
+
+
+def _category_sql(category: str) -> str:
+    """Events of one ``eventCategory`` (a constant of :data:`_CATEGORIES`): a few contexts,
+    then their events."""
+    return f"{_column('contextId')} IN (SELECT id FROM contexts WHERE eventCategory = '{category}')"
 
 
 def _category_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
-    """``eventCategory``: Management, Data or Insight ("CloudTrail record contents")."""
-    category = _choice(value, _CATEGORIES, "management, data or insight")
+    """``eventCategory``: Management, Data, Insight or NetworkActivity ("CloudTrail record
+    contents"; network activity events for VPC endpoints: "Logging network activity events")."""
+    category = _choice(value, _CATEGORIES, _CATEGORIES_EXPECTED)
     return f"{_column('contextId')} IN (SELECT id FROM contexts WHERE eventCategory = ?)", [category]
 
 
@@ -712,11 +724,14 @@ def _actor_is(condition: str) -> str:
 
 
 _IS_CONDITIONS: dict[str, str] = {
-    "anonymous": _actor_is(f"userIdentity_accountId = {_ANONYMOUS} OR userIdentity_principalId = {_ANONYMOUS}"),
+    # principalKey is ANONYMOUS_PRINCIPAL for both forms CloudTrail writes (extract.is_anonymous).
+    "anonymous": _actor_is(f"principalKey = {_ANONYMOUS}"),
     "error": _nonempty("errorCode"),
     "write": f"{_column('readOnly')} = 0",
     "read": f"{_column('readOnly')} = 1",
     "root": _actor_is("userIdentity_type = 'Root'"),
+    # Network activity events (eventType AwsVpceEvent): calls through a VPC endpoint.
+    "network": _category_sql(_CATEGORIES["networkactivity"]),
     # Decided per (actor, context) when the index was written (store.shard.cross_account).
     "crossaccount": f"{_column('crossAccount')} = 1",
     # The user's marks, kept by eventID beside the index; the few marks find their events through

@@ -12,7 +12,7 @@ Sources:
   eventName, eventSource, sourceIpAddress, userAgent, bucketName, object, userArn``
   (:data:`ATHENA_COLUMNS`). The guide's anonymous example tests ``userIdentity.accountId`` (one
   version) or ``userIdentity.principalId`` (another) for ``ANONYMOUS_PRINCIPAL``; ``is:anonymous``
-  tests both. Its ``eventTime BETWEEN a AND b`` becomes ``since:a until:b`` terms
+  tests both, and today's form (``accountId`` ``anonymous``: ``extract.is_anonymous``). Its ``eventTime BETWEEN a AND b`` becomes ``since:a until:b`` terms
   (:func:`preset_filter`), which the user picks.
 * The incident-response presets use CloudTrail's record contents ("CloudTrail record contents",
   "CloudTrail userIdentity element", "AWS Management Console sign-in events" in the AWS CloudTrail
@@ -83,7 +83,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "s3-anonymous",
         "S3: all anonymous requests (user guide Athena example)",
-        "Unsigned requests (userIdentity ANONYMOUS_PRINCIPAL) reach only public buckets or objects: "
+        "Unsigned requests (userIdentity ANONYMOUS_PRINCIPAL, or accountId anonymous as CloudTrail writes it "
+        "today) reach only public buckets or objects: "
         "what the world read or wrote. The user guide's third Athena example; add the time range.",
         "is:anonymous",
         ATHENA_COLUMNS,

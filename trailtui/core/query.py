@@ -860,6 +860,15 @@ def load_problems(conn: sqlite3.Connection, limit: int = 10_000) -> list[LoadPro
     return [LoadProblem(*row) for row in rows]
 
 
+def skipped_files(conn: sqlite3.Connection, limit: int = 10_000) -> list[LoadProblem]:
+    """The files read and skipped (digest files, files that are not CloudTrail), each as a
+    LoadProblem whose ``position`` is ``"skipped"`` and ``message`` the reason."""
+    rows = conn.execute(
+        "SELECT path, IFNULL(reason, 'skipped') FROM files WHERE outcome = 'skipped' ORDER BY path LIMIT ?", (limit,)
+    )
+    return [LoadProblem(path, "skipped", reason) for path, reason in rows]
+
+
 @dataclass(frozen=True)
 class IndexCounts:
     """What the index holds: event count and files by outcome (``loaded``, ``partial``,

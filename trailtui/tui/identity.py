@@ -21,7 +21,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from trailtui.core.ingest.decode import parse_event_json
-from trailtui.core.ingest.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, principal_name
+from trailtui.core.ingest.extract import ANONYMOUS_LABEL, ANONYMOUS_PRINCIPAL, is_anonymous, principal_name
 from trailtui.core.query import ActorTotals, CredentialGrant, EventFacts
 from trailtui.core.text import plural, printable
 from trailtui.core.times import shown_time
@@ -133,7 +133,7 @@ def answers(facts: IdentityFacts) -> list[tuple[str, str]]:
     kind = columns.get("userIdentity_type") or ""
     account = columns.get("userIdentity_accountId") or ""
     invoked_by = columns.get("userIdentity_invokedBy")
-    anonymous = account == ANONYMOUS_PRINCIPAL or columns.get("userIdentity_principalId") == ANONYMOUS_PRINCIPAL
+    anonymous = is_anonymous(account, columns.get("userIdentity_principalId"))
     if anonymous:
         root_or_user = "No: an anonymous (unsigned) request, no credentials at all"
     elif kind == "Root":
@@ -252,7 +252,7 @@ def render_identity(
     kind = columns.get("userIdentity_type")
     account = columns.get("userIdentity_accountId")
     recipient = columns.get("recipientAccountId")
-    anonymous = account == ANONYMOUS_PRINCIPAL or columns.get("userIdentity_principalId") == ANONYMOUS_PRINCIPAL
+    anonymous = is_anonymous(account, columns.get("userIdentity_principalId"))
     kind_text = f"{kind or 'AWSAccount'}: {ANONYMOUS_LABEL}" if anonymous else (kind or "-")
 
     head = Text(no_wrap=False)

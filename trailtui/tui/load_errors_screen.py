@@ -1,5 +1,6 @@
 """The load-errors view (``!``): files and records that could not be loaded, each with its
-path, position and reason (escaped: paths and messages can quote log text)."""
+path, position and reason, then the files skipped (digests, not CloudTrail) with theirs
+(escaped: paths and messages can quote log text)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,17 @@ class LoadErrorsScreen(ModalScreen[None]):
 
     BINDINGS = bindings("errors")
 
-    def __init__(self, problems: list[LoadProblem]) -> None:
+    def __init__(self, problems: list[LoadProblem], skipped: list[LoadProblem] | None = None) -> None:
         super().__init__()
-        self.problems = problems
+        self.errors = len(problems)
+        self.skipped = len(skipped or [])
+        #: The rows: problems first, then skipped files (``position`` ``"skipped"``).
+        self.problems = problems + list(skipped or [])
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="errors-box") as box:
-            box.border_title = f"Load errors: {plural(len(self.problems), 'problem')} — Esc to close"
+            skipped = f" · {plural(self.skipped, 'file')} skipped" if self.skipped else ""
+            box.border_title = f"Load errors: {plural(self.errors, 'problem')}{skipped} — Esc to close"
             if not self.problems:
                 yield Static("Every file loaded. Nothing to report.", id="errors-empty")
             else:

@@ -44,6 +44,7 @@ from trailtui.core.query import (
     grant_by_event,
     grants_made,
     load_problems,
+    skipped_files,
     original_event,
     time_span,
     total_events,
@@ -833,7 +834,7 @@ class MainScreen(Screen):
         from trailtui.tui.load_errors_screen import LoadErrorsScreen
 
         if self.conn is not None:
-            self.app.push_screen(LoadErrorsScreen(load_problems(self.conn)))
+            self.app.push_screen(LoadErrorsScreen(load_problems(self.conn), skipped_files(self.conn)))
 
     def action_export(self) -> None:
         """``Ctrl+S``: the export dialog for the filter shown, in the list's order."""

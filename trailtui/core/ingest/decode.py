@@ -8,7 +8,20 @@ Shapes accepted (any of them gzipped, detected from content, not from the file n
 * NDJSON, one event (or one ``{"Records": [...]}`` document) per line, as CloudWatch Logs and
   Logstash exports write them;
 * ``aws cloudtrail lookup-events`` output: ``{"Events": [{"CloudTrailEvent": "<event as a JSON
-  string>", ...}]}`` (each event is the string's text).
+  string>", ...}]}`` (each event is the string's text), and its ``Event`` objects one per line
+  (JSON Lines, as plaso and ``jq -c '.Events[]'`` write them) or in a bare array;
+* CloudWatch Logs: a subscription's ``DATA_MESSAGE`` records (``{"messageType": "DATA_MESSAGE",
+  "logEvents": [{"message": "<event JSON>"}]}``, several back to back as Firehose writes them,
+  ``CONTROL_MESSAGE`` records carrying no event), and ``aws logs filter-log-events`` /
+  ``get-log-events`` output (``{"events": [{"message": ...}]}``) ("CloudWatch Logs subscription
+  filters" and the AWS CLI reference);
+* EventBridge events from CloudTrail (``{"detail-type": "AWS API Call via CloudTrail", "detail":
+  {event}}``, one per line or in an array, as an EventBridge rule or SQS target delivers them;
+  "Events from AWS services" in the EventBridge User Guide), and SQS ``receive-message`` output
+  whose ``Messages[].Body`` holds them.
+
+Several JSON values back to back on one line (``}{``, Firehose's concatenation) are read one by
+one, as lines are.
 
 CloudTrail digest files (``{"digestPublicKeyFingerprint": ..., "logFiles": [...]}``, no
 ``Records``; "CloudTrail digest file structure" in the user guide) and files that hold no
@@ -248,17 +261,24 @@ def _head(raw: bytes | msgspec.Raw) -> bytes:
 
 
 def _decode_value(
-    raw: bytes | msgspec.Raw, decoded: DecodedFile, *, where: str | None, base: bytes, top_level: bool
+    raw: bytes | msgspec.Raw,
+    decoded: DecodedFile,
+    *,
+    where: str | None,
+    base: bytes,
+    top_level: bool,
+    in_file: bool = True,
 ) -> None:
     """Add the events of one JSON value (array, envelope or event) to ``decoded``.
 
     ``raw`` may be a ``msgspec.Raw``: it is decoded in place, so a whole file is never copied
-    (msgspec reads any buffer).
+    (msgspec reads any buffer). ``in_file``: False when ``raw`` is the text of a JSON string in
+    the file (a CloudWatch message, an SQS body), so its events are not spans of the file.
     """
     head = _head(raw)
     if head == b"[":
         decoded.shape = decoded.shape or "array"
-        _add_records(_list_items(raw), decoded, where)
+        _add_records(_list_items(raw), decoded, where, in_file=in_file, envelopes=True)
         return
     if head != b"{":
         _fail_or_record(decoded, where, f"not a JSON object or array ({_kind_of(bytes(raw))})", top_level)
@@ -270,13 +290,15 @@ def _decode_value(
             _fail_or_record(decoded, where, f"'Records' is not a list ({_kind_of(bytes(records))})", top_level)
             return
         decoded.shape = decoded.shape or "records"
-        _add_records(_list_items(records), decoded, where)
+        _add_records(_list_items(records), decoded, where, in_file=in_file)
     elif "Events" in obj and _head(obj["Events"]) == b"[":
         decoded.shape = decoded.shape or "lookup-events"
         _add_lookup_events(_list_items(obj["Events"]), decoded, where)
+    elif _is_envelope(obj):
+        _add_envelope(raw, obj, decoded, where, top_level=top_level, in_file=in_file)
     elif _EVENT_KEYS.intersection(obj):
         decoded.shape = decoded.shape or "event"
-        _add_event(bytes(raw), decoded, where or "record 0")
+        _add_event(bytes(raw), decoded, where or "record 0", in_file=in_file)
     elif _DIGEST_KEYS.intersection(obj):
         if top_level:
             decoded.outcome, decoded.reason = "skipped", "CloudTrail digest file"
@@ -296,7 +318,11 @@ def _fail_or_record(decoded: DecodedFile, where: str | None, message: str, top_l
         decoded.record_errors.append((where or "", message))
 
 
-def _add_records(items: list[msgspec.Raw], decoded: DecodedFile, where: str | None) -> None:
+def _add_records(
+    items: list[msgspec.Raw], decoded: DecodedFile, where: str | None, *, in_file: bool = True, envelopes: bool = False
+) -> None:
+    """Add each item as an event. ``envelopes`` (a bare array): an item that wraps events (an
+    EventBridge event, a lookup-events ``Event``: :func:`_is_envelope`) is unwrapped."""
     prefix = f"{where}, " if where else ""
     for number, item in enumerate(items):
         raw = bytes(item)
@@ -304,31 +330,137 @@ def _add_records(items: list[msgspec.Raw], decoded: DecodedFile, where: str | No
         if raw[:1] != b"{":
             decoded.record_errors.append((position, f"not a JSON object ({_kind_of(raw)})"))
             continue
-        _add_event(raw, decoded, position)
+        if envelopes and _is_envelope(_dict_items(item)):
+            _decode_value(item, decoded, where=position, base=raw, top_level=False, in_file=in_file)
+            continue
+        _add_event(raw, decoded, position, in_file=in_file)
 
 
 def _add_lookup_events(items: list[msgspec.Raw], decoded: DecodedFile, where: str | None) -> None:
     prefix = f"{where}, " if where else ""
     for number, item in enumerate(items):
-        position = f"{prefix}Events[{number}]"
-        try:
-            wrapper, repaired = _parse_record(bytes(item))
-            text = wrapper["CloudTrailEvent"]
-            if not isinstance(text, str):
-                raise TypeError
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            decoded.record_errors.append((position, "no CloudTrailEvent string"))
-            continue
-        if repaired:
-            decoded.record_errors.append((position, repaired))
-        original = text.encode("utf-8", "surrogatepass")
-        if original.lstrip()[:1] != b"{":
-            decoded.record_errors.append((position, "CloudTrailEvent is not a JSON object"))
-            continue
+        _add_lookup_event(bytes(item), decoded, f"{prefix}Events[{number}]")
+
+
+def _add_lookup_event(raw: bytes, decoded: DecodedFile, position: str) -> None:
+    """One ``Event`` of lookup-events output: the event is its ``CloudTrailEvent`` string."""
+    try:
+        wrapper, repaired = _parse_record(raw)
+        text = wrapper["CloudTrailEvent"]
+        if not isinstance(text, str):
+            raise TypeError
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        decoded.record_errors.append((position, "no CloudTrailEvent string"))
+        return
+    if repaired:
+        decoded.record_errors.append((position, repaired))
+    _add_event_text(text, decoded, position, "CloudTrailEvent")
+
+
+def _add_event_text(text: str, decoded: DecodedFile, position: str, what: str) -> None:
+    """An event (or events) written as a JSON string's text: not a span of the file."""
+    original = text.encode("utf-8", "surrogatepass")
+    if original.lstrip()[:1] != b"{":
+        decoded.record_errors.append((position, f"{what} is not a JSON object"))
+        return
+    original = original.strip()
+    try:
+        obj = _dict_items(original)
+    except (msgspec.DecodeError, RecursionError, _Unbalanced):
+        _add_event(original, decoded, position, in_file=False)  # reports what is wrong with it
+        return
+    if _EVENT_KEYS.intersection(obj) or not ("Records" in obj or _is_envelope(obj)):
         _add_event(original, decoded, position, in_file=False)
+    else:  # a Records document or an envelope inside the string
+        _decode_value(original, decoded, where=position, base=original, top_level=False, in_file=False)
+
+
+#: EventBridge ``detail-type`` of the events CloudTrail sends ("Events from AWS services",
+#: Amazon EventBridge User Guide; "CloudTrail Insights events" for the last one).
+CLOUDTRAIL_DETAIL_TYPES = frozenset(
+    (
+        "AWS API Call via CloudTrail",
+        "AWS Console Sign In via CloudTrail",
+        "AWS Service Event via CloudTrail",
+        "AWS Console Action via CloudTrail",
+        "AWS Insight via CloudTrail",
+    )
+)
+
+
+def _is_envelope(obj: dict) -> bool:
+    """An object (a dict of ``msgspec.Raw`` values) that carries events inside, not itself an event."""
+    return (
+        ("detail-type" in obj and "detail" in obj)
+        or ("logEvents" in obj and _head(obj["logEvents"]) == b"[")
+        or ("events" in obj and _head(obj["events"]) == b"[" and not _EVENT_KEYS.intersection(obj))
+        or ("CloudTrailEvent" in obj and not _EVENT_KEYS.intersection(obj))
+        or ("Messages" in obj and _head(obj["Messages"]) == b"[")
+        or _string_of(obj.get("messageType")) in ("CONTROL_MESSAGE", "DATA_MESSAGE")
+    )
+
+
+def _string_of(raw: msgspec.Raw | None) -> str | None:
+    if raw is None or _head(raw) != b'"':
+        return None
+    try:
+        value = orjson.loads(bytes(raw))
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _add_envelope(
+    raw: bytes | msgspec.Raw, obj: dict, decoded: DecodedFile, where: str | None, *, top_level: bool, in_file: bool
+) -> None:
+    """The events inside an EventBridge event, a CloudWatch Logs record or export, a
+    lookup-events ``Event`` or an SQS ``receive-message`` answer (see the module docstring).
+    ``where``: the envelope's position in the file (None for the whole file)."""
+    prefix = f"{where}, " if where else ""
+    if "CloudTrailEvent" in obj:
+        decoded.shape = decoded.shape or "lookup-events"
+        _add_lookup_event(bytes(raw), decoded, where or "record 0")
+        return
+    if "detail-type" in obj:
+        decoded.shape = decoded.shape or "eventbridge"
+        detail_type = _string_of(obj["detail-type"])
+        detail = obj["detail"]
+        if _head(detail) == b"{" and (detail_type in CLOUDTRAIL_DETAIL_TYPES or _EVENT_KEYS.intersection(_dict_items(detail))):
+            _add_event(bytes(detail), decoded, f"{prefix}detail", in_file=in_file)
+        elif top_level:
+            decoded.outcome = "skipped"
+            decoded.reason = f"not CloudTrail: an EventBridge event of detail-type {detail_type!r}"
+        else:
+            decoded.record_errors.append((where or "", f"EventBridge event not from CloudTrail (detail-type {detail_type!r})"))
+        return
+    if "Messages" in obj:
+        decoded.shape = decoded.shape or "sqs"
+        for number, message in enumerate(_list_items(obj["Messages"])):
+            body = _string_of(_dict_items(message).get("Body")) if _head(message) == b"{" else None
+            position = f"{prefix}Messages[{number}]"
+            if body is None:
+                decoded.record_errors.append((position, "no Body string"))
+            else:
+                _add_event_text(body, decoded, position, "Body")
+        return
+    decoded.shape = decoded.shape or "cloudwatch-logs"
+    if _string_of(obj.get("messageType")) == "CONTROL_MESSAGE" or not ("logEvents" in obj or "events" in obj):
+        # CloudWatch's check that a subscription's destination is reachable: no events.
+        if top_level:
+            decoded.outcome, decoded.reason = "skipped", "CloudWatch Logs control message (no events)"
+        return
+    key = "logEvents" if "logEvents" in obj else "events"
+    for number, item in enumerate(_list_items(obj[key])):
+        message = _string_of(_dict_items(item).get("message")) if _head(item) == b"{" else None
+        position = f"{prefix}{key}[{number}]"
+        if message is None:
+            decoded.record_errors.append((position, "no message string"))
+        else:
+            _add_event_text(message, decoded, position, "message")
 
 
 def _add_event(raw: bytes, decoded: DecodedFile, position: str, *, in_file: bool = True) -> None:
+    """Parse one event's bytes and add it (or the reason it cannot be read)."""
     try:
         event, repaired = _parse_record(raw)
     except orjson.JSONDecodeError as err:
@@ -487,27 +619,56 @@ def _decode_ndjson(data: bytes, decoded: DecodedFile) -> None:
         line = line.strip()  # also drops the \r of CRLF files
         if not line:
             continue
-        where = f"line {number}"
+        values = _values_of_line(line)
+        for count, value in enumerate(values):
+            where = f"line {number}" if len(values) == 1 else f"line {number}, value {count + 1}"
+            _decode_line_value(value, decoded, where)
+
+
+def _values_of_line(line: bytes) -> list[bytes]:
+    """The JSON values on one line: usually one; several when written back to back (``}{``, as
+    Firehose concatenates CloudWatch Logs records). A line whose values cannot be told apart is
+    returned whole (its error is reported as it is)."""
+    try:
+        msgspec.json.decode(line, type=msgspec.Raw)
+        return [line]
+    except (msgspec.DecodeError, RecursionError) as err:
+        if not (isinstance(err, msgspec.DecodeError) and _is_trailing_data(err)) and not isinstance(err, RecursionError):
+            return [line]
+    values, position = [], 0
+    try:
+        while position < len(line):
+            if line[position] not in b"{[":
+                return [line]
+            end = _value_end(line, position)
+            values.append(line[position:end])
+            position = end + (len(line[end:]) - len(line[end:].lstrip()))
+    except _Unbalanced:
+        return [line]
+    return values
+
+
+def _decode_line_value(line: bytes, decoded: DecodedFile, where: str) -> None:
+    try:
         try:
+            raw = bytes(msgspec.json.decode(line, type=msgspec.Raw))
+        except (msgspec.DecodeError, RecursionError) as err:
+            if isinstance(err, msgspec.DecodeError) and not _is_string_problem(err):
+                raise
             try:
-                raw = bytes(msgspec.json.decode(line, type=msgspec.Raw))
-            except (msgspec.DecodeError, RecursionError) as err:
-                if isinstance(err, msgspec.DecodeError) and not _is_string_problem(err):
-                    raise
-                try:
-                    end = _value_end(line, 0)
-                except _Unbalanced:
-                    if isinstance(err, msgspec.DecodeError):
-                        raise err from None
-                    raise
-                if end != len(line):
-                    raise _Unbalanced("more than one JSON value on the line") from None
-                raw = line
-            _decode_value(raw, decoded, where=where, base=line, top_level=False)
-        except msgspec.DecodeError as err:
-            decoded.record_errors.append((where, f"invalid JSON: {_json_error(err, line)}"))
-        except _Unbalanced as err:
-            decoded.record_errors.append((where, f"invalid JSON: {err}"))
+                end = _value_end(line, 0)
+            except _Unbalanced:
+                if isinstance(err, msgspec.DecodeError):
+                    raise err from None
+                raise
+            if end != len(line):
+                raise _Unbalanced("more than one JSON value on the line") from None
+            raw = line
+        _decode_value(raw, decoded, where=where, base=line, top_level=False)
+    except msgspec.DecodeError as err:
+        decoded.record_errors.append((where, f"invalid JSON: {_json_error(err, line)}"))
+    except _Unbalanced as err:
+        decoded.record_errors.append((where, f"invalid JSON: {err}"))
 
 
 def _is_trailing_data(err: msgspec.DecodeError) -> bool:
@@ -516,7 +677,7 @@ def _is_trailing_data(err: msgspec.DecodeError) -> bool:
 
 def _first_line_is_json(data: bytes, start: int) -> bool:
     end = data.find(b"\n", start)
-    line = data[start : end if end >= 0 else len(data)].strip()
+    line = _values_of_line(data[start : end if end >= 0 else len(data)].strip())[0]
     try:
         msgspec.json.decode(line, type=msgspec.Raw)
     except (msgspec.DecodeError, RecursionError) as err:

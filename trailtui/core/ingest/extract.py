@@ -19,8 +19,20 @@ from dateutil import parser as date_parser
 from trailtui.core.times import epoch_seconds
 
 #: ``userIdentity.accountId`` / ``principalId`` of an unsigned S3 request (S3 User Guide,
-#: "Identifying Amazon S3 requests using CloudTrail").
+#: "Identifying Amazon S3 requests using CloudTrail"), and trailtui's principal key for every
+#: unsigned request.
 ANONYMOUS_PRINCIPAL = "ANONYMOUS_PRINCIPAL"
+#: ``userIdentity.accountId`` of an unsigned request as CloudTrail writes it today
+#: (``{"type": "AWSAccount", "principalId": "", "accountId": "anonymous"}``; seen in real S3 data
+#: events from December 2022 on, ../shared/corpus-more/projector-hsa-s3-homework).
+ANONYMOUS_ACCOUNT = "anonymous"
+
+
+def is_anonymous(account: object, principal_id: object) -> bool:
+    """True when ``userIdentity.accountId``/``principalId`` say the request was unsigned, in
+    either form CloudTrail has written (:data:`ANONYMOUS_PRINCIPAL`, the older;
+    :data:`ANONYMOUS_ACCOUNT`, today's)."""
+    return account == ANONYMOUS_PRINCIPAL or principal_id == ANONYMOUS_PRINCIPAL or account == ANONYMOUS_ACCOUNT
 
 # CloudTrail's own form, with field ranges checked (a day beyond its month is caught below).
 _CANONICAL_TIME = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\dZ\Z")
@@ -162,7 +174,7 @@ def actor_name(identity: dict) -> str:
     kind = identity.get("type")
     arn = _text(identity.get("arn"))
     account = _text(identity.get("accountId"))
-    if account == ANONYMOUS_PRINCIPAL or identity.get("principalId") == ANONYMOUS_PRINCIPAL:
+    if is_anonymous(account, identity.get("principalId")):
         return "anonymous"
     if kind == "Root":
         return f"root ({account})" if account else "root"
@@ -214,7 +226,7 @@ def principal_key(identity: dict, key: str | None = None) -> str | None:
     ``key``: the identity's :func:`actor_key`, when the caller has it already (the loader does).
     """
     account = _text(identity.get("accountId"))
-    if account == ANONYMOUS_PRINCIPAL or identity.get("principalId") == ANONYMOUS_PRINCIPAL:
+    if is_anonymous(account, identity.get("principalId")):
         return ANONYMOUS_PRINCIPAL
     kind = identity.get("type")
     arn = _text(identity.get("arn"))
@@ -336,6 +348,16 @@ def identity_columns(identity: dict) -> tuple[tuple, tuple]:
     )
 
 
+def insight_name_and_source(name: str | None, source: str | None, details: object) -> tuple[str | None, str | None]:
+    """``eventName`` and ``eventSource`` of an event, taken from ``insightDetails`` where the
+    top level lacks them: an Insights event names the API it is about there ("CloudTrail
+    Insights events record contents": ``insightDetails.eventName``, ``.eventSource``)."""
+    if isinstance(details, dict):
+        name = name or _text(details.get("eventName"))
+        source = source or _text(details.get("eventSource"))
+    return name, source
+
+
 def event_row(event: dict, original: bytes) -> tuple:
     """Return the record column values of one event, in :data:`schema.RECORD_COLUMNS` order,
     without the trailing ``record_index``, ``raw_offset`` and ``raw_length`` (``prepare`` adds
@@ -361,11 +383,14 @@ def event_row(event: dict, original: bytes) -> tuple:
     if category is None and event.get("eventType") == "AwsCloudTrailInsight":
         category = "Insight"
     who, actor = identity_columns(identity)
+    name, source = _text(event.get("eventName")), _text(event.get("eventSource"))
+    if name is None or source is None:
+        name, source = insight_name_and_source(name, source, event.get("insightDetails"))
     return (
         event_id,
         event_time,
-        _text(event.get("eventName")),
-        _text(event.get("eventSource")),
+        name,
+        source,
         _text(event.get("awsRegion")),
         source_ip,
         ipv4_number(source_ip),

@@ -29,6 +29,8 @@ import orjson
 from trailtui.core.ingest import decode
 from trailtui.core.ingest.extract import (
     ANONYMOUS_PRINCIPAL,
+    insight_name_and_source,
+    is_anonymous,
     FREE_TEXT_SKIPPED_KEYS,
     MAX_COLUMN_CHARS,
     _arn_tail,
@@ -307,6 +309,8 @@ def _reference_event(item: msgspec.Raw) -> tuple[tuple, str] | None:
         return None
     if note is not None or not isinstance(event, dict):
         return None
+    if not decode._EVENT_KEYS.intersection(event) and decode._is_envelope(decode._dict_items(bytes(item))):
+        return None  # an EventBridge event, a lookup-events Event...: the reference unwraps it
     return event_row(event, bytes(item)), event_text(event)
 
 
@@ -385,14 +389,17 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
     category = record.eventCategory or None
     if category is None and record.eventType == "AwsCloudTrailInsight":
         category = "Insight"
+    name, source = record.eventName or None, record.eventSource or None
+    if (name is None or source is None) and record.insightDetails is not None:
+        name, source = insight_name_and_source(name, source, _parse(record.insightDetails))
     read_only = record.readOnly
     management = record.managementEvent
     return (
         (
             record.eventID or synthetic_event_id(item),
             event_time_seconds(record.eventTime or record.timestamp),
-            record.eventName or None,
-            record.eventSource or None,
+            name,
+            source,
             record.awsRegion or None,
             source_ip,
             ipv4_number(source_ip),
@@ -444,7 +451,7 @@ def _identity_columns(identity: Identity) -> tuple[tuple, tuple]:
         key = f"identity-center:{center_user}"
     else:
         key = arn or principal_id or invoked_by or (f"account:{account}" if account else None)
-    anonymous = account == ANONYMOUS_PRINCIPAL or principal_id == ANONYMOUS_PRINCIPAL
+    anonymous = is_anonymous(account, principal_id)
     # actor_name
     if anonymous:
         name = "anonymous"

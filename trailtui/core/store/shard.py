@@ -246,9 +246,9 @@ def _new_local_row(combination: tuple, ids: dict[tuple, int | None], rows: list[
 def cross_account(account: str | None, recipient: str | None) -> int | None:
     """``events.crossAccount``: 1 when the caller's ``userIdentity.accountId`` is set, is not the
     anonymous principal ("Identifying Amazon S3 requests using CloudTrail", Amazon S3 User
-    Guide) and differs from ``recipientAccountId`` (compared as SQLite's NOCASE does: ASCII
+    Guide; or ``anonymous``, today's form: extract.ANONYMOUS_ACCOUNT) and differs from ``recipientAccountId`` (compared as SQLite's NOCASE does: ASCII
     letters folded), else None."""
-    if not account or not recipient or _ascii_lower(account) == "anonymous_principal":
+    if not account or not recipient or _ascii_lower(account) in ("anonymous_principal", "anonymous"):
         return None
     return 1 if _ascii_lower(account) != _ascii_lower(recipient) else None
 
