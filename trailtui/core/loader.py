@@ -224,7 +224,6 @@ def _index_paths_locked(
         old = known.get(str(path))
         if old and info and old[1] == info.st_size and old[2] == info.st_mtime_ns:
             summary.files_unchanged += 1
-            summary.files_done += 1
             continue
         size, mtime_ns = (info.st_size, info.st_mtime_ns) if info else (None, None)
         todo.append(PlannedFile(str(path), str(path), size, mtime_ns, old[0] if old else None))
@@ -517,8 +516,8 @@ def _list_s3(remote: list, options: S3Options) -> tuple[list[S3Object], list[tup
 
 class DecoderStopped(RuntimeError):
     """A decoder process ended in the middle of a batch (killed by the kernel's OOM killer, a
-    signal, a crash). Its message names the batch's first file and the exit code; the batches
-    merged before it stay indexed, and the next load reads the rest."""
+    signal, a crash). Its message names the batch's first file and how many follow it; the
+    batches merged before it stay indexed, and the next load reads the rest."""
 
 
 def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterator[tuple[list, Shard]]:
@@ -545,20 +544,25 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
     ahead = 2 * workers
     # concurrent.futures, not multiprocessing.Pool: a Pool whose worker dies never answers that
     # task (the merge waits forever), and its terminate() can deadlock on the task queue's lock
-    # (seen once in CI); the executor raises BrokenProcessPool instead, and is left by close and
-    # join when all went well.
+    # (seen once in CI); the executor raises BrokenProcessPool instead, and is shut down
+    # (waiting for its workers) when all went well.
     ours_before = set(multiprocessing.active_children())  # to tell our decoders from others
     pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_decoder_started)
     pending: deque = deque()
     finished = False
-    try:
+
+    def submit(number: int, batch: list) -> None:
+        args = task(number, batch)  # may wait for S3 downloads: Ctrl+C stays deliverable here
+        # A submit may start a worker: none may die of a Ctrl+C before it ignores SIGINT
+        # (see _decoder_started).
         with _sigint_blocked():
-            # The workers start with these first tasks: none may die of a Ctrl+C before it
-            # ignores SIGINT (see _decoder_started).
-            for number, batch in numbered:
-                pending.append((batch, pool.submit(write_shard, *task(number, batch))))
-                if len(pending) >= ahead:
-                    break
+            pending.append((batch, pool.submit(write_shard, *args)))
+
+    try:
+        for number, batch in numbered:
+            submit(number, batch)
+            if len(pending) >= ahead:
+                break
         while pending:
             batch, future = pending.popleft()
             try:
@@ -571,7 +575,7 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
                 ) from None
             following = next(numbered, None)
             if following is not None:
-                pending.append((following[1], pool.submit(write_shard, *task(*following))))
+                submit(*following)
             yield batch, shard
         finished = True
     finally:

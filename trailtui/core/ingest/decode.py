@@ -435,13 +435,7 @@ def _add_envelope(
         return
     if "Messages" in obj:
         decoded.shape = decoded.shape or "sqs"
-        for number, message in enumerate(_list_items(obj["Messages"])):
-            body = _string_of(_dict_items(message).get("Body")) if _head(message) == b"{" else None
-            position = f"{prefix}Messages[{number}]"
-            if body is None:
-                decoded.record_errors.append((position, "no Body string"))
-            else:
-                _add_event_text(body, decoded, position, "Body")
+        _add_string_fields(obj, "Messages", "Body", decoded, prefix)
         return
     decoded.shape = decoded.shape or "cloudwatch-logs"
     if _string_of(obj.get("messageType")) == "CONTROL_MESSAGE" or not ("logEvents" in obj or "events" in obj):
@@ -449,14 +443,19 @@ def _add_envelope(
         if top_level:
             decoded.outcome, decoded.reason = "skipped", "CloudWatch Logs control message (no events)"
         return
-    key = "logEvents" if "logEvents" in obj else "events"
+    _add_string_fields(obj, "logEvents" if "logEvents" in obj else "events", "message", decoded, prefix)
+
+
+def _add_string_fields(obj: dict, key: str, field: str, decoded: DecodedFile, prefix: str) -> None:
+    """The events written as the string ``field`` of each object in the list ``obj[key]``
+    (CloudWatch's ``logEvents[].message``, SQS's ``Messages[].Body``)."""
     for number, item in enumerate(_list_items(obj[key])):
-        message = _string_of(_dict_items(item).get("message")) if _head(item) == b"{" else None
+        text = _string_of(_dict_items(item).get(field)) if _head(item) == b"{" else None
         position = f"{prefix}{key}[{number}]"
-        if message is None:
-            decoded.record_errors.append((position, "no message string"))
+        if text is None:
+            decoded.record_errors.append((position, f"no {field} string"))
         else:
-            _add_event_text(message, decoded, position, "message")
+            _add_event_text(text, decoded, position, field)
 
 
 def _add_event(raw: bytes, decoded: DecodedFile, position: str, *, in_file: bool = True) -> None:
@@ -617,42 +616,41 @@ def _without_surrogates(value: object) -> object:
 def _decode_ndjson(data: bytes, decoded: DecodedFile) -> None:
     for number, line in enumerate(data.split(b"\n"), start=1):
         line = line.strip()  # also drops the \r of CRLF files
-        if not line:
-            continue
-        values = _values_of_line(line)
-        for count, value in enumerate(values):
-            where = f"line {number}" if len(values) == 1 else f"line {number}, value {count + 1}"
-            _decode_line_value(value, decoded, where)
+        if line:
+            _decode_line_value(line, decoded, f"line {number}")
 
 
-def _values_of_line(line: bytes) -> list[bytes]:
-    """The JSON values on one line: usually one; several when written back to back (``}{``, as
-    Firehose concatenates CloudWatch Logs records). A line whose values cannot be told apart is
-    returned whole (its error is reported as it is)."""
+def _split_values(line: bytes) -> list[bytes]:
+    """The JSON values written back to back on one line (``}{``, as Firehose concatenates
+    CloudWatch Logs records); ``[line]`` when they cannot be told apart (its error is then
+    reported as it is)."""
+    values, position, size = [], 0, len(line)
     try:
-        msgspec.json.decode(line, type=msgspec.Raw)
-        return [line]
-    except (msgspec.DecodeError, RecursionError) as err:
-        if not (isinstance(err, msgspec.DecodeError) and _is_trailing_data(err)) and not isinstance(err, RecursionError):
-            return [line]
-    values, position = [], 0
-    try:
-        while position < len(line):
+        while position < size:
             if line[position] not in b"{[":
                 return [line]
             end = _value_end(line, position)
             values.append(line[position:end])
-            position = end + (len(line[end:]) - len(line[end:].lstrip()))
+            position = end
+            while position < size and line[position] in b" \t\r":
+                position += 1
     except _Unbalanced:
         return [line]
     return values
 
 
 def _decode_line_value(line: bytes, decoded: DecodedFile, where: str) -> None:
+    """Add the events of one NDJSON line (several values on it are read one by one)."""
     try:
         try:
             raw = bytes(msgspec.json.decode(line, type=msgspec.Raw))
         except (msgspec.DecodeError, RecursionError) as err:
+            if isinstance(err, msgspec.DecodeError) and _is_trailing_data(err):
+                values = _split_values(line)
+                if len(values) > 1:
+                    for count, value in enumerate(values, start=1):
+                        _decode_line_value(value, decoded, f"{where}, value {count}")
+                    return
             if isinstance(err, msgspec.DecodeError) and not _is_string_problem(err):
                 raise
             try:
@@ -677,7 +675,7 @@ def _is_trailing_data(err: msgspec.DecodeError) -> bool:
 
 def _first_line_is_json(data: bytes, start: int) -> bool:
     end = data.find(b"\n", start)
-    line = _values_of_line(data[start : end if end >= 0 else len(data)].strip())[0]
+    line = _split_values(data[start : end if end >= 0 else len(data)].strip())[0]
     try:
         msgspec.json.decode(line, type=msgspec.Raw)
     except (msgspec.DecodeError, RecursionError) as err:

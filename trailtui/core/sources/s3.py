@@ -29,6 +29,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from trailtui.core.sources import layout
+from trailtui.core.times import epoch_seconds
 
 SCHEME = "s3://"
 #: Objects downloaded at once: S3 serves each request at tens of MB/s; many small log objects
@@ -336,9 +337,9 @@ class _Walker:
 
 
 def _date_of(text: str | None) -> date | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).date()
+    """The UTC date of a UTC ISO-8601 time (``2024-05-04T00:00:00Z``), None for none."""
+    seconds = epoch_seconds(text) if text else None
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc).date()
 
 
 # --------------------------------------------------------------------------- the cache
