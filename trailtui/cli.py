@@ -25,6 +25,9 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui index PATH ...        build or update the index, print a summary
   trailtui query PATH ... --filter EXPR [--format table|csv|json|ndjson] [--limit N] [--count]
   trailtui query PATH ... --preset NAME [--since TIME] [--until TIME]   a ready-made filter
+  trailtui s3://BUCKET/AWSLogs/o-ID/ --since -2d --account ID --region R   straight from S3
+  trailtui PATH ... --follow     new deliveries join the list while you read (local or s3://)
+  trailtui query PATH ... --follow --format ndjson   print each new matching event as it arrives
   trailtui query --list-presets  list the presets (incident response, S3 user guide)
   trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
@@ -47,6 +50,29 @@ def _add_s3(parser: argparse.ArgumentParser, *, window: bool = True) -> None:
                     help="print the prefixes that would be listed and the objects and bytes to read, then exit")
 
 
+def _add_follow(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--follow`` and ``--interval``: keep reading new deliveries after the first load."""
+    parser.add_argument("--follow", action="store_true",
+                        help=f"keep following new deliveries: {what} (local trees: watched and rescanned; "
+                             "s3://: today's folders polled), until Ctrl+C")
+    parser.add_argument("--interval", type=float, metavar="SECONDS",
+                        help="with --follow: seconds between S3 polls (default 60; local trees are also "
+                             "rescanned at least every 10 s)")
+
+
+def _follow_interval(parser: argparse.ArgumentParser, args) -> float | None:
+    """The follow interval in seconds (None without --follow); a usage error for a bad one."""
+    from trailtui.core.sources.follow import DEFAULT_INTERVAL
+
+    if args.interval is not None and not args.follow:
+        parser.error("--interval goes with --follow")
+    if args.interval is not None and not args.interval > 0:
+        parser.error("--interval must be more than 0 seconds")
+    if not args.follow:
+        return None
+    return DEFAULT_INTERVAL if args.interval is None else args.interval
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="FILE", help="index file to use (default: one per set of paths in ~/.cache/trailtui)")
     parser.add_argument("--version", action="version", version=f"trailtui {__version__}")
@@ -60,12 +86,14 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     browse.add_argument("paths", nargs="*", metavar="PATH", help="log files or directories (walked recursively)")
     browse.add_argument("--demo", action="store_true", help="open a built-in sample incident (no logs needed)")
     browse.add_argument("--filter", metavar="EXPR", default="", help="start with this filter")
+    _add_follow(browse, "new events join the list while you read")
     _add_s3(browse)
     _add_common(browse)
 
     index = argparse.ArgumentParser(prog="trailtui index", description="Build or update the index without the UI.")
     index.add_argument("paths", nargs="+", metavar="PATH")
     index.add_argument("--verbose", "-v", action="store_true", help="name every skipped file and its reason")
+    _add_follow(index, "one line per delivery")
     _add_s3(index)
     _add_common(index)
 
@@ -80,6 +108,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     query.add_argument("--limit", type=int, metavar="N", help="print at most N events")
     query.add_argument("--count", action="store_true", help="print only the number of matching events")
     query.add_argument("--oldest-first", action="store_true", help="oldest events first (default newest first)")
+    _add_follow(query, "then each new matching event is printed as it arrives (csv or ndjson)")
     _add_s3(query, window=False)
     _add_common(query)
     return browse, index, query
@@ -108,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     browse, index, query = build_parsers()
     try:
         if argv and argv[0] == "index":
-            return _cmd_index(index.parse_args(argv[1:]))
+            return _cmd_index(index, index.parse_args(argv[1:]))
         if argv and argv[0] == "query":
             return _cmd_query(query, query.parse_args(argv[1:]))
         if argv and argv[0] == "marks":
@@ -375,9 +404,10 @@ def _explain_if_empty(conn, paths: list[str]) -> None:
         print(explanation, file=sys.stderr)
 
 
-def _cmd_index(args) -> int:
+def _cmd_index(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.text import plural, printable
 
+    interval = _follow_interval(parser, args)
     options = _s3_options(args)
     if args.dry_run:
         return _dry_run(args.paths, options)
@@ -407,8 +437,46 @@ def _cmd_index(args) -> int:
     _report_problems(summary, sys.stderr)
     earlier = _earlier_problems(conn, summary)
     _explain_if_empty(conn, args.paths)
+    if interval is not None:
+        sys.stdout.flush()
+
+        def delivered(round_summary, error: str | None) -> None:
+            if error is not None:
+                print(f"trailtui: following: {printable(error)}", file=sys.stderr)
+                return
+            _report_problems(round_summary, sys.stderr)
+            if round_summary.files_read or round_summary.files_failed or round_summary.files_skipped:
+                print(f"{_now_text()} +{plural(round_summary.events_added, 'event')} from "
+                      f"{plural(round_summary.files_read, 'file')} ({round_summary.events_total:,} in the index)",
+                      flush=True)
+
+        print(f"following {len(args.paths)} path(s); Ctrl+C stops", file=sys.stderr)
+        _follow(conn, db_path, args.paths, options, interval, delivered)
     conn.close()
     return EXIT_PARTIAL if summary.failures or summary.record_problems or earlier else EXIT_OK
+
+
+def _now_text() -> str:
+    """Now as UTC ISO-8601 to the second (``2026-12-01T04:40:12Z``)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _follow(conn, db_path: Path, paths: list[str], options, interval: float, on_round) -> None:
+    """Follow new deliveries into ``conn`` until Ctrl+C (KeyboardInterrupt propagates); an
+    index that cannot be written any more ends it with exit 2."""
+    from trailtui.core.loader import default_workers
+    from trailtui.core.sources.follow import Follower, follow
+
+    follower = Follower(paths, s3_options=options, interval=interval, ignore=(str(db_path.with_suffix("")),))
+    try:
+        follow(conn, follower, on_round=on_round, workers=default_workers(interactive=False))
+    except (sqlite3.Error, OSError) as err:
+        conn.close()
+        raise SystemExit(_index_failed(err, db_path)) from None
+    finally:
+        follower.close()
 
 
 def _earlier_problems(conn, summary, shown: int = 50) -> int:
@@ -465,6 +533,9 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_USAGE
     if args.limit is not None and args.limit < 0:
         parser.error("--limit must be 0 or more")
+    interval = _follow_interval(parser, args)
+    if interval is not None and (args.format in ("json", "csv") or args.count):
+        parser.error("--follow prints events as they arrive: --format ndjson (or table), not json, csv or --count")
     options = _s3_options(args, since=args.since, until=args.until)
     if args.dry_run:
         return _dry_run(args.paths, options)
@@ -472,8 +543,10 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     conn, summary = _run_index(args.paths, db_path, quiet=True, s3_options=options)
     for notice in summary.notices:  # e.g. the index was rebuilt
         print(f"trailtui: notice: {notice}", file=sys.stderr)
-    query = EventQuery(conn, compiled, newest_first=not args.oldest_first)
     out = sys.stdout
+    if interval is not None:
+        return _query_follow(conn, db_path, args, compiled, columns, summary, options, interval)
+    query = EventQuery(conn, compiled, newest_first=not args.oldest_first)
     try:
         if args.count:
             print(query.count(), file=out)
@@ -490,6 +563,53 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     _report_problems(summary, sys.stderr)
     _explain_if_empty(conn, args.paths)
     return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
+
+
+def _query_follow(conn, db_path: Path, args, compiled, columns, summary, options, interval: float) -> int:
+    """``query --follow``: the matches so far (oldest first; ``--limit N``: the newest N of
+    them, 0: none), then each new matching event as it arrives, until Ctrl+C (exit 130) or
+    the reader leaves (exit 0)."""
+    from dataclasses import replace
+
+    from trailtui.core.export import write_events
+    from trailtui.core.news import NewMatches
+    from trailtui.core.query import EventQuery
+    from trailtui.core.store.originals import OriginalUnavailable
+    from trailtui.core.text import printable
+
+    out = sys.stdout
+    news = NewMatches(conn, compiled)  # what matches now is not news
+    shown = compiled
+    if args.limit is not None:
+        newest = list(EventQuery(conn, compiled, newest_first=True).iter_ids(args.limit))
+        shown = replace(compiled, where="events.id IN (SELECT value FROM json_each(?))",
+                        params=("[" + ",".join(map(str, newest)) + "]",))
+
+    def write(selected) -> None:
+        try:
+            write_events(EventQuery(conn, selected, newest_first=False), args.format, out, columns=columns,
+                         terminal=out.isatty())
+        except OriginalUnavailable as err:
+            print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        out.flush()
+
+    def delivered(round_summary, error: str | None) -> None:
+        if error is not None:
+            print(f"trailtui: following: {printable(error)}", file=sys.stderr)
+            return
+        _report_problems(round_summary, sys.stderr)
+        arrived = news.take()
+        if arrived is not None:
+            write(arrived)
+
+    try:
+        write(shown)
+        _report_problems(summary, sys.stderr)
+        _follow(conn, db_path, args.paths, options, interval, delivered)
+    except BrokenPipeError:
+        # `trailtui query --follow ... | head -1`: the reader left; that is not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
 
 
 def _cmd_marks(parser: argparse.ArgumentParser, args) -> int:
@@ -609,6 +729,7 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_USAGE
     from trailtui.tui.app import TrailApp
 
-    app = TrailApp(db_path=db_path, paths=paths, initial_filter=initial, s3_options=options)
+    app = TrailApp(db_path=db_path, paths=paths, initial_filter=initial, s3_options=options,
+                   follow_interval=_follow_interval(parser, args))
     app.run()
     return app.return_code or EXIT_OK

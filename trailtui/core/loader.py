@@ -44,9 +44,8 @@ from trailtui.core.sources.s3 import (
     S3ObjectError,
     S3Options,
     S3SourceError,
+    WindowListing,
     is_s3_url,
-    list_objects,
-    make_client,
     parse_s3_url,
 )
 from trailtui.core.sources.s3 import cache_path as s3_cache_path
@@ -63,7 +62,8 @@ from trailtui.core.store.free_text import (
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
 
-_S3_OPTIONS_ARG = "--s3-options="  # the loader process's one option (then the paths)
+_S3_OPTIONS_ARG = "--s3-options="  # the loader process's options (then the paths)
+_FOLLOW_ARG = "--follow="
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
 _PARALLEL_FILES = 4  # fewer files than this are decoded and written in the loader's own process
 _BATCH_BYTES = 256 * 1024  # the second batch's size on disk (the first is one file), bytes
@@ -97,7 +97,8 @@ class LoadProgress:
     ``objects_to_download`` of them new or changed, ``objects_downloaded`` and
     ``bytes_downloaded`` arrived so far in ``download_seconds``.
     A load that finds an interrupted bulk load's copies merges them first (phase ``"merging
-    duplicate eventIDs"`` before ``"reading"``).
+    duplicate eventIDs"`` before ``"reading"``). ``files_held``: local files left for a later
+    load because they are still being written (following; not in ``files_total``).
     """
 
     files_total: int = 0
@@ -110,6 +111,7 @@ class LoadProgress:
     duplicates: int = 0
     record_errors: int = 0
     files_removed: int = 0
+    files_held: int = 0
     elapsed: float = 0.0
     current: str = ""
     phase: str = "reading"
@@ -166,6 +168,8 @@ def index_paths(
     on_progress=None,
     workers: int | None = None,
     s3_options: S3Options | None = None,
+    s3_lister=None,
+    hold=None,
 ) -> LoadSummary:
     """Index every file under ``paths`` into the index open on ``conn`` (a writer connection).
 
@@ -174,7 +178,14 @@ def index_paths(
     recorded under their URLs, unchanged ones, by size and ETag, are not downloaded again, and
     those no longer listed are kept). Raises :class:`trailtui.core.sources.s3.S3SourceError`
     when S3 cannot be used at all (no credentials, say); objects or prefixes that cannot be read
-    are load problems naming them, and the rest still loads.
+    are load problems naming them, and the rest still loads. ``s3_lister`` lists the S3 URLs
+    instead of a :class:`~trailtui.core.sources.s3.WindowListing` of ``s3_options`` (a follow
+    poll: :class:`~trailtui.core.sources.follow.DeliveryPoll`; it has the same ``client`` and
+    ``list(urls)``).
+
+    ``hold(path, os.stat_result) -> bool``: local files it holds back are not read this time
+    (files still being written, while following: :func:`trailtui.core.sources.follow.is_being_written`);
+    they count in ``files_held``, and their old events (if any) stay.
 
     Unchanged files (same size and mtime as recorded in ``files``) are not read again; changed
     files are re-read and replace their old events; files that vanished from under ``paths`` have
@@ -189,11 +200,14 @@ def index_paths(
     from trailtui.core.store.index import indexing_lock
 
     with indexing_lock(conn):
-        return _index_paths_locked(conn, paths, on_progress=on_progress, workers=workers, s3_options=s3_options)
+        return _index_paths_locked(
+            conn, paths, on_progress=on_progress, workers=workers, s3_options=s3_options, s3_lister=s3_lister, hold=hold
+        )
 
 
 def _index_paths_locked(
-    conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None, s3_options: S3Options | None
+    conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None, s3_options: S3Options | None,
+    s3_lister, hold,
 ) -> LoadSummary:
     from trailtui.core.store.index import take_rebuild_notice
 
@@ -225,6 +239,9 @@ def _index_paths_locked(
         if old and info and old[1] == info.st_size and old[2] == info.st_mtime_ns:
             summary.files_unchanged += 1
             continue
+        if hold is not None and info is not None and hold(str(path), info):
+            summary.files_held += 1
+            continue
         size, mtime_ns = (info.st_size, info.st_mtime_ns) if info else (None, None)
         todo.append(PlannedFile(str(path), str(path), size, mtime_ns, old[0] if old else None))
     problems = list(discovery.problems)
@@ -233,7 +250,9 @@ def _index_paths_locked(
     if remote:
         summary.phase = "listing S3"
         post()
-        objects, listing_problems, client = _list_s3(remote, s3_options or S3Options())
+        lister = s3_lister or WindowListing(s3_options or S3Options())
+        objects, listing_problems = lister.list(remote)
+        client = lister.client
         problems += listing_problems
         summary.objects_listed = len(objects)
         root = s3_cache_root(main_database_path(conn) or "trailtui.sqlite")
@@ -250,7 +269,7 @@ def _index_paths_locked(
             for item in fetch:
                 item.arrival = downloads.submit(item.s3)
         summary.phase = "reading"
-    summary.files_total = len(discovery.files) + summary.objects_listed
+    summary.files_total = len(discovery.files) - summary.files_held + summary.objects_listed
     summary.files_done = summary.files_unchanged
     writer.record_walk_problems(problems)
     summary.failures.extend(problems)
@@ -501,19 +520,6 @@ def _cached(root: Path, url: str, mtime_ns: int | None) -> bool:
         return False
 
 
-def _list_s3(remote: list, options: S3Options) -> tuple[list[S3Object], list[tuple[str, str]], object]:
-    """List every S3 URL; returns (objects, problems, the client). Raises S3SourceError."""
-    client = make_client(options)
-    objects: dict[str, S3Object] = {}
-    problems: list[tuple[str, str]] = []
-    for url in remote:
-        listing = list_objects(client, url, options)
-        problems += listing.problems
-        for obj in listing.objects:
-            objects.setdefault(obj.url, obj)
-    return list(objects.values()), problems, client
-
-
 class DecoderStopped(RuntimeError):
     """A decoder process ended in the middle of a batch (killed by the kernel's OOM killer, a
     signal, a crash). Its message names the batch's first file and how many follow it; the
@@ -652,11 +658,16 @@ def _snapshot(summary: LoadSummary) -> LoadProgress:
 # --------------------------------------------------------------------------- background process
 
 
-def _loader_main(db_path: str, paths: list[str], post, s3_options: S3Options | None = None) -> None:
+def _loader_main(
+    db_path: str, paths: list[str], post, s3_options: S3Options | None = None, follow_interval: float | None = None
+) -> None:
     """Body of the loader process: index, calling ``post(kind, payload)`` for each message.
 
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
-    ``"error"`` (a one-line reason).
+    ``"error"`` (a one-line reason). With ``follow_interval`` (seconds between S3 polls), it
+    then follows new deliveries (:mod:`trailtui.core.sources.follow`) until terminated: each
+    round posts ``"progress"`` while it reads and ``"follow"`` at its end (the round's
+    LoadSummary as a dict, plus ``"error"``: None, or why the round could not run).
     """
     from trailtui.core.store.index import IndexError_, connect, describe_write_error
 
@@ -673,18 +684,35 @@ def _loader_main(db_path: str, paths: list[str], post, s3_options: S3Options | N
         # Half the page cache of `trailtui index`: the app and its loader share the memory budget.
         conn.execute("PRAGMA cache_size = -16384")
         summary = index_paths(conn, paths, on_progress=lambda p: post("progress", asdict(p)), s3_options=s3_options)
-        conn.close()
         post("done", asdict(summary))
+        if follow_interval is not None:
+            _follow(conn, db_path, paths, post, s3_options, follow_interval)
+        conn.close()
     except (OSError, sqlite3.Error) as err:
         post("error", describe_write_error(err, db_path))
     except (IndexError_, ValueError, DecoderStopped, S3SourceError) as err:
         post("error", str(err))
 
 
+def _follow(conn, db_path: str, paths: list[str], post, s3_options: S3Options | None, interval: float) -> None:
+    """Follow new deliveries after the first load, posting each round (see :func:`_loader_main`)."""
+    from trailtui.core.sources.follow import Follower, follow
+
+    # The index's own files (WAL, shards, S3 cache, marks) change as it is written: not news
+    # when the index lives inside a followed tree.
+    follower = Follower(paths, s3_options=s3_options, interval=interval, ignore=(str(Path(db_path).with_suffix("")),))
+
+    def round_done(summary, error: str | None) -> None:
+        post("follow", {**(asdict(summary) if summary is not None else {}), "error": error})
+
+    follow(conn, follower, on_round=round_done, on_progress=lambda p: post("progress", asdict(p)))
+
+
 def _loader_process(argv: list[str]) -> None:
-    """``python -m trailtui.core.loader DB [--s3-options=JSON] PATH...``: the app's loader
-    process (JSON: :meth:`S3Options.to_dict`). Each message is one JSON line ``[kind, payload]``
-    on stdout."""
+    """``python -m trailtui.core.loader DB [--s3-options=JSON] [--follow=SECONDS] PATH...``:
+    the app's loader process (JSON: :meth:`S3Options.to_dict`; ``--follow``: keep following
+    new deliveries, polling S3 every SECONDS). Each message is one JSON line ``[kind,
+    payload]`` on stdout."""
     import orjson
 
     out = sys.stdout.buffer
@@ -693,10 +721,14 @@ def _loader_process(argv: list[str]) -> None:
         out.write(orjson.dumps([kind, payload]) + b"\n")
         out.flush()
 
-    paths, options = argv[1:], None
-    if paths and paths[0].startswith(_S3_OPTIONS_ARG):
-        options = S3Options.from_dict(orjson.loads(paths.pop(0)[len(_S3_OPTIONS_ARG):]))
-    _loader_main(argv[0], paths, post, options)
+    paths, options, interval = argv[1:], None, None
+    while paths and paths[0].startswith((_S3_OPTIONS_ARG, _FOLLOW_ARG)):
+        option = paths.pop(0)
+        if option.startswith(_S3_OPTIONS_ARG):
+            options = S3Options.from_dict(orjson.loads(option[len(_S3_OPTIONS_ARG):]))
+        else:
+            interval = float(option[len(_FOLLOW_ARG):])
+    _loader_main(argv[0], paths, post, options, interval)
 
 
 class BackgroundLoader:
@@ -704,17 +736,23 @@ class BackgroundLoader:
 
     Usage: ``loader.start()``, then iterate :meth:`messages` in one thread (it blocks on the
     process's pipe) until it yields a ``"done"`` or ``"error"`` message; :meth:`stop` ends the
-    process early. The process is a plain subprocess (``python -m trailtui.core.loader``)
+    process early. With ``follow_interval`` (seconds between S3 polls) the process goes on
+    after ``"done"``, following new deliveries (``"follow"`` messages), until :meth:`stop`. The process is a plain subprocess (``python -m trailtui.core.loader``)
     writing JSON lines ``[kind, payload]`` on stdout: multiprocessing's spawn would add a 15 MB
     resource-tracker process to the app's memory. Its stderr goes nowhere: a crash there could
     print event values (privacy), and a loader that ends without a final message is reported as
     an ``"error"`` message instead.
     """
 
-    def __init__(self, db_path: Path, paths: list[str], s3_options: S3Options | None = None) -> None:
+    def __init__(
+        self, db_path: Path, paths: list[str], s3_options: S3Options | None = None, follow_interval: float | None = None
+    ) -> None:
         self._db_path = str(db_path)
         self._paths = [str(p) for p in paths]
         self._options = [] if s3_options is None else [_S3_OPTIONS_ARG + json.dumps(s3_options.to_dict())]
+        self.following = follow_interval is not None
+        if follow_interval is not None:
+            self._options.append(f"{_FOLLOW_ARG}{float(follow_interval)}")
         self._process: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -729,8 +767,9 @@ class BackgroundLoader:
     def messages(self) -> Iterator[tuple[str, object]]:
         """The process's messages as ``(kind, payload)``, in order, blocking until each arrives:
         ``("progress", LoadProgress fields)``, then ``("done", summary)`` or ``("error",
-        reason)``. Ends after ``done`` or ``error``; a process that stops without either gives
-        ``("error", "the loader process stopped (exit code N)")``. Lines that are not such JSON
+        reason)``; when following, ``("follow", round summary)`` after ``done``. Ends after
+        ``error``, and after ``done`` unless following; a process that stops without either
+        gives ``("error", "the loader process stopped (exit code N)")``. Lines that are not such JSON
         are skipped. Raises RuntimeError when :meth:`start` was not called."""
         import orjson
 
@@ -742,7 +781,7 @@ class BackgroundLoader:
             except (orjson.JSONDecodeError, ValueError, TypeError):
                 continue
             yield kind, payload
-            if kind in ("done", "error"):
+            if kind == "error" or (kind == "done" and not self.following):
                 return
         code = self._process.wait()
         yield "error", f"the loader process stopped (exit code {code})"

@@ -143,6 +143,9 @@ class ActorsScreen(SheetScreen):
         self.show_crumbs(f"actors by {grouping.name}")
         self.load(lambda conn: actor_ranking(conn, compiled, grouping, sort=sort))
 
+    def recount(self) -> None:
+        self._rank()  # loaded() keeps the cursor on the same actor
+
     def loaded(self, result: object, elapsed_ms: float) -> None:
         assert isinstance(result, ActorRanking)
         if self.ranking is not None and self._select is None:

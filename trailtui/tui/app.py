@@ -48,12 +48,15 @@ class TrailApp(App[int]):
             self.timeout = timeout
 
     def __init__(self, *, db_path: Path, paths: list[str] | None = None, initial_filter: str = "",
-                 start_loader: bool = True, config_path: Path | None = None, s3_options=None) -> None:
+                 start_loader: bool = True, config_path: Path | None = None, s3_options=None,
+                 follow_interval: float | None = None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
         #: How ``s3://`` paths are listed and fetched (a ``core.sources.s3.S3Options``), or None.
         self.s3_options = s3_options
+        #: After the first load, follow new deliveries (S3 polled every that many seconds), or None.
+        self.follow_interval = follow_interval
         self.initial_filter = initial_filter
         self.start_loader = start_loader and bool(self.paths)
         self.config_path = config_path
@@ -64,7 +67,8 @@ class TrailApp(App[int]):
     def get_default_screen(self) -> MainScreen:
         """The main screen is the app's default screen: the bottom of the stack, never popped."""
         return MainScreen(self.db_path, paths=self.paths, initial_filter=self.initial_filter,
-                          load=self.start_loader, config=self.config, s3_options=self.s3_options)
+                          load=self.start_loader, config=self.config, s3_options=self.s3_options,
+                          follow_interval=self.follow_interval)
 
     @property
     def main_screen(self) -> MainScreen:

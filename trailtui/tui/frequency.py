@@ -77,6 +77,13 @@ class FrequencyScreen(SheetScreen):
         self.counts = None
         self.load(lambda conn: value_counts(conn, compiled, field))
 
+    def recount(self) -> None:
+        field, compiled = self.field, self.compiled
+        counts = self.counts
+        if counts is not None and counts.rows and self._select is None:
+            self._select = (counts.rows[min(self.table.cursor_row, len(counts.rows) - 1)].value,)
+        self.load(lambda conn: value_counts(conn, compiled, field))
+
     def loaded(self, result: object, elapsed_ms: float) -> None:
         assert isinstance(result, ValueCounts)
         self.counts = result

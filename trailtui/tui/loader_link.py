@@ -4,7 +4,8 @@
 thread worker, turns each JSON line it writes into a Textual message posted to the link's
 owner: :class:`LoaderLink.Progress` (coalescing: a progress report still queued is replaced by
 a newer one, so a slow screen never falls behind the loader), then :class:`LoaderLink.Finished`
-or :class:`LoaderLink.Failed`.
+or :class:`LoaderLink.Failed`; when following new deliveries, a :class:`LoaderLink.Delivered`
+after each round.
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ class LoaderLink:
             self.record_problems = record_problems
             self.notices = notices
 
+    class Delivered(Message):
+        """A follow round ended (``--follow``): ``progress`` holds the round's counts
+        (``files_read``, ``events_added``, ``files_held``...), ``failures`` and
+        ``record_problems`` its problems, ``error`` why the round could not run (S3 unusable),
+        or None. Texts come from log files and S3: escape them."""
+
+        def __init__(self, progress: LoadProgress, failures: list, record_problems: list, error: str | None) -> None:
+            super().__init__()
+            self.progress = progress
+            self.failures = failures
+            self.record_problems = record_problems
+            self.error = error
+
     class Failed(Message):
         """The loader stopped with an error (``reason``; may quote a path: escape it)."""
 
@@ -56,9 +70,11 @@ class LoaderLink:
             super().__init__()
             self.reason = reason
 
-    def __init__(self, owner: DOMNode, db_path: Path, paths: list[str], s3_options=None) -> None:
+    def __init__(
+        self, owner: DOMNode, db_path: Path, paths: list[str], s3_options=None, follow_interval: float | None = None
+    ) -> None:
         self.owner = owner
-        self.loader = BackgroundLoader(db_path, paths, s3_options)
+        self.loader = BackgroundLoader(db_path, paths, s3_options, follow_interval)
 
     def start(self) -> None:
         """Start the loader process and the thread that reads it."""
@@ -83,6 +99,16 @@ class LoaderLink:
                         list(payload.get("failures", ())),
                         list(payload.get("record_problems", ())),
                         [str(notice) for notice in payload.get("notices", ())],
+                    )
+                )
+            elif kind == "follow" and isinstance(payload, dict):
+                error = payload.get("error")
+                self.owner.post_message(
+                    self.Delivered(
+                        _progress(payload),
+                        list(payload.get("failures", ())),
+                        list(payload.get("record_problems", ())),
+                        None if error is None else str(error),
                     )
                 )
             elif kind == "error":

@@ -66,7 +66,7 @@ from trailtui.tui.marking import Marking
 from trailtui.tui.message_bar import MessageBar
 from trailtui.tui.pivots import chain_pivot, identity_pivot
 from trailtui.tui.query_worker import QueryRunner
-from trailtui.tui.sheet import DrillRequest
+from trailtui.tui.sheet import DrillRequest, SheetScreen
 from trailtui.tui.status_line import StatusLine
 from trailtui.tui.timeline import Timeline
 
@@ -104,7 +104,8 @@ class MainScreen(Screen):
 
     ``paths``: what the loader indexes (nothing when ``load`` is False: the index is read as it
     is); ``initial_filter``: the filter to start with; ``config``: the user's config file;
-    ``s3_options``: how the loader lists and fetches ``s3://`` paths.
+    ``s3_options``: how the loader lists and fetches ``s3://`` paths; ``follow_interval``: after
+    the first load, follow new deliveries, polling S3 every that many seconds (None: do not).
     """
 
     BINDINGS = bindings("main")
@@ -115,11 +116,14 @@ class MainScreen(Screen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_HEIGHT, "-tall")]
 
     def __init__(self, db_path: Path, *, paths: list[str] | None = None, initial_filter: str = "",
-                 load: bool = True, config: Config | None = None, s3_options=None) -> None:
+                 load: bool = True, config: Config | None = None, s3_options=None,
+                 follow_interval: float | None = None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
         self.s3_options = s3_options
+        self.follow_interval = follow_interval
+        self._follow_errors: set[str] = set()
         self.config = config or Config()
         self.compiled: CompiledFilter = compile_filter("")
         self.initial_filter = initial_filter
@@ -208,7 +212,7 @@ class MainScreen(Screen):
         self.filter_bar.set_text(self.compiled.text)
         self.status.indexing = self.indexing
         if self.indexing:
-            self.loader = LoaderLink(self, self.db_path, self.paths, self.s3_options)
+            self.loader = LoaderLink(self, self.db_path, self.paths, self.s3_options, self.follow_interval)
             self.loader.start()
         else:
             self._show_summary()
@@ -597,6 +601,35 @@ class MainScreen(Screen):
         self._show_summary()
         self._refresh_while_loading()
         self.marking.show_in_list()
+        self.status.following = self.follow_interval is not None
+
+    @on(LoaderLink.Delivered)
+    def _delivered(self, message: LoaderLink.Delivered) -> None:
+        """A follow round ended: new events join the list (the selection and its screen line
+        stay; see :meth:`_refresh_while_loading`), and counts, the timeline and open views
+        count again."""
+        message.stop()
+        if message.error is not None:
+            if message.error not in self._follow_errors:  # each reason once, not every poll
+                self._follow_errors.add(message.error)
+                self.notify(f"Following: {printable(message.error)}", severity="warning", timeout=10, markup=False)
+            return
+        problems = len(message.failures) + len(message.record_problems)
+        if problems:
+            self.notify(f"{plural(problems, 'load problem')} in new deliveries: ! lists them.", severity="warning",
+                        timeout=8, markup=False)
+        progress = message.progress
+        if not (progress.events_added or progress.files_removed or progress.files_read or problems):
+            return
+        if progress.events_added:
+            self.status.last_delivery = time.monotonic()
+            self.status.delivered += progress.events_added
+        self.total = 0  # counted again: the index grew
+        self._show_summary()
+        self._refresh_while_loading()
+        for screen in self.app.screen_stack:
+            if isinstance(screen, SheetScreen):
+                screen.index_grew()
 
     @on(LoaderLink.Failed)
     def _loader_failed(self, message: LoaderLink.Failed) -> None:

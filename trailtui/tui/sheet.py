@@ -113,6 +113,16 @@ class SheetScreen(Screen["DrillRequest | None"]):
         """Show a finished query's ``result`` (subclasses)."""
         raise NotImplementedError
 
+    def recount(self) -> None:
+        """Run the sheet's query again (subclasses), the rows shown staying until the new ones
+        replace them, the cursor on the same row's value."""
+        raise NotImplementedError
+
+    def index_grew(self) -> None:
+        """New events joined the index (following new deliveries): count again."""
+        if self.is_attached:
+            self.recount()
+
     def other_done(self, message: QueryRunner.Done) -> None:
         """A subclass's other runner finished (the current run's ``message``); nothing here."""
 

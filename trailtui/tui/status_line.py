@@ -3,11 +3,14 @@
 :class:`StatusLine` shows, left to right: the loader's progress (files, events, rate, time left,
 errors) or, once done, what the index holds (events, files, skipped, load errors, duplicate
 eventIDs merged); the events that arrived above the selection while indexing ("+1,204 new above
-· g shows them"); and the version. Each part is a reactive: the screen sets
+· g shows them"); and the version. While following new deliveries (``--follow``) it starts
+with "following · last delivery 40 s ago · +312 new". Each part is a reactive: the screen sets
 them and the line redraws itself.
 """
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -33,6 +36,32 @@ class StatusLine(Static):
     """Events that arrived above the selection since the user last went to the top."""
     note: reactive[str] = reactive("")
     """A passing state of the list (``sorting by awsRegion…``), or empty."""
+    following: reactive[bool] = reactive(False)
+    """True once the first load is done and the loader follows new deliveries (``--follow``)."""
+    last_delivery: reactive[float | None] = reactive(None)
+    """When the last delivery with new events arrived (``time.monotonic()`` seconds), or None."""
+    delivered: reactive[int] = reactive(0)
+    """Events that following added since it began."""
+
+    _ticker = None
+
+    def watch_following(self, following: bool) -> None:
+        if following and self._ticker is None:
+            # "last delivery 40 s ago" ages by itself.
+            self._ticker = self.set_interval(1.0, self.refresh)
+
+    def following_text(self, now: float | None = None) -> str:
+        """``following · last delivery 40 s ago · +312 new`` (``now``: ``time.monotonic()``)."""
+        if self.last_delivery is None:
+            return "following · no new delivery yet"
+        age = max(0.0, (time.monotonic() if now is None else now) - self.last_delivery)
+        if age < 90:
+            ago = f"{age:.0f} s"
+        elif age < 5400:
+            ago = f"{age / 60:.0f} min"
+        else:
+            ago = f"{age / 3600:.0f} h"
+        return f"following · last delivery {ago} ago · +{self.delivered:,} new"
 
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -61,6 +90,10 @@ class StatusLine(Static):
                             self.get_component_rich_style("status-line--problem"))
         elif self.indexing:
             text.append("indexing: finding files…")
+        elif self.following:
+            text.append(self.following_text(), self.get_component_rich_style("status-line--news"))
+            if self.summary:
+                text.append(f" · {self.summary}")
         else:
             text.append(self.summary)
         if self.new_above:

@@ -211,11 +211,46 @@ def list_objects(client, url: S3Url, options: S3Options, *, today: date | None =
     return listing
 
 
+class WindowListing:
+    """Lists ``s3://`` sources once for a load, as ``options`` prune them (:func:`list_objects`):
+    what :func:`trailtui.core.loader.index_paths` uses unless it is given another lister (a
+    follow poll: :class:`trailtui.core.sources.follow.DeliveryPoll`)."""
+
+    def __init__(self, options: S3Options) -> None:
+        self.options = options
+        self._client = None
+
+    @property
+    def client(self):
+        """The boto3 client (made on first use; raises :class:`S3SourceError` as
+        :func:`make_client` does)."""
+        if self._client is None:
+            self._client = make_client(self.options)
+        return self._client
+
+    def list(self, urls: list[S3Url]) -> tuple[list[S3Object], list[tuple[str, str]]]:
+        """The objects under every URL (each once, in key order per URL) and the ``(URL,
+        message)`` problems met. Raises :class:`S3SourceError` when S3 cannot be used at all."""
+        objects: dict[str, S3Object] = {}
+        problems: list[tuple[str, str]] = []
+        for url in urls:
+            listing = list_objects(self.client, url, self.options)
+            problems += listing.problems
+            for obj in listing.objects:
+                objects.setdefault(obj.url, obj)
+        return list(objects.values()), problems
+
+
 class _Walker:
     """Walks the layout from a position down to the prefixes to list recursively."""
 
-    def __init__(self, client, bucket: str, options: S3Options, today: date, listing: Listing) -> None:
+    def __init__(
+        self, client, bucket: str, options: S3Options, today: date, listing: Listing, *, to_regions: bool = False
+    ) -> None:
         self.client, self.bucket, self.options, self.listing = client, bucket, options, listing
+        # to_regions: stop at the region folders (or below, where the prefix stops), without
+        # naming days: a follow poll picks the day folders itself (core.sources.follow).
+        self.to_regions = to_regions
         self._lock = threading.Lock()
         since = _date_of(options.since)
         until = _date_of(options.until)
@@ -252,7 +287,7 @@ class _Walker:
         # region, year, month, day
         if self.options.regions and position.region not in self.options.regions:
             return []
-        if self.window is None:
+        if self.window is None or self.to_regions:
             return [(position.prefix, False)]
         first, last = self.first, self.last
         span = layout.folder_span(position)
@@ -296,11 +331,15 @@ class _Walker:
             return []
         return names
 
-    def keys_under(self, prefix: str, whole: bool) -> list[S3Object]:
-        """Every object under ``prefix`` (digest and Insights folders left out of a whole one)."""
+    def keys_under(self, prefix: str, whole: bool, start_after: str | None = None) -> list[S3Object]:
+        """Every object under ``prefix`` (digest and Insights folders left out of a whole one);
+        with ``start_after``, only the keys after it (S3's ``StartAfter``)."""
         found = []
+        kwargs = {"Bucket": self.bucket, "Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
         try:
-            for page in self._pages({"Bucket": self.bucket, "Prefix": prefix}):
+            for page in self._pages(kwargs):
                 for item in page.get("Contents", ()):
                     key = item["Key"]
                     if key.endswith("/") or (whole and layout.is_side_folder_key(key[len(prefix):])):
