@@ -257,7 +257,12 @@ async def run(args) -> dict:
     db = Path(args.db)
     connect(db).close()  # as `trailtui DIR` does before the UI starts
     ProbeApp, rows_hook = make_app_class(probe)
-    app = ProbeApp(db_path=db, paths=[args.corpus])
+    s3_options = None
+    if args.endpoint_url:  # an s3:// corpus on an S3-compatible server (benchmarks.s3_source)
+        from trailtui.core.sources.s3 import S3Options
+
+        s3_options = S3Options(endpoint_url=args.endpoint_url)
+    app = ProbeApp(db_path=db, paths=[args.corpus], s3_options=s3_options)
     global _APP
     _APP = app
     out: dict = {"mode": args.mode, "rows_hook": rows_hook}
@@ -363,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="160x45")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each stage")
     parser.add_argument("--launched", type=float, default=None, help="time.time() when the parent launched us")
+    parser.add_argument("--endpoint-url", default=None, help="S3 endpoint for an s3:// --corpus")
     args = parser.parse_args(argv)
     if args.launched is None:
         args.launched = time.time()

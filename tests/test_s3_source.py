@@ -414,3 +414,215 @@ def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trai
     assert files == {f"s3://{BUCKET}/{key}" for key in trail.local_files(days=days)} | {
         f"s3://{BUCKET}/{key}" for key in trail.keys if key.endswith("notes.txt")
     }
+
+
+# --------------------------------------------------------------------------- following new deliveries
+
+
+def _delivery_key(account: str, region: str, when, unique: str) -> str:
+    """A log file's key as CloudTrail names it (user guide, "Finding your CloudTrail log files")."""
+    return (f"AWSLogs/{ORG}/{account}/CloudTrail/{region}/{when:%Y/%m/%d}/"
+            f"{account}_CloudTrail_{region}_{when:%Y%m%dT%H%MZ}_{unique}.json.gz")
+
+
+def _delivery(client, bucket: str, key: str, prefix: str, count: int, when) -> set[str]:
+    """Upload a gzipped log file of ``count`` GetObject events to ``key``; their eventIDs."""
+    from tests.conftest import make_event
+
+    events = [make_event(f"{prefix}-{n:04d}", eventTime=f"{when:%Y-%m-%dT%H:%M}:{n % 60:02d}Z") for n in range(count)]
+    client.put_object(Bucket=bucket, Key=key, Body=gzip.compress(json.dumps({"Records": events}).encode()))
+    return {event["eventID"] for event in events}
+
+
+def _follow_bucket(s3, name: str):
+    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
+    client.create_bucket(Bucket=name)
+    return client
+
+
+def test_a_poll_lists_todays_folders_after_the_newest_key_seen(s3) -> None:
+    from datetime import datetime, timezone
+
+    from trailtui.core.sources.follow import DeliveryPoll
+
+    client = _follow_bucket(s3, "follow-poll")
+    accounts, regions = ("111122223333", "444455556666"), ("us-east-1", "eu-west-1")
+    today = datetime(2024, 5, 10, 11, 0, tzinfo=timezone.utc)
+    yesterday = datetime(2024, 5, 9, 23, 50, tzinfo=timezone.utc)
+    for account in accounts:
+        for region in regions:
+            _delivery(client, "follow-poll", _delivery_key(account, region, yesterday, "a"), "old", 1, yesterday)
+            _delivery(client, "follow-poll", _delivery_key(account, region, today, "b"), "new", 1, today)
+    now = [datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc)]
+    poll = DeliveryPoll(S3Options(endpoint_url=s3.endpoint_url), clock=lambda: now[0])
+    url = parse_s3_url(f"s3://follow-poll/AWSLogs/{ORG}/")
+    day_folders = {f"AWSLogs/{ORG}/{a}/CloudTrail/{r}/2024/05/10/" for a in accounts for r in regions}
+    s3.take_requests()
+
+    objects, problems = poll.list([url])
+    assert not problems
+    assert {obj.key for obj in objects} == {_delivery_key(a, r, today, "b") for a in accounts for r in regions}
+    listings = [request for request in s3.take_requests() if request.is_listing]
+    days = [request for request in listings if "delimiter" not in request.query]
+    assert {request.query["prefix"] for request in days} == day_folders and len(days) == 4
+    assert not any("start-after" in request.query for request in days)
+    assert len(listings) - len(days) == 3  # the organization's accounts, then each account's regions
+
+    late = datetime(2024, 5, 10, 11, 55, tzinfo=timezone.utc)
+    new_key = _delivery_key(accounts[0], regions[0], late, "c")
+    _delivery(client, "follow-poll", new_key, "late", 1, late)
+    objects, _ = poll.list([url])
+    listings = [request for request in s3.take_requests() if request.is_listing]
+    # Folders known: no walk again; each day folder listed from 30 minutes before its newest key.
+    assert len(listings) == 4 and {request.query["prefix"] for request in listings} == day_folders
+    assert {request.query.get("start-after", "").rsplit("/", 1)[-1][-14:] for request in listings} == {"20240510T1030Z"}
+    assert new_key in {obj.key for obj in objects}
+
+    now[0] = datetime(2024, 5, 11, 0, 20, tzinfo=timezone.utc)  # early in a day: yesterday's folders too
+    poll.list([url])
+    prefixes = {request.query["prefix"] for request in s3.take_requests() if request.is_listing}
+    assert prefixes == day_folders | {folder.replace("/05/10/", "/05/11/") for folder in day_folders}
+
+
+def test_follow_indexes_a_new_object_by_the_next_poll(s3, tmp_path: Path) -> None:
+    import threading
+    import time
+    from datetime import datetime, timezone
+
+    from trailtui.core.loader import index_paths
+    from trailtui.core.sources.follow import Follower, follow
+    from trailtui.core.store.index import connect
+
+    client = _follow_bucket(s3, "follow-loop")
+    when = datetime(2024, 5, 10, 9, 0, tzinfo=timezone.utc)
+    first = _delivery(client, "follow-loop", _delivery_key("111122223333", "us-east-1", when, "a"), "first", 5, when)
+    url = f"s3://follow-loop/AWSLogs/{ORG}/"
+    options = S3Options(endpoint_url=s3.endpoint_url)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [url], s3_options=options, workers=0)
+    rounds: list = []
+    stop = threading.Event()
+    follower = Follower([url], s3_options=options, interval=0.3,
+                        clock=lambda: datetime(2024, 5, 10, 12, 0, tzinfo=timezone.utc))
+    thread = threading.Thread(target=follow, args=(conn, follower),
+                              kwargs={"on_round": lambda summary, error: rounds.append((summary, error)),
+                                      "stop": stop, "workers": 0}, daemon=True)
+    thread.start()
+    try:
+        while len(rounds) < 2:
+            time.sleep(0.05)
+        late = datetime(2024, 5, 10, 11, 58, tzinfo=timezone.utc)
+        uploaded_during = len(rounds)
+        second = _delivery(client, "follow-loop", _delivery_key("111122223333", "us-east-1", late, "b"), "second", 7, late)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(s and s.events_added for s, _ in rounds[uploaded_during:]):
+            time.sleep(0.05)
+        arrival = next(n for n, (s, _) in enumerate(rounds) if n >= uploaded_during and s and s.events_added)
+        # The poll under way when the object landed may miss it; the next one must not.
+        assert arrival <= uploaded_during + 1, [(s.events_added if s else e) for s, e in rounds]
+        assert rounds[arrival][0].events_added == 7 and rounds[arrival][0].objects_downloaded == 1
+        s3.take_requests()
+        count = len(rounds)
+        while len(rounds) < count + 2:
+            time.sleep(0.05)
+        assert not [r for r in s3.take_requests() if r.is_get_object], "an indexed object was downloaded again"
+    finally:
+        stop.set()
+        follower.close()
+        thread.join(30)
+    assert all(error is None for _, error in rounds)
+    assert {row[0] for row in conn.execute('SELECT "eventID" FROM events')} == first | second
+    conn.close()
+
+
+def _today_key(account: str, region: str, unique: str):
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    return _delivery_key(account, region, now, unique), now
+
+
+def test_query_follow_on_a_bucket_prints_a_new_objects_events(s3, tmp_path: Path) -> None:
+    import signal
+    import threading
+    import time
+
+    client = _follow_bucket(s3, "follow-cli")
+    old_key, now = _today_key("111122223333", "us-east-1", "a")
+    _delivery(client, "follow-cli", old_key, "before", 3, now)
+    args = [sys.executable, "-m", "trailtui", "query", f"s3://follow-cli/AWSLogs/{ORG}/", "--account", "111122223333",
+            "--region", "us-east-1", "--follow", "--interval", "0.5", "--limit", "0", "--format", "ndjson",
+            "--endpoint-url", s3.endpoint_url, "--db", str(tmp_path / "index.sqlite")]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "index.s3").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first load downloaded the object already there
+        key, when = _today_key("111122223333", "us-east-1", "b")
+        arrived = _delivery(client, "follow-cli", key, "after", 4, when)
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout.readline() for _ in range(4)), daemon=True)
+        reader.start()
+        reader.join(60)
+    finally:
+        process.send_signal(signal.SIGINT)
+        rest, err = process.communicate(timeout=60)
+    assert {json.loads(line)["eventID"] for line in lines if line} == arrived, err
+    assert rest == "" and process.returncode == 130 and "Traceback" not in err, err
+
+
+async def test_the_app_follows_a_bucket(s3, tmp_path: Path) -> None:
+    from trailtui.core.store.index import connect
+    from trailtui.tui.app import TrailApp
+
+    client = _follow_bucket(s3, "follow-app")
+    key, now = _today_key("111122223333", "us-east-1", "a")
+    _delivery(client, "follow-app", key, "before", 3, now)
+    db = tmp_path / "app.sqlite"
+    connect(db).close()
+    app = TrailApp(db_path=db, paths=[f"s3://follow-app/AWSLogs/{ORG}/"], follow_interval=0.5,
+                   s3_options=S3Options(endpoint_url=s3.endpoint_url))
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = app.main_screen
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if screen.status.following and app.event_list.count == 3:
+                break
+        assert screen.status.following and app.event_list.count == 3
+        key, when = _today_key("111122223333", "us-east-1", "b")
+        _delivery(client, "follow-app", key, "after", 5, when)
+        for _ in range(300):
+            await pilot.pause(0.1)
+            if app.event_list.count == 8:
+                break
+        await pilot.pause(0.3)
+        assert app.event_list.count == 8
+        assert "+5 new" in screen.status.render().plain
+
+
+def test_a_large_prefix_outside_the_layout_is_named_with_its_size_before_downloading(s3, tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    from datetime import datetime
+
+    from trailtui.core.sources import s3 as s3_source
+    from trailtui.core.store.index import connect
+    from trailtui.core.loader import index_paths
+
+    client = _follow_bucket(s3, "exports-bucket")
+    for number in range(4):
+        _delivery(client, "exports-bucket", f"exports/part-{number}.json.gz", f"part{number}", 2,
+                  datetime(2024, 5, 1))
+    monkeypatch.setattr(s3_source, "LARGE_LISTING_OBJECTS", 3)
+    seen: list = []
+    summary = index_paths(connect(tmp_path / "index.sqlite"), ["s3://exports-bucket/exports/"],
+                          s3_options=S3Options(endpoint_url=s3.endpoint_url), on_progress=seen.append, workers=0)
+    assert summary.events_added == 8
+    noted = next(n for n, progress in enumerate(seen) if progress.listing_note)
+    assert seen[noted].objects_downloaded == 0, "the note came after downloads had started"
+    note = seen[noted].listing_note
+    assert "s3://exports-bucket/exports/ is not in CloudTrail's layout" in note and "4 objects" in note
+    monkeypatch.setattr(s3_source, "LARGE_LISTING_OBJECTS", 5_000)
+    quiet: list = []
+    index_paths(connect(tmp_path / "small.sqlite"), ["s3://exports-bucket/exports/"],
+                s3_options=S3Options(endpoint_url=s3.endpoint_url), on_progress=quiet.append, workers=0)
+    assert not any(progress.listing_note for progress in quiet)

@@ -328,6 +328,7 @@ class _Progress:
         self.task = None
         self.last_line = 0.0
         self.last_phase = ""
+        self.noted = False
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -345,6 +346,16 @@ class _Progress:
             self.task = self.bar.add_task("index", total=None, events=0, rate=0.0, phase="indexing", s3="")
 
     def update(self, progress) -> None:
+        if progress.listing_note and not self.noted:
+            # Shown by query too (which shows no progress): it is about what is about to be downloaded.
+            self.noted = True
+            from trailtui.core.text import printable
+
+            line = f"trailtui: note: {printable(progress.listing_note)}"
+            if self.bar is not None:
+                self.bar.console.print(line, markup=False, highlight=False)
+            else:
+                print(line, file=sys.stderr)
         if not self.enabled:
             return
         phase_before, self.last_phase = self.last_phase, progress.phase
@@ -469,7 +480,7 @@ def _follow(conn, db_path: Path, paths: list[str], options, interval: float, on_
     from trailtui.core.loader import default_workers
     from trailtui.core.sources.follow import Follower, follow
 
-    follower = Follower(paths, s3_options=options, interval=interval, ignore=(str(db_path.with_suffix("")),))
+    follower = Follower(paths, s3_options=options, interval=interval, db_path=db_path)
     try:
         follow(conn, follower, on_round=on_round, workers=default_workers(interactive=False))
     except (sqlite3.Error, OSError) as err:

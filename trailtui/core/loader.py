@@ -95,7 +95,9 @@ class LoadProgress:
     an interrupted load left); 0 when bare words search every event.
     S3 sources (phase ``"listing S3"`` first): ``objects_listed`` objects kept by the listing,
     ``objects_to_download`` of them new or changed, ``objects_downloaded`` and
-    ``bytes_downloaded`` arrived so far in ``download_seconds``.
+    ``bytes_downloaded`` arrived so far in ``download_seconds``; ``listing_note`` names a prefix
+    outside CloudTrail's layout that is read whole, with its object count and size, when it is
+    large (shown before the downloads get far: the user may want a narrower prefix).
     A load that finds an interrupted bulk load's copies merges them first (phase ``"merging
     duplicate eventIDs"`` before ``"reading"``). ``files_held``: local files left for a later
     load because they are still being written (following; not in ``files_total``).
@@ -124,6 +126,7 @@ class LoadProgress:
     objects_downloaded: int = 0
     bytes_downloaded: int = 0
     download_seconds: float = 0.0
+    listing_note: str = ""
 
     @property
     def rate(self) -> float:
@@ -253,6 +256,9 @@ def _index_paths_locked(
         lister = s3_lister or WindowListing(s3_options or S3Options())
         objects, listing_problems = lister.list(remote)
         client = lister.client
+        summary.listing_note = " · ".join(getattr(lister, "notes", ()))
+        if summary.listing_note:
+            post()  # before the downloads start
         problems += listing_problems
         summary.objects_listed = len(objects)
         root = s3_cache_root(main_database_path(conn) or "trailtui.sqlite")
@@ -698,9 +704,7 @@ def _follow(conn, db_path: str, paths: list[str], post, s3_options: S3Options | 
     """Follow new deliveries after the first load, posting each round (see :func:`_loader_main`)."""
     from trailtui.core.sources.follow import Follower, follow
 
-    # The index's own files (WAL, shards, S3 cache, marks) change as it is written: not news
-    # when the index lives inside a followed tree.
-    follower = Follower(paths, s3_options=s3_options, interval=interval, ignore=(str(Path(db_path).with_suffix("")),))
+    follower = Follower(paths, s3_options=s3_options, interval=interval, db_path=db_path)
 
     def round_done(summary, error: str | None) -> None:
         post("follow", {**(asdict(summary) if summary is not None else {}), "error": error})

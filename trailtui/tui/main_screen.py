@@ -124,6 +124,7 @@ class MainScreen(Screen):
         self.s3_options = s3_options
         self.follow_interval = follow_interval
         self._follow_errors: set[str] = set()
+        self._listing_noted = False
         self.config = config or Config()
         self.compiled: CompiledFilter = compile_filter("")
         self.initial_filter = initial_filter
@@ -563,6 +564,9 @@ class MainScreen(Screen):
     def _loader_progress(self, message: LoaderLink.Progress) -> None:
         message.stop()
         self.status.progress = message.progress  # a reactive: the line redraws itself
+        if message.progress.listing_note and not self._listing_noted:
+            self._listing_noted = True
+            self.notify(printable(message.progress.listing_note), severity="warning", timeout=15, markup=False)
         now = time.monotonic()
         if now - self._last_refresh >= LOADING_REFRESH:
             self._last_refresh = now

@@ -39,7 +39,7 @@ from trailtui.core.sources.s3 import (
     S3Object,
     S3Options,
     S3Url,
-    _Walker,
+    LayoutWalker,
     is_s3_url,
     make_client,
     parse_s3_url,
@@ -156,7 +156,7 @@ class DeliveryPoll:
             folders = self.day_folders(url)
             problems += self._walk_problems.pop(url, [])
             listing = Listing()
-            walker = _Walker(self.client, url.bucket, self.options, self.clock().date(), listing)
+            walker = LayoutWalker(self.client, url.bucket, self.options, self.clock().date(), listing)
             with ThreadPoolExecutor(LISTING_THREADS) as pool:
                 pages = list(pool.map(lambda folder: walker.keys_under(*folder), folders))
             for (prefix, _, _), found in zip(folders, pages):
@@ -179,7 +179,7 @@ class DeliveryPoll:
         if known is not None and time.monotonic() - known[0] < REDISCOVER_SECONDS:
             return known[1]
         listing = Listing()
-        walker = _Walker(self.client, url.bucket, self.options, today, listing, to_regions=True)
+        walker = LayoutWalker(self.client, url.bucket, self.options, today, listing, to_regions=True)
         folders = walker.walk(layout.position_of(url.prefix))
         self.requests += listing.requests
         self._walk_problems[url] = listing.problems
@@ -187,13 +187,24 @@ class DeliveryPoll:
         return folders
 
 
+def index_files(db_path: str | os.PathLike) -> tuple[str, ...]:
+    """Path prefixes of the files an index at ``db_path`` writes beside itself: the index with
+    its ``-wal``, ``-shm``, ``.lock`` and ``.shards/``, its S3 cache and its user state (marks)."""
+    from trailtui.core.sources.s3 import cache_root
+    from trailtui.core.userstate import user_state_path
+
+    db = Path(db_path).absolute()
+    return (str(db), str(cache_root(db)) + os.sep, str(user_state_path(db)))
+
+
 class Follower:
     """Decides when the next round runs, and what it reads.
 
     ``paths``: local files and directories and ``s3://`` URLs; ``interval``: seconds between
     S3 polls (local trees are rescanned at least every :data:`LOCAL_RESCAN_SECONDS`);
-    ``ignore``: local path prefixes whose changes are not news (the index's own files, when it
-    lives inside a followed tree). Raises ``S3SourceError`` for a bad ``s3://`` URL.
+    ``db_path``: the index being written, whose own files (WAL, shards, S3 cache, marks) are not
+    news when it lives inside a followed tree; ``clock``: the current UTC time (tests). Raises
+    ``S3SourceError`` for a bad ``s3://`` URL.
     """
 
     def __init__(
@@ -202,7 +213,7 @@ class Follower:
         *,
         s3_options: S3Options | None = None,
         interval: float = DEFAULT_INTERVAL,
-        ignore: tuple[str, ...] = (),
+        db_path: str | os.PathLike | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.local = [str(path) for path in paths if not is_s3_url(str(path))]
@@ -211,7 +222,7 @@ class Follower:
             parse_s3_url(url)
         self.interval = max(0.1, float(interval))
         self.poll = DeliveryPoll(s3_options or S3Options(), clock=clock) if self.remote else None
-        self.ignore = tuple(str(Path(prefix).absolute()) for prefix in ignore)
+        self.ignore = index_files(db_path) if db_path is not None else ()
         self.held = 0  # files held back by the last round
         self._changed = threading.Event()
         self._stop = threading.Event()
@@ -239,7 +250,7 @@ class Follower:
             if self._changed.is_set():
                 self._changed.clear()
                 # Changes come in bursts (a sync writes many files): one round for the burst.
-                self._sleep(stop, 0.5)
+                stop.wait(0.5)
                 break
             wait = min(self._next_poll - now if self.remote else local_every, local_every - (now - started))
             self._changed.wait(max(0.05, min(wait, 1.0)))
@@ -261,9 +272,6 @@ class Follower:
         """Stop waiting and watching."""
         self._stop.set()
         self._changed.set()
-
-    def _sleep(self, stop: threading.Event, seconds: float) -> None:
-        stop.wait(seconds)
 
     def _watch(self) -> None:
         import watchfiles

@@ -37,6 +37,10 @@ SCHEME = "s3://"
 DOWNLOAD_THREADS = 16
 #: Listings (one request per page of 1,000 keys) run at once, across day folders.
 LISTING_THREADS = 8
+#: A prefix outside the layout, listed whole, holding more than this many objects or bytes is
+#: named with its count and size before anything is downloaded (:attr:`WindowListing.notes`).
+LARGE_LISTING_OBJECTS = 5_000
+LARGE_LISTING_BYTES = 2 * 10**9
 _CHUNK = 1 << 20  # bytes read from a response body at a time
 _BODY_ATTEMPTS = 3  # a connection dropped while reading a body is retried this often
 
@@ -199,7 +203,7 @@ def list_objects(client, url: S3Url, options: S3Options, *, today: date | None =
     """
     today = today or datetime.now(timezone.utc).date()
     listing = Listing()
-    walker = _Walker(client, url.bucket, options, today, listing)
+    walker = LayoutWalker(client, url.bucket, options, today, listing)
     prefixes = walker.walk(layout.position_of(url.prefix))
     listing.listed = [f"{SCHEME}{url.bucket}/{prefix}" for prefix, _ in prefixes]
     listing.whole = [f"{SCHEME}{url.bucket}/{prefix}" for prefix, whole in prefixes if whole]
@@ -219,6 +223,9 @@ class WindowListing:
     def __init__(self, options: S3Options) -> None:
         self.options = options
         self._client = None
+        #: After :meth:`list`: one line per URL outside CloudTrail's layout that holds more than
+        #: :data:`LARGE_LISTING_OBJECTS` objects or :data:`LARGE_LISTING_BYTES` bytes.
+        self.notes: list[str] = []
 
     @property
     def client(self):
@@ -233,16 +240,27 @@ class WindowListing:
         message)`` problems met. Raises :class:`S3SourceError` when S3 cannot be used at all."""
         objects: dict[str, S3Object] = {}
         problems: list[tuple[str, str]] = []
+        self.notes = []
         for url in urls:
             listing = list_objects(self.client, url, self.options)
             problems += listing.problems
+            if listing.whole and (len(listing.objects) > LARGE_LISTING_OBJECTS or listing.bytes > LARGE_LISTING_BYTES):
+                self.notes.append(
+                    f"{url} is not in CloudTrail's layout (AWSLogs/[o-ID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), so it"
+                    f" is read whole: {len(listing.objects):,} objects, {listing.bytes / 1e9:,.1f} GB"
+                    " (--dry-run lists them; a prefix deeper in the layout reads less)"
+                )
             for obj in listing.objects:
                 objects.setdefault(obj.url, obj)
         return list(objects.values()), problems
 
 
-class _Walker:
-    """Walks the layout from a position down to the prefixes to list recursively."""
+class LayoutWalker:
+    """Walks CloudTrail's layout in ``bucket`` from a position down to the prefixes to list
+    recursively (:meth:`walk`), with ``options``' accounts, regions and window (its days as of
+    ``today``, a UTC date), and lists them (:meth:`keys_under`). Requests and problems are
+    counted in ``listing``. With ``to_regions`` the walk stops at the region folders (a follow
+    poll names the days itself). Raises ``S3SourceError`` when S3 cannot be used at all."""
 
     def __init__(
         self, client, bucket: str, options: S3Options, today: date, listing: Listing, *, to_regions: bool = False

@@ -1,0 +1,190 @@
+"""The S3 source on the benchmark corpus, served by a local S3 API (issue #11).
+
+    python -m benchmarks.s3_source                       # 1,000,000 events, seed 7 (the benchmark corpus)
+    python -m benchmarks.s3_source --events 20000        # a quick run
+    python -m benchmarks.s3_source --corpus ~/logs       # your own tree (uploaded as it is)
+
+The corpus (generated as ``benchmarks.run`` does, into the same workdir) is uploaded to moto's S3
+server on 127.0.0.1 (``tests/s3_server.py``: the server the tests use; run from the checkout's
+root with the ``test`` extra installed), then, each in a subprocess:
+
+* **indexed rate**: ``trailtui index s3://bench/`` (listing, 16 download threads, decoding as
+  objects land) against ``trailtui index CORPUS`` from local disk, events per second; target: the
+  S3 rate at least 0.8 times the local one (the downloads overlap the indexing).
+* **first screen**: the app (``benchmarks.app_probe``, headless, 160x45) opened on the bucket:
+  seconds from launch to the first rows on screen, beside the same app opened on the local tree;
+  target 2 s.
+* **objects per second**: the same objects (every one up to ``--sample``) fetched by trailtui's
+  downloader (:class:`trailtui.core.sources.s3.Downloads`, into a scratch cache) and by a plain
+  sequential boto3 loop (``get_object`` then ``read``), in this process.
+
+The S3 server runs in this process (Python, threaded): on a small machine it competes with the
+loader for the cores, so the figures are a floor for what a real S3 endpoint gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.common import text_table, write_json
+from benchmarks.run import corpus_files, default_workdir, ensure_corpus, log, subprocess_env
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUCKET = "bench"
+_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _events_in(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _timed_index(paths: list[str], db: Path, extra: list[str], env: dict) -> dict:
+    """``trailtui index`` in a subprocess: wall seconds, events in the index, events per second."""
+    for stale in db.parent.glob(db.stem + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "trailtui", "index", *paths, "--db", str(db), *extra],
+                          capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"trailtui index {paths}: exit {done.returncode}: {done.stderr[-2000:]}")
+    events = _events_in(db)
+    return {"wall_s": wall, "events": events, "rate": events / wall if wall else None, "exit": done.returncode}
+
+
+def _first_screen(corpus: str, db: Path, workdir: Path, extra: list[str], env: dict) -> dict:
+    """The app probe opened on ``corpus``: seconds to the first rows and to a finished load."""
+    for stale in db.parent.glob(db.stem + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    out = workdir / f"probe-{db.stem}.json"
+    launched = time.time()
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.app_probe", "fresh", "--db", str(db), "--corpus", corpus, "--out", str(out),
+         "--presses", "0", "--launched", str(launched), *extra],
+        capture_output=True, text=True, env=env, cwd=REPO_ROOT,
+    )
+    result = json.loads(out.read_text()) if out.exists() else {}
+    if done.returncode != 0 or "error" in result:
+        raise RuntimeError(f"app probe on {corpus}: {result.get('error') or done.stderr[-2000:]}")
+    return result
+
+
+def _objects_per_second(client, keys: list[str], workdir: Path) -> dict:
+    """The same objects through trailtui's downloader and through a plain sequential loop."""
+    from trailtui.core.sources.s3 import Downloads, S3Object
+
+    objects = [S3Object(BUCKET, key, 0, "") for key in keys]
+    cache = Path(tempfile.mkdtemp(dir=workdir, prefix="s3cache-"))
+    try:
+        started = time.perf_counter()
+        downloads = Downloads(client, cache)
+        for future in [downloads.submit(obj) for obj in objects]:
+            future.result()
+        downloads.close()
+        ours = time.perf_counter() - started
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    started = time.perf_counter()
+    received = 0
+    for key in keys:
+        received += len(client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    plain = time.perf_counter() - started
+    return {"objects": len(keys), "bytes": received, "trailtui_s": ours, "sequential_s": plain,
+            "trailtui_per_s": len(keys) / ours, "sequential_per_s": len(keys) / plain}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.s3_source", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--corpus", default=None, help="a local tree to upload instead of a generated corpus")
+    parser.add_argument("--generator", default=None)
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--sample", type=int, default=600, help="objects fetched both ways for objects/s")
+    args = parser.parse_args(argv)
+    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
+    workdir.mkdir(parents=True, exist_ok=True)
+    info = ensure_corpus(args, workdir)
+    root = Path(args.corpus).expanduser().resolve() if args.corpus else workdir / f"corpus-{args.events}-{args.seed}"
+    files = corpus_files(root)
+
+    os.environ.update(_AWS_ENV)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    sys.path.insert(0, str(REPO_ROOT))
+    from tests.s3_server import S3TestServer
+    from trailtui.core.sources.s3 import S3Options, make_client
+
+    results: dict = {"corpus": {"root": str(root), "files": len(files), **{k: info.get(k) for k in ("events", "seed")}}}
+    env = {**subprocess_env(), **_AWS_ENV}
+    with S3TestServer() as server:
+        client = make_client(S3Options(endpoint_url=server.endpoint_url))
+        client.create_bucket(Bucket=BUCKET)
+        keys = [str(path.relative_to(root)) for path in files]
+        log(f"uploading {len(keys):,} objects to the local S3 server")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda key: client.upload_file(str(root / key), BUCKET, key), keys))
+        results["upload_s"] = time.perf_counter() - started
+        s3 = ["--endpoint-url", server.endpoint_url]
+        url = f"s3://{BUCKET}/"
+
+        log("trailtui index from local disk")
+        results["local_index"] = _timed_index([str(root)], workdir / "s3bench-local.sqlite", [], env)
+        log("trailtui index from the bucket")
+        results["s3_index"] = _timed_index([url], workdir / "s3bench-s3.sqlite", s3, env)
+        server.take_requests()
+        log("app on the local tree, then on the bucket: time to the first rows")
+        results["local_app"] = _first_screen(str(root), workdir / "s3bench-app-local.sqlite", workdir, [], env)
+        results["s3_app"] = _first_screen(url, workdir / "s3bench-app-s3.sqlite", workdir, s3, env)
+        log(f"objects per second: {min(args.sample, len(keys))} objects both ways")
+        results["objects"] = _objects_per_second(client, keys[: args.sample], workdir)
+    for stale in workdir.glob("s3bench-*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+
+    local, remote = results["local_index"], results["s3_index"]
+    rate_ratio = remote["rate"] / local["rate"]
+    first, local_first = results["s3_app"].get("first_rows_s"), results["local_app"].get("first_rows_s")
+    objects = results["objects"]
+    rows = [
+        ("indexed rate, events/s", f"{remote['rate']:,.0f} (S3)", "≥ 0.8× local", f"{local['rate']:,.0f} (local disk)",
+         f"{rate_ratio:.2f}", "yes" if rate_ratio >= 0.8 else "no"),
+        ("  wall time, s", f"{remote['wall_s']:.1f}", "", f"{local['wall_s']:.1f}", "", ""),
+        ("  events indexed", f"{remote['events']:,}", "same", f"{local['events']:,}", "",
+         "yes" if remote["events"] == local["events"] else "no"),
+        ("time to first screen, s", f"{first:.2f} (S3)" if first else "-", "≤ 2 s",
+         f"{local_first:.2f} (local disk)" if local_first else "-",
+         f"{first / local_first:.2f}" if first and local_first else "-", "yes" if first and first <= 2 else "no"),
+        ("objects/s", f"{objects['trailtui_per_s']:,.0f} (16 threads)", "", f"{objects['sequential_per_s']:,.0f} "
+         "(sequential boto3)", f"{objects['trailtui_per_s'] / objects['sequential_per_s']:.2f}", ""),
+    ]
+    results["rows"] = rows
+    out = workdir / f"s3-results-{info.get('events') or 'corpus'}.json"
+    write_json(out, results)
+    print(f"S3 source: {len(files):,} objects, {local['events']:,} events; local S3 server (moto) on 127.0.0.1")
+    print(text_table(("what", "trailtui", "target", "peer", "ratio", "met?"), rows, (28, 30, 14, 32, 6, 4)))
+    print(f"upload (not measured) {results['upload_s']:.0f} s; figures: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
