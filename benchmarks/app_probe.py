@@ -258,10 +258,12 @@ async def run(args) -> dict:
     connect(db).close()  # as `trailtui DIR` does before the UI starts
     ProbeApp, rows_hook = make_app_class(probe)
     s3_options = None
-    if args.endpoint_url:  # an s3:// corpus on an S3-compatible server (benchmarks.s3_source)
+    if args.s3_options:  # an s3:// corpus on an S3-compatible server (benchmarks.s3_source)
+        import json
+
         from trailtui.core.sources.s3 import S3Options
 
-        s3_options = S3Options(endpoint_url=args.endpoint_url)
+        s3_options = S3Options.from_dict(json.loads(args.s3_options))
     app = ProbeApp(db_path=db, paths=[args.corpus], s3_options=s3_options)
     global _APP
     _APP = app
@@ -368,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="160x45")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each stage")
     parser.add_argument("--launched", type=float, default=None, help="time.time() when the parent launched us")
-    parser.add_argument("--endpoint-url", default=None, help="S3 endpoint for an s3:// --corpus")
+    parser.add_argument("--s3-options", default=None, help="S3Options.to_dict() as JSON, for an s3:// --corpus")
     args = parser.parse_args(argv)
     if args.launched is None:
         args.launched = time.time()

@@ -21,6 +21,16 @@ ERROR_BODY = (
 )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-request (a loader stopped while downloading) is no error."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Request:
     """One request the proxy saw: ``method``, ``bucket``, ``key`` ("" for a bucket request) and
@@ -116,7 +126,7 @@ class S3TestServer:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
-        self._proxy = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._proxy = _QuietServer(("127.0.0.1", 0), Handler)
         self._proxy.daemon_threads = True
         threading.Thread(target=self._proxy.serve_forever, daemon=True).start()
         return self

@@ -89,6 +89,18 @@ def test_query_csv_neutralises_formulas(capsys, logs: Path, tmp_path: Path) -> N
     assert rows[0]["errorCode"] == "AccessDenied"
 
 
+def test_query_since_and_until_take_a_time_with_a_space(capsys, logs: Path, tmp_path: Path) -> None:
+    """As the list shows times (``2026-03-14 10:30``): the value is quoted as one filter value."""
+    code, out, err = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--since", "2026-03-14 10:30",
+                         "--until", "2026-03-14 11:30", "--count")
+    assert (code, out.strip()) == (0, "1"), err
+
+
+def test_a_bad_since_for_an_s3_window_is_a_usage_error(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "s3://trail-bucket/AWSLogs/", "--since", "bogus", "--dry-run")
+    assert code == 2 and err.startswith("trailtui: --since bogus: position 0: expected an ISO date"), err
+
+
 def test_bad_filter_names_the_position_and_exits_2(capsys, logs: Path, tmp_path: Path) -> None:
     code, out, err = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--filter", "is:error name:")
     assert code == 2

@@ -272,6 +272,24 @@ def test_query_follow_prints_each_new_matching_event_as_it_arrives(tmp_path: Pat
     assert process.returncode == 130 and "Traceback" not in err, err
 
 
+def test_index_follow_prints_a_line_per_delivery(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    write_records(logs / "first.json", _events("first", 2))
+    args = [sys.executable, "-m", "trailtui", "index", str(logs), "--follow", "--interval", "0.5",
+            "--db", str(tmp_path / "index.sqlite")]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    try:
+        report = _read_lines(process.stdout, 3)  # index:, files:, events: as without --follow
+        assert report[1].startswith("files: 1 found, 1 read"), report
+        write_records(logs / "later/second.json", _events("second", 6))
+        line = _read_lines(process.stdout, 1)[0]
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert "+6 events from 1 file (8 in the index)" in line, line
+    assert process.returncode == 130 and "Traceback" not in err, err
+
+
 def test_query_follow_takes_only_formats_that_stream(tmp_path: Path) -> None:
     for extra in (["--format", "json"], ["--format", "csv"], ["--count"]):
         result = subprocess.run([sys.executable, "-m", "trailtui", "query", str(tmp_path), "--follow", *extra],

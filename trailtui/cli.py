@@ -211,6 +211,7 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
     """The S3Options the command line gives (the window resolved to UTC ISO-8601 text); exits 2
     on a malformed --account, --region or time."""
     from trailtui.core.filter import FilterError, parse_time
+    from trailtui.core.text import printable
     from trailtui.core.sources import layout
     from trailtui.core.sources.s3 import S3Options
 
@@ -228,7 +229,7 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
         try:
             return parse_time(text)
         except FilterError as err:
-            print(f"trailtui: {option} {text}: {err.message}", file=sys.stderr)
+            print(f"trailtui: {option} {printable(text)}: {err}", file=sys.stderr)
             raise SystemExit(EXIT_USAGE) from None
 
     return S3Options(
@@ -509,6 +510,7 @@ def _earlier_problems(conn, summary, shown: int = 50) -> int:
 
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.export import write_events
+    from trailtui.core.facets import term
     from trailtui.core.filter import FilterError, compile_filter
     from trailtui.core.store.originals import OriginalUnavailable
     from trailtui.core.presets import UnknownPreset, get_preset, preset_filter
@@ -535,7 +537,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         text = preset_filter(preset, since=args.since, until=args.until, extra=args.filter)
         columns = preset.columns
     else:
-        terms = [text] + [f"{name}:{value}" for name, value in (("since", args.since), ("until", args.until)) if value]
+        terms = [text] + [term(name, value) for name, value in (("since", args.since), ("until", args.until)) if value]
         text = " ".join(term for term in terms if term.strip())
     try:
         compiled = compile_filter(text)

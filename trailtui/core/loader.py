@@ -203,14 +203,26 @@ def index_paths(
     from trailtui.core.store.index import indexing_lock
 
     with indexing_lock(conn):
-        return _index_paths_locked(
-            conn, paths, on_progress=on_progress, workers=workers, s3_options=s3_options, s3_lister=s3_lister, hold=hold
-        )
+        decoders = None
+        if any(is_s3_url(str(path)) for path in paths) and workers != 0 and _pool_context().get_start_method() == "fork":
+            # S3 listing and downloads run on threads: fork the decoders before they start.
+            decoders = _Decoders.started(default_workers() if workers is None else workers)
+        finished = False
+        try:
+            summary = _index_paths_locked(
+                conn, paths, on_progress=on_progress, workers=workers, s3_options=s3_options, s3_lister=s3_lister,
+                hold=hold, decoders=decoders,
+            )
+            finished = True
+            return summary
+        finally:
+            if decoders is not None:
+                decoders.close(finished=finished)  # if the load did not use (and close) them
 
 
 def _index_paths_locked(
     conn: sqlite3.Connection, paths: list, *, on_progress, workers: int | None, s3_options: S3Options | None,
-    s3_lister, hold,
+    s3_lister, hold, decoders,
 ) -> LoadSummary:
     from trailtui.core.store.index import take_rebuild_notice
 
@@ -309,7 +321,7 @@ def _index_paths_locked(
     own_shards_only = bulk and not summary.fts_waiting
     gone: frozenset[int] | None = None
     directory = shard_dir(conn)
-    shards = _shards_in_order(todo, workers, directory)
+    shards = _shards_in_order(todo, workers, directory, decoders)
 
     def note_downloads() -> None:
         if downloads is not None:
@@ -518,6 +530,11 @@ def _arrived(item: PlannedFile) -> bool:
     return True
 
 
+def _landed(item: PlannedFile) -> bool:
+    """``item`` can be read without waiting: a local file, or an S3 object whose download ended."""
+    return item.arrival is None or item.read_path != "" or item.arrival.done()
+
+
 def _cached(root: Path, url: str, mtime_ns: int | None) -> bool:
     """The cached copy of ``url`` is there, as it was when indexed."""
     try:
@@ -532,10 +549,60 @@ class DecoderStopped(RuntimeError):
     batches merged before it stay indexed, and the next load reads the rest."""
 
 
-def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterator[tuple[list, Shard]]:
+class _Decoders:
+    """The decoder processes: a ProcessPoolExecutor and how to tell its processes from others.
+
+    concurrent.futures, not multiprocessing.Pool: a Pool whose worker dies never answers that
+    task (the merge waits forever), and its terminate() can deadlock on the task queue's lock
+    (seen once in CI); the executor raises BrokenProcessPool instead.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._before = set(multiprocessing.active_children())  # to tell our decoders from others
+        self.pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_decoder_started)
+        self._closed = False
+
+    @classmethod
+    def started(cls, workers: int) -> _Decoders:
+        """A pool whose processes are running already: started now, while this process has no
+        other thread, they fork (milliseconds) rather than spawn (a fresh interpreter importing
+        trailtui: about 0.2 s before the first batch) once S3 listing and download threads run."""
+        decoders = cls(workers)
+        with _sigint_blocked():
+            for future in [decoders.pool.submit(os.getpid) for _ in range(workers)]:
+                future.result()
+        return decoders
+
+    def submit(self, *args) -> Future:
+        """``pool.submit`` with SIGINT blocked: a submit may start a worker, and none may die of a
+        Ctrl+C before it ignores SIGINT (see :func:`_decoder_started`)."""
+        with _sigint_blocked():
+            return self.pool.submit(*args)
+
+    def close(self, *, finished: bool) -> None:
+        """Wait for the workers (``finished``), or stop them: an interrupted load's shards are
+        discarded anyway. Once; later calls do nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        if finished:
+            self.pool.shutdown(wait=True)
+            return
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for child in set(multiprocessing.active_children()) - self._before:
+            child.terminate()
+        for child in set(multiprocessing.active_children()) - self._before:
+            child.join(5)
+
+
+def _shards_in_order(
+    todo: list, workers: int | None, directory: Path, decoders: _Decoders | None = None
+) -> Iterator[tuple[list, Shard]]:
     """Yield ``(batch of todo items, Shard)`` in ``todo`` order, each batch written to a shard
     in ``directory`` by a worker process (in this process when ``workers`` is 0 or there are
-    few files).
+    few files). ``decoders``: worker processes started beforehand (:meth:`_Decoders.started`);
+    this generator closes them either way.
 
     Only a few batches per worker are written ahead of the merge, so a slow merge does not let
     shards pile up on disk. Raises :class:`DecoderStopped` when a worker process dies.
@@ -550,32 +617,42 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
         return [item.read_path for item in ready], shard, [item.name for item in ready]
 
     if workers == 0 or len(todo) < _PARALLEL_FILES:
+        if decoders is not None:
+            decoders.close(finished=True)
         for number, batch in numbered:
             yield batch, write_shard(*task(number, batch))
         return
     ahead = 2 * workers
-    # concurrent.futures, not multiprocessing.Pool: a Pool whose worker dies never answers that
-    # task (the merge waits forever), and its terminate() can deadlock on the task queue's lock
-    # (seen once in CI); the executor raises BrokenProcessPool instead, and is shut down
-    # (waiting for its workers) when all went well.
-    ours_before = set(multiprocessing.active_children())  # to tell our decoders from others
-    pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_decoder_started)
+    decoders = decoders or _Decoders(workers)
     pending: deque = deque()
     finished = False
 
     def submit(number: int, batch: list) -> None:
         args = task(number, batch)  # may wait for S3 downloads: Ctrl+C stays deliverable here
-        # A submit may start a worker: none may die of a Ctrl+C before it ignores SIGINT
-        # (see _decoder_started).
-        with _sigint_blocked():
-            pending.append((batch, pool.submit(write_shard, *args)))
+        pending.append((batch, decoders.submit(write_shard, *args)))
+
+    waiting: list = []  # the next (number, batch), taken from ``numbered`` but not submitted
+
+    def fill(*, block: bool) -> None:
+        # Up to ``ahead`` batches in the workers. A batch whose S3 objects are still arriving
+        # waits unless nothing else is pending (``block``): the first screen must not wait for
+        # the downloads of the batches after the first.
+        while len(pending) < ahead:
+            if not waiting:
+                following = next(numbered, None)
+                if following is None:
+                    return
+                waiting.append(following)
+            if not (block and not pending) and not all(_landed(item) for item in waiting[0][1]):
+                return
+            submit(*waiting.pop())
 
     try:
-        for number, batch in numbered:
-            submit(number, batch)
-            if len(pending) >= ahead:
-                break
-        while pending:
+        while True:
+            if not pending:
+                fill(block=True)
+                if not pending:
+                    break
             batch, future = pending.popleft()
             try:
                 shard = future.result()
@@ -585,22 +662,12 @@ def _shards_in_order(todo: list, workers: int | None, directory: Path) -> Iterat
                     f" {batch[0].name} and the {len(batch) - 1} files after it; the files merged before"
                     " them stay indexed, and the next load reads the rest"
                 ) from None
-            following = next(numbered, None)
-            if following is not None:
-                submit(*following)
+            fill(block=False)
             yield batch, shard
         finished = True
     finally:
-        if finished:
-            pool.shutdown(wait=True)
-        else:
-            # Interrupted (Ctrl+C, an error, the consumer stopped): the shards being written are
-            # discarded anyway, so the workers are stopped rather than waited for.
-            pool.shutdown(wait=False, cancel_futures=True)
-            for child in set(multiprocessing.active_children()) - ours_before:
-                child.terminate()
-            for child in set(multiprocessing.active_children()) - ours_before:
-                child.join(5)
+        # Interrupted (Ctrl+C, an error, the consumer stopped): the workers are stopped.
+        decoders.close(finished=finished)
 
 
 @contextmanager

@@ -140,6 +140,7 @@ class MainScreen(Screen):
         self._selected_id: int | None = None
         self._links: IdentityLinks | None = None
         self._last_refresh = 0.0
+        self._events_arrived = False  # the loader reported its first events (refreshed at once)
         self._edit_start: str | None = None  # the filter when the filter bar got the focus
         self._edit_selected: int | None = None  # the event selected then
         self._then_frequency: str | None = None
@@ -568,8 +569,12 @@ class MainScreen(Screen):
             self._listing_noted = True
             self.notify(printable(message.progress.listing_note), severity="warning", timeout=15, markup=False)
         now = time.monotonic()
-        if now - self._last_refresh >= LOADING_REFRESH:
+        # The first events refresh at once: a progress report without any (listing S3) must not
+        # hold them back for a second.
+        first_events = not self._events_arrived and message.progress.events_added > 0
+        if now - self._last_refresh >= LOADING_REFRESH or first_events:
             self._last_refresh = now
+            self._events_arrived = self._events_arrived or first_events
             self._refresh_while_loading()
         ready = self._free_text_ready()
         if ready != self.filter_bar.free_text_ready:

@@ -289,19 +289,20 @@ class LayoutWalker:
                 names = list(accounts)  # named: no listing needed
             else:
                 names = self._child_folders(position.prefix)
-            for name in names:
-                if layout.ORGANIZATION_ID.match(name) and level == "awslogs":
-                    found += self.walk(position.child(name))
-                elif layout.ACCOUNT_ID.match(name) and (not accounts or name in accounts):
-                    found += self.walk(position.child(name))
-            return found
+            children = [
+                position.child(name)
+                for name in names
+                if (layout.ORGANIZATION_ID.match(name) and level == "awslogs")
+                or (layout.ACCOUNT_ID.match(name) and (not accounts or name in accounts))
+            ]
+            return self._walk_each(children)
         if level == "account":
             if self.options.accounts and position.account not in self.options.accounts:
                 return []
             return self.walk(position.child(layout.LOG_FOLDER))
         if level == "service":
             names = self.options.regions or [n for n in self._child_folders(position.prefix) if layout.REGION.match(n)]
-            return [pair for name in names for pair in self.walk(position.child(name))]
+            return self._walk_each([position.child(name) for name in names])
         # region, year, month, day
         if self.options.regions and position.region not in self.options.regions:
             return []
@@ -317,6 +318,16 @@ class LayoutWalker:
         if first > last:
             return []
         return [(prefix, False) for prefix in layout.day_prefixes(layout.region_prefix_of(position), first, last, position)]
+
+    def _walk_each(self, positions: list[layout.LayoutPosition]) -> list[tuple[str, bool]]:
+        """:meth:`walk` under each position, in order; concurrently when they will list (an
+        organization's hundreds of accounts each need their regions listed: one after another
+        that is a request's latency per account)."""
+        if len(positions) < 2:
+            return [pair for position in positions for pair in self.walk(position)]
+        with ThreadPoolExecutor(min(LISTING_THREADS, len(positions))) as pool:
+            walks = list(pool.map(self.walk, positions))
+        return [pair for walked in walks for pair in walked]
 
     def _walk_dates(self, position: layout.LayoutPosition, first: date | None, last: date) -> list[tuple[str, bool]]:
         """Folder by folder (years, months, days), keeping those that meet ``[first, last]``."""
