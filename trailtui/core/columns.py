@@ -43,7 +43,7 @@ class Column:
     (``schema.RECORD_COLUMNS``) whose value it shows as is, or None for a derived one (``s3Level``);
     ``cloudtrail``: the CloudTrail record field it holds, under which name the filter grammar
     also accepts it (``userIdentity.arn:...``; None for derived and alias columns), and
-    ``grammar`` how the grammar reads values of that field (``filter._VALUE_COMPILERS``:
+    ``grammar`` how the grammar reads values of that field (``filter.compile._VALUE_COMPILERS``:
     ``text``, ``eventname``, ``source``, ``ip``, ``flag``, ``category``, ``time``);
     ``facet``: True when the frequency table counts it (``facets.FACET_FIELDS``).
     """
