@@ -147,7 +147,7 @@ SCENES: dict[str, list] = {
     "filter": [filter_keys("name:GetObject is:anonymous")],
     # A filter that does not parse (OR is not in the grammar), pasted: the error and its caret,
     # the list still showing the last valid filter's events (all of them).
-    "invalid_filter": [["slash"], Paste("name:GetObject OR name:PutObject")],
+    "invalid_filter": [["slash"], Paste("(name:GetObject OR name:PutObject")],
     # Enter on the list: the JSON detail focused.
     "detail": [["j"], ["enter"]],
     # Tab Tab: the identity pane focused (who signed, the credential chain).

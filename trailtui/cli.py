@@ -510,7 +510,8 @@ def _earlier_problems(conn, summary, shown: int = 50) -> int:
 
 def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.export import write_events
-    from trailtui.core.facets import term
+    from trailtui.core.filter.terms import field_term as term
+    from trailtui.core.filter.terms import and_text
     from trailtui.core.filter import FilterError, compile_filter
     from trailtui.core.store.originals import OriginalUnavailable
     from trailtui.core.presets import UnknownPreset, get_preset, preset_filter
@@ -537,8 +538,7 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
         text = preset_filter(preset, since=args.since, until=args.until, extra=args.filter)
         columns = preset.columns
     else:
-        terms = [text] + [term(name, value) for name, value in (("since", args.since), ("until", args.until)) if value]
-        text = " ".join(term for term in terms if term.strip())
+        text = and_text(text, *(term(name, value) for name, value in (("since", args.since), ("until", args.until)) if value))
     try:
         compiled = compile_filter(text)
     except FilterError as err:
@@ -708,6 +708,7 @@ def _list_presets(out) -> None:
 
 def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.filter import FilterError, compile_filter
+    from trailtui.core.filter.terms import and_text
 
     if args.demo:
         if args.paths:
@@ -726,7 +727,7 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         return _dry_run(paths, options)
     # The window prunes an S3 listing by day; the exact bounds apply to eventTime as filter terms.
     window = [f"{name}:{value}" for name, value in (("since", options.since), ("until", options.until)) if value]
-    initial = " ".join([*window, args.filter] if args.filter.strip() else window)
+    initial = and_text(*window, args.filter)
     try:
         compile_filter(initial)
     except FilterError as err:

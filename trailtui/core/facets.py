@@ -11,7 +11,7 @@ the app's frequency table, actors view and timeline never hold the events themse
 
 And the filter text that drills into one row: :func:`value_term`, :func:`actor_term`,
 :func:`with_time_range`. Values are quoted so the grammar reads them back exactly
-(:func:`quote_value`); attacker-controlled text never becomes SQL (values are bound parameters,
+(:func:`trailtui.core.filter.terms.quote_value`); attacker-controlled text never becomes SQL (values are bound parameters,
 column names come from the fixed tables below).
 
 Field meanings: "CloudTrail record contents" and "CloudTrail userIdentity element" (AWS CloudTrail
@@ -27,44 +27,11 @@ from dataclasses import dataclass
 from trailtui.core.columns import COLUMNS
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
 from trailtui.core.filter import FIELDS, CompiledFilter
+from trailtui.core.filter.terms import field_term as term
+from trailtui.core.filter.terms import quote_value
 from trailtui.core.query import FIRST_TIME_SQL, IDENTITY_KEYS, LAST_TIME_SQL
 from trailtui.core.store.schema import EVENTS_WITH_LOOKUPS, LOOKUP_COLUMNS, RECORD_COLUMN_NAMES, joined_column_sql
-from trailtui.core.text import printable
 from trailtui.core.times import epoch_seconds, event_time_text_of
-
-# ----------------------------------------------------------------------------------- quoting
-
-_SAFE_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=-")
-
-
-def quote_value(value: str) -> str:
-    """``value`` written as one value of the filter grammar (see :mod:`trailtui.core.filter`).
-
-    Plain values (letters, digits, ``._:/@+=-``) stay bare; anything else is double-quoted with
-    ``"``, ``\\`` and ``*`` escaped, so ``field:<result>`` matches exactly ``value`` (case
-    aside). A character :func:`~trailtui.core.text.printable` would escape (control characters,
-    bidi overrides: attacker text) becomes a ``*`` wildcard instead, so the filter bar never
-    holds a terminal escape; such a term may then match a few more values than ``value``.
-    An empty value gives ``""``, which the grammar refuses (a missing value is ``-field:*``,
-    see :func:`value_term`).
-    """
-    if value and set(value) <= _SAFE_VALUE_CHARS:
-        return value
-    parts = []
-    for char in value:
-        if char in '"\\*':
-            parts.append("\\" + char)
-        elif printable(char) != char:
-            parts.append("*")
-        else:
-            parts.append(char)
-    return '"' + "".join(parts) + '"'
-
-
-def term(field: str, value: str) -> str:
-    """The filter term ``field:value`` with ``value`` quoted as :func:`quote_value` does."""
-    return f"{field}:{quote_value(value)}"
-
 
 # ----------------------------------------------------------------------------------- fields
 
@@ -456,10 +423,15 @@ def time_histogram(conn: sqlite3.Connection, compiled: CompiledFilter, max_bucke
 
 
 def with_time_range(text: str, since: str, until: str) -> str:
-    """Filter ``text`` with its ``since:``/``until:`` terms (negated ones too) replaced by
-    ``since:<since> until:<until>``; every other term kept as written."""
+    """Filter ``text`` with its top-level ``since:``/``until:`` terms (negated ones too) replaced
+    by ``since:<since> until:<until>``; every other term kept as written (a text whose top level
+    is an OR is kept whole, in parentheses, and the range ANDed to it)."""
+    from trailtui.core.filter.terms import and_text, has_top_level_or
+
+    if has_top_level_or(text):  # its time terms belong to one arm: the range is ANDed to the whole
+        return and_text(text, f"since:{since}", f"until:{until}")
     kept = [token for token in split_terms(text) if not _is_time_term(token)]
-    return " ".join([*kept, f"since:{since}", f"until:{until}"])
+    return and_text(" ".join(kept), f"since:{since}", f"until:{until}")
 
 
 def _is_time_term(token: str) -> bool:

@@ -233,13 +233,6 @@ def get_preset(name: str) -> Preset:
     return preset
 
 
-def _term(field: str, value: str) -> str:
-    """``field:value``, quoted when the value holds spaces, commas or quotes."""
-    if value and not any(char.isspace() or char in ',"' for char in value):
-        return f"{field}:{value}"
-    return field + ':"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("*", "\\*") + '"'
-
-
 def preset_filter(preset: Preset, *, since: str | None = None, until: str | None = None, extra: str = "") -> str:
     """The filter text of ``preset`` with an optional time range and more terms ANDed.
 
@@ -247,14 +240,14 @@ def preset_filter(preset: Preset, *, since: str | None = None, until: str | None
     relative like ``-7d``); ``extra`` is more filter text. The result is only text: compile it
     with ``compile_filter`` (which reports a bad time or term with its position).
     """
+    from trailtui.core.filter.terms import and_text, field_term
+
     parts = [preset.filter]
     if since:
-        parts.append(_term("since", since))
+        parts.append(field_term("since", since))
     if until:
-        parts.append(_term("until", until))
-    if extra.strip():
-        parts.append(extra.strip())
-    return " ".join(parts)
+        parts.append(field_term("until", until))
+    return and_text(*parts, extra)
 
 
 def time_span_terms(first: str | None, last: str | None) -> str:

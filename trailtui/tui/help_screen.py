@@ -17,7 +17,7 @@ from trailtui.tui.keys import SECTIONS, bindings, help_rows
 from trailtui.tui.message_bar import MessageBar
 
 FILTER_HELP = """\
-Terms separated by spaces must all hold; -term negates one.
+Terms separated by spaces must all hold; -term negates one; OR, AND, NOT and (parentheses) combine them.
   field:value       case-insensitive; * is a wildcard; field:a,b means a or b; "quoted value"
   bare word         matches whole words anywhere in the event ("quoted phrase" too; word* is a prefix)
   is:anonymous  is:error  is:write  is:read  is:root  is:crossaccount  is:marked
@@ -28,7 +28,8 @@ Terms separated by spaces must all hold; -term negates one.
 Examples:
   name:GetObject is:anonymous          bucket:finance-* is:error
   actor:*alice* -error:*               ip:203.0.113.0/24 since:-1d
-  source:s3 name:PutObject,DeleteObject   recipient:111122223333 is:crossaccount"""
+  source:s3 name:PutObject,DeleteObject   recipient:111122223333 is:crossaccount
+  (name:ConsoleLogin error:*) OR (is:root -is:read)"""
 
 
 def help_text(section_style: Style | str = "bold", field_style: Style | str = "") -> RenderableType:

@@ -31,6 +31,7 @@ from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
 from trailtui.core.config import Config
 from trailtui.core.facets import facet_field, with_time_range
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
+from trailtui.core.filter.terms import and_text
 from trailtui.core.history import filter_history, push_filter
 from trailtui.core.store.index import connect
 from trailtui.core.store.originals import OriginalUnavailable
@@ -854,7 +855,7 @@ class MainScreen(Screen):
             if reopen is not None:
                 self.app.push_screen(reopen(), self._drilled)
 
-        after = " ".join(part for part in (self.compiled.text.strip(), request.term) if part)
+        after = and_text(self.compiled.text, request.term)
         if self.apply_filter(after, request.crumb, restore=restore):
             self._then_frequency = request.then_frequency  # opens once the filtered list is counted
         self.event_list.focus()
@@ -901,7 +902,7 @@ class MainScreen(Screen):
             first, last = time_span(self.conn)
             span = time_span_terms(first, last)
             if span:
-                text = f"{text} {span}"
+                text = and_text(text, span)
         if preset.columns:
             if self._preset is None:
                 self._columns_before_preset = list(self.event_list.columns)
@@ -909,7 +910,7 @@ class MainScreen(Screen):
             self.event_list.set_columns(preset.columns)
         select = None
         if span:
-            start = len(preset.filter) + len(" since:")
+            start = len(and_text(preset.filter)) + len(" since:")
             select = (start, text.index(" until:", start))
         self.apply_filter(text, crumb("preset", preset.title), select=select)
         if span:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trailtui.core.ingest.extract import ANONYMOUS_PRINCIPAL, principal_name
-from trailtui.core.facets import term as filter_term
+from trailtui.core.filter.terms import field_term as filter_term
 from trailtui.tui.filter_history import crumb
 from trailtui.tui.identity import IdentityLinks
 

@@ -4,10 +4,12 @@ Grammar (the filter bar, ``trailtui browse --filter`` and ``trailtui query --fil
 
 Terms are separated by whitespace and must all hold (AND). ``-term`` negates a term; a negated
 term also matches events where the field is missing (``-error:*`` = events without an error).
-There is no OR between terms yet: a bare ``OR``, ``|`` or ``||`` is an error that shows how to
-write either value of one field (``name:GetObject,PutObject``), and a bare ``AND`` an error that
-says terms are already ANDed (lowercase ``or``/``and`` are words to find; so are ``"OR"`` and
-``"AND"`` quoted).
+``OR``/``or`` between terms means either; ``AND``/``and`` may be written between terms; ``NOT``
+(or ``-`` glued to a group) negates; parentheses group. Precedence: NOT, then AND, then OR.
+Only bare operators are operators: ``"OR"`` is a word to find, and lowercase ``not`` is always a
+word (``not (`` is an error that says to write ``NOT``); ``|`` and ``||`` are errors. Inside
+parentheses a ``)`` ends a word or a value; outside them it is a character (``ua:Mozilla(X11)``).
+Groups and NOTs nest at most :data:`~trailtui.core.filter.nodes.MAX_NESTING` deep.
 
 ``field:value``
     Case-insensitive. ``*`` is a wildcard (``name:Get*``, ``actor:*alice*``); without ``*`` the

@@ -5,14 +5,26 @@ from __future__ import annotations
 
 import re
 
-from trailtui.core.text import printable
 from trailtui.core.filter.fields import _shown
-from trailtui.core.filter.nodes import FilterError, MAX_FILTER_LENGTH, _Term, _Value
+from trailtui.core.filter.nodes import (
+    MAX_FILTER_LENGTH,
+    MAX_NESTING,
+    FilterError,
+    Node,
+    Not,
+    _Term,
+    _Value,
+    and_,
+    negate,
+    or_,
+)
 
 
 _SPACE = re.compile(r"\s*")
 _WORD = re.compile(r'[^\s:"]*')  # a bare word or a field name: up to space, ':' or '"'
 _UNQUOTED_VALUE = re.compile(r'[^\s,"]*')  # colons are fine in values (ARNs, IPv6)
+# Inside parentheses a ')' also ends a word or an unquoted value (outside them it is a character).
+_IN_GROUP = {_WORD: re.compile(r'[^\s:")]*'), _UNQUOTED_VALUE: re.compile(r'[^\s,")]*')}
 
 
 class _Scanner:
@@ -21,6 +33,8 @@ class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0  # open parentheses: inside them a ')' ends a word or a value
+        self.depth_total = 0  # groups and NOTs being read (see MAX_NESTING)
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
@@ -28,64 +42,154 @@ class _Scanner:
     def at_break(self) -> bool:
         """At the end of the text or at whitespace: where a term ends."""
         char = self.peek()
-        return not char or char.isspace()
+        return not char or char.isspace() or (char == ")" and self.depth > 0)
 
     def take(self, pattern: re.Pattern) -> str:
+        if self.depth and pattern in _IN_GROUP:
+            pattern = _IN_GROUP[pattern]
         match = pattern.match(self.text, self.pos)
         self.pos = match.end()
         return match.group()
 
 
-def _parse(text: str) -> list[_Term]:
-    """Split the filter into terms. Raises FilterError on a syntax error."""
+def _parse(text: str) -> Node | None:
+    """The filter's tree (None for an empty filter). Raises FilterError on a syntax error.
+
+    ``OR`` (or ``or``) binds loosest, then ``AND`` (or ``and``, or just whitespace), then ``NOT``
+    and ``-``; parentheses group. Only bare, unquoted ``OR``/``or``/``AND``/``and``/``NOT`` are
+    operators: ``"OR"`` is a word to find, and so is lowercase ``not`` (CloudTrail's messages
+    say "is not authorized").
+    """
     scan = _Scanner(text)
-    terms: list[_Term] = []
-    ends: list[int] = []
+    node = _parse_or(scan)
+    scan.take(_SPACE)
+    if scan.pos < len(text):  # only a ')' stops the top level early
+        raise FilterError(scan.pos, "no '(' before this ')' (to find the character, quote it: \")\")")
+    return node
+
+
+#: Bare words that mean OR elsewhere (shells, Lucene, Splunk): errors that say to write OR.
+_PIPE_WORDS = frozenset(("||", "|"))
+_KEYWORD = re.compile(r"(OR|or|AND|and|NOT)(?=[\s()]|\Z)")
+_OPERATORS = {"OR": "OR", "or": "OR", "AND": "AND", "and": "AND", "NOT": "NOT"}
+
+
+def _keyword(scan: _Scanner) -> str | None:
+    """The operator at the scanner (``OR``, ``AND`` or ``NOT``, normalised), not consumed."""
+    match = _KEYWORD.match(scan.text, scan.pos)
+    return _OPERATORS[match.group(1)] if match else None
+
+
+def _at_end(scan: _Scanner) -> bool:
+    """At the end of the text, or of the group being read."""
+    return scan.pos >= len(scan.text) or (scan.depth > 0 and scan.peek() == ")")
+
+
+def _parse_or(scan: _Scanner) -> Node | None:
+    parts = []
     while True:
         scan.take(_SPACE)
-        if scan.pos >= len(text):
+        at = scan.pos
+        part = _parse_and(scan)
+        if part is None:
+            if parts:
+                raise FilterError(at, "a term after OR")
+            if _keyword(scan) == "OR":
+                raise FilterError(scan.pos, 'a term before OR (to find the word, quote it: "OR")')
+            return None
+        parts.append(part)
+        scan.take(_SPACE)
+        if _keyword(scan) != "OR":
+            return or_(parts)
+        scan.pos += 2
+
+
+def _parse_and(scan: _Scanner) -> Node | None:
+    parts: list[Node] = []
+    while True:
+        scan.take(_SPACE)
+        if _at_end(scan):
             break
-        terms.append(_parse_term(scan))
-        ends.append(scan.pos)
-    for number, term in enumerate(terms):
-        if term.field is None and text[term.field_position] != '"':  # a bare word, not a quoted one
-            _refuse_operator(text, terms, ends, number)
-    return terms
+        keyword = _keyword(scan)
+        if keyword == "OR":
+            break
+        if keyword == "AND":
+            if not parts:
+                raise FilterError(scan.pos, 'a term before AND (to find the word, quote it: "AND")')
+            scan.pos += 3
+            scan.take(_SPACE)
+            if _at_end(scan) or _keyword(scan) in ("OR", "AND"):
+                raise FilterError(scan.pos, "a term after AND")
+            continue
+        parts.append(_parse_unary(scan))
+    return and_(parts) if parts else None
 
 
-#: Bare words that mean OR to users of other query languages (Splunk, Lucene, shells).
-_OR_WORDS = frozenset(("OR", "||", "|"))
-_OR_EXAMPLE = "name:GetObject,PutObject"
+def _parse_unary(scan: _Scanner) -> Node:
+    start = scan.pos
+    if _keyword(scan) == "NOT":
+        scan.pos += 3
+        scan.take(_SPACE)
+        if _at_end(scan) or _keyword(scan) in ("OR", "AND"):
+            raise FilterError(scan.pos, "a term or a group after NOT")
+        with _nested(scan, start):
+            return negate(_parse_unary(scan))
+    if scan.peek() == "-" and _KEYWORD.match(scan.text, scan.pos + 1):
+        raise FilterError(scan.pos + 1, "a term after '-' (to find the word, quote it: \"OR\")")
+    if scan.text.startswith("-(", scan.pos):
+        scan.pos += 1
+        with _nested(scan, start):
+            return Not(_parse_group(scan))
+    if scan.peek() == "(":
+        return _parse_group(scan)
+    if scan.peek() == ")":
+        raise FilterError(scan.pos, "no '(' before this ')' (to find the character, quote it: \")\")")
+    if _NOT_GROUP.match(scan.text, scan.pos):
+        raise FilterError(scan.pos, 'NOT or - before a group (to find the word, quote it: "not")')
+    term = _parse_term(scan)
+    if term.field is None and not term.values[0].wild and term.values[0].literal in _PIPE_WORDS:
+        if scan.text[term.field_position] != '"':
+            raise FilterError(term.field_position, f"'{term.values[0].literal}' is not an operator: write OR")
+    return term
 
 
-def _refuse_operator(text: str, terms: list[_Term], ends: list[int], number: int) -> None:
-    """Raise FilterError for a bare ``OR``/``|``/``||`` (not supported until the grammar has OR)
-    or ``AND`` (terms are ANDed already) at term ``number``. Lowercase words are text to find."""
-    term = terms[number]
-    word = term.values[0].literal if not term.values[0].wild else ""
-    if word == "AND":
-        message = 'terms are already ANDed: leave AND out (to find the word, quote it: "AND")'
-        raise FilterError(term.field_position, message, message)
-    if word not in _OR_WORDS:
-        return
-    example = _OR_EXAMPLE
-    if 0 < number < len(terms) - 1:
-        before, after = terms[number - 1], terms[number + 1]
-        if (
-            before.field is not None and after.field is not None and before.field.lower() == after.field.lower()
-            and not before.negated and not after.negated
-        ):
-            # name:GetObject OR name:PutObject -> name:GetObject,PutObject
-            merged = (
-                f"{before.field}:{text[before.values[0].position:ends[number - 1]]},"
-                f"{text[after.values[0].position:ends[number + 1]]}"
-            )
-            if len(merged) <= 80:
-                example = printable(merged)
-    shown = "OR" if word == "OR" else f"'{word}' (OR)"
-    hint = ' (to find the word, quote it: "OR")' if word == "OR" else ""
-    message = f"{shown} is not supported yet: for either value of one field write {example}{hint}"
-    raise FilterError(term.field_position, message, message)
+_NOT_GROUP = re.compile(r"not\s*\(")  # lowercase `not (`: meant as NOT, which a word would silently not do
+
+
+class _nested:
+    """Counts one level of nesting (a group or a NOT) while its body is read."""
+
+    def __init__(self, scan: _Scanner, at: int) -> None:
+        self.scan, self.at = scan, at
+
+    def __enter__(self) -> None:
+        self.scan.depth_total += 1
+        if self.scan.depth_total > MAX_NESTING:
+            raise FilterError(self.at, f"groups and NOTs nested at most {MAX_NESTING} deep")
+
+    def __exit__(self, *exc) -> None:
+        self.scan.depth_total -= 1
+
+
+def _parse_group(scan: _Scanner) -> Node:
+    """``( ... )`` at the scanner."""
+    open_at = scan.pos
+    scan.pos += 1
+    with _nested(scan, open_at):
+        scan.depth += 1
+        scan.take(_SPACE)
+        if scan.peek() == ")":
+            raise FilterError(scan.pos, "a term inside the parentheses")
+        node = _parse_or(scan)
+        scan.take(_SPACE)
+        if scan.peek() != ")":
+            raise FilterError(open_at, "a closing ')' for the '(' opened here")
+        scan.pos += 1
+        scan.depth -= 1
+    if not scan.at_break() and scan.peek() not in "()":
+        raise FilterError(scan.pos, "a space after ')'")
+    assert node is not None
+    return node
 
 
 def _parse_term(scan: _Scanner) -> _Term:

@@ -283,7 +283,6 @@ class LayoutWalker:
                 return self.walk(position.child(layout.AWSLOGS))
             return [(position.prefix, True)]
         if level in ("awslogs", "organization"):
-            found = []
             accounts = self.options.accounts
             if level == "organization" and accounts:
                 names = list(accounts)  # named: no listing needed
