@@ -883,6 +883,11 @@ ERROR_CASES = [
     ("\ud800", 0, "text without unpaired surrogate"),
     ("a" * 10_001, 10_000, "a filter of at most 10000 characters"),
     # No OR between terms yet (issue #12): a clear error where the user typed it, not 0 results.
+    ("is~x", 3, "a field of text before '~'"),
+    ('name~"("', 5, "a regular expression RE2 accepts (missing )"),
+    ("name~", 5, "a regular expression after 'name~'"),
+    ("~x", 0, "a field name before '~'"),
+    ('name~"x', 5, "a closing '\"' for the quote opened here"),
     ("name:GetObject OR", 17, "a term after OR"),
     ("name:GetObject OR OR name:x", 18, "a term after OR"),
     ("OR name:x", 0, 'a term before OR (to find the word, quote it: "OR")'),

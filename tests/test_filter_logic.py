@@ -11,6 +11,7 @@ expected eventIDs come from set algebra over the predicates.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,11 @@ ATOMS: list[tuple[str, object]] = [
     ("region:us-north-2r", lambda e: _text(e.get("awsRegion")) == "us-north-2r"),
     ("readonly:true", lambda e: e.get("readOnly") is True),
     ("requestParameters.instanceId:*", lambda e: bool(_get(e, "requestParameters", "instanceId"))),
+    # Regular expressions (RE2 in trailtui, Python's re here: the same on these patterns).
+    ('name~"^Describe(Instances|InstanceAttribute)$"',
+     lambda e: bool(re.search(r"^Describe(Instances|InstanceAttribute)$", e.get("eventName") or ""))),
+    ('arn~"assumed-role/[^/]+/"', lambda e: bool(re.search(r"assumed-role/[^/]+/", _get(e, "userIdentity", "arn") or ""))),
+    (r"ip~^18\.", lambda e: bool(re.search(r"^18\.", e.get("sourceIPAddress") or ""))),
 ]
 
 

@@ -22,9 +22,13 @@ values = st.lists(chunks, min_size=1, max_size=3).map(tuple).filter(lambda c: c 
 # JSON paths (a segment may hold '-', but a name starting with it reads as a negation).
 field_names = st.sampled_from(sorted(FIELDS)) | st.lists(
     st.from_regex(r"[A-Za-z0-9_@$][A-Za-z0-9_@$-]{0,5}", fullmatch=True), min_size=2, max_size=3).map(".".join)
+# A pattern may hold anything but cannot end in a backslash (RE2 refuses that anyway).
+patterns = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8).filter(lambda p: not p.endswith("\\"))
 terms = st.builds(lambda negated, value: _Term(negated, None, 0, (value,)), st.booleans(), values) | st.builds(
     lambda negated, name, vals: _Term(negated, name, 0, tuple(vals)), st.booleans(), field_names,
-    st.lists(values, min_size=1, max_size=3))
+    st.lists(values, min_size=1, max_size=3)) | st.builds(
+    lambda negated, name, pattern: _Term(negated, name, 0, (_Value((pattern,), regex=True),)), st.booleans(),
+    field_names, patterns)
 trees = st.recursive(
     terms,
     lambda kids: kids.filter(lambda n: not isinstance(n, _Term)).map(Not)
@@ -61,6 +65,7 @@ def test_values_are_quoted_only_when_they_must_be() -> None:
         "name:Get* ip:10.0.0.0/8 actor:arn:aws:iam::1:user/a"
     assert write(parse('bucket:"a b",c "x:y" "-z" "or" ua:"Mozilla(X11)" k:"a\\*b*"')) == \
         'bucket:"a b",c "x:y" "-z" "or" ua:"Mozilla(X11)" k:"a\\*b*"'
+    assert write(parse('arn~role/.*-admin$ ua~"say \\"hi\\" \\d+"')) == 'arn~"role/.*-admin$" ua~"say \\"hi\\" \\d+"'
 
 
 # --------------------------------------------------------------------------- index use

@@ -19,6 +19,7 @@ from trailtui.tui.message_bar import MessageBar
 FILTER_HELP = """\
 Terms separated by spaces must all hold; -term negates one; OR, AND, NOT and (parentheses) combine them.
   field:value       case-insensitive; * is a wildcard; field:a,b means a or b; "quoted value"
+  field~regex       a regular expression on the field (RE2, case-sensitive): arn~"assumed-role/.*-admin/"
   bare word         matches whole words anywhere in the event ("quoted phrase" too; word* is a prefix)
   is:anonymous  is:error  is:write  is:read  is:root  is:crossaccount  is:marked
   since:2021-07-28  until:2021-07-29T12:00  since:-2h  since:-7d   (UTC)

@@ -11,6 +11,12 @@ word (``not (`` is an error that says to write ``NOT``); ``|`` and ``||`` are er
 parentheses a ``)`` ends a word or a value; outside them it is a character (``ua:Mozilla(X11)``).
 Groups and NOTs nest at most :data:`~trailtui.core.filter.nodes.MAX_NESTING` deep.
 
+``field~pattern``
+    A regular expression (RE2 syntax; linear time) found anywhere in the field's text, case-
+    sensitive unless the pattern says ``(?i)``: ``arn~"assumed-role/.*-admin/"``. Bare up to a
+    space, or quoted (``\\"`` is a quote; every other backslash belongs to the pattern). Text
+    fields, JSON paths, ``name``, ``source``, ``ip`` and ``session`` only.
+
 ``field:value``
     Case-insensitive. ``*`` is a wildcard (``name:Get*``, ``actor:*alice*``); without ``*`` the
     value must equal the whole field. ``field:*`` means "present and not empty".

@@ -15,10 +15,18 @@ from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
 from trailtui.core.store.schema import ACTOR_COLUMNS, LOOKUP_COLUMNS, VALUE_LIST_COLUMNS
 from trailtui.core.times import epoch_seconds, event_time_text_sql
 from trailtui.core.userstate import USER_SCHEMA
-from trailtui.core.filter.fields import FieldInfo, _BINARY_COLUMNS, _CATEGORIES, _CATEGORIES_EXPECTED, _lookup_field
+from trailtui.core.filter.fields import (
+    FieldInfo,
+    _BINARY_COLUMNS,
+    _CATEGORIES,
+    _CATEGORIES_EXPECTED,
+    _lookup_field,
+    _shown,
+)
 from trailtui.core.filter.moments import _as_utc, _time_bound
 from trailtui.core.filter.nodes import And, FilterError, Node, Not, Or, _Term, _Value
 from trailtui.core.filter.parse import _check_text, _parse
+from trailtui.core.filter.sqlfunctions import regex_problem
 
 
 @dataclass(frozen=True)
@@ -142,9 +150,16 @@ def _join(op: str, parts: list[str]) -> str:
     return "(" + f" {op} ".join(parts) + ")"
 
 
+#: Kinds of field a regular expression (``field~pattern``) can test: their text as stored.
+_REGEX_KINDS = frozenset(("text", "eventname", "source", "session", "ip", "json"))
+
+
 def _compile_field_term(term: _Term, now: datetime) -> tuple[str, list]:
-    """SQL for ``field:v1,v2,...``: the values' conditions ORed."""
+    """SQL for ``field:v1,v2,...``: the values' conditions ORed (``field~pattern``: a regular
+    expression on the field's text, see :func:`_regex_term`)."""
     info = _lookup_field(term.field, term.field_position)
+    if term.values[0].regex:
+        return _regex_term(info, term.values[0], now)
     compile_value = _VALUE_COMPILERS[info.kind]
     parts: list[str] = []
     params: list = []
@@ -155,8 +170,25 @@ def _compile_field_term(term: _Term, now: datetime) -> tuple[str, list]:
     return _join("OR", parts), params
 
 
+def _regex_term(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]:
+    """``field~pattern``: RE2 ``pattern`` found anywhere in the field's text as CloudTrail wrote
+    it (case-sensitive unless ``(?i)``; anchor with ``^``/``$`` for the whole value), each of
+    the field's columns ORed as for ``field:``. Raises FilterError for a pattern RE2 refuses
+    or a field that is not text (``is:``, ``readonly:``, times)."""
+    if info.kind not in _REGEX_KINDS:
+        raise FilterError(value.position, f"a field of text before '~' ({_shown(info.name)} takes values, not a regular expression)")
+    problem = regex_problem(value.chunks[0])
+    if problem is not None:
+        raise FilterError(value.position, f"a regular expression RE2 accepts ({_shown(problem)})")
+    if info.kind == "json":
+        return _json_value(info, value, now)
+    return _text_value(info, value, now)
+
+
 def _match(expr: str, value: _Value, *, nocase: bool = False) -> tuple[str, list]:
-    """``expr`` compared with one value: present, LIKE pattern, or equality."""
+    """``expr`` compared with one value: present, LIKE pattern, equality, or a regular expression."""
+    if value.regex:
+        return f"trailtui_regexp(?, {expr})", [value.chunks[0]]
     if value.anything:
         return f"IFNULL({expr}, '') <> ''", []
     if value.wild:
@@ -193,7 +225,14 @@ def _text_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, lis
             table_parts.append(sql)
             table_params.extend(column_params)
             continue
-        if value.wild and not value.anything and column in VALUE_LIST_COLUMNS:
+        if value.regex and column in VALUE_LIST_COLUMNS:
+            # The pattern on the column's few distinct values, then the events through its index.
+            sql = (
+                f"{_column(column)} IN (SELECT value FROM column_values WHERE column_name = ? "
+                "AND trailtui_regexp(?, value))"
+            )
+            column_params = [column, value.chunks[0]]
+        elif value.wild and not value.anything and column in VALUE_LIST_COLUMNS:
             # LIKE on the column's few distinct values, then the events through its index.
             sql = (
                 f"{_column(column)} IN (SELECT value FROM column_values WHERE column_name = ? "

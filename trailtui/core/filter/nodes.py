@@ -34,10 +34,12 @@ class _Value:
 
     chunks: tuple[str, ...]
     position: int = field(default=-1, compare=False)  # where it was typed: not part of its meaning
+    #: ``field~pattern``: ``chunks`` is the one pattern (RE2 syntax), and ``*`` is the regex's own.
+    regex: bool = False
 
     @property
     def wild(self) -> bool:
-        return len(self.chunks) > 1
+        return len(self.chunks) > 1 and not self.regex
 
     @property
     def anything(self) -> bool:

@@ -21,10 +21,12 @@ from trailtui.core.filter.nodes import (
 
 
 _SPACE = re.compile(r"\s*")
-_WORD = re.compile(r'[^\s:"]*')  # a bare word or a field name: up to space, ':' or '"'
+_WORD = re.compile(r'[^\s:"~]*')  # a bare word or a field name: up to space, ':', '~' or '"'
 _UNQUOTED_VALUE = re.compile(r'[^\s,"]*')  # colons are fine in values (ARNs, IPv6)
 # Inside parentheses a ')' also ends a word or an unquoted value (outside them it is a character).
-_IN_GROUP = {_WORD: re.compile(r'[^\s:")]*'), _UNQUOTED_VALUE: re.compile(r'[^\s,")]*')}
+_REGEX = re.compile(r'[^\s"]*')  # an unquoted pattern: up to a space (commas are the pattern's)
+_IN_GROUP = {_WORD: re.compile(r'[^\s:"~)]*'), _UNQUOTED_VALUE: re.compile(r'[^\s,")]*'),
+             _REGEX: re.compile(r'[^\s")]*')}
 
 
 class _Scanner:
@@ -206,6 +208,11 @@ def _parse_term(scan: _Scanner) -> _Term:
             raise FilterError(scan.pos, "a space after the closing quote")
         return _Term(negated, None, start, (phrase,))
     word = scan.take(_WORD)
+    if scan.peek() == "~":
+        if not word:
+            raise FilterError(scan.pos, "a field name before '~' (to find the character, quote it: \"~\")")
+        scan.pos += 1
+        return _Term(negated, word, start, (_read_regex(scan, word),))
     if scan.peek() == ":":
         if not word:
             raise FilterError(scan.pos, "a field name before ':'")
@@ -236,6 +243,37 @@ def _read_values(scan: _Scanner, field: str) -> tuple[_Value, ...]:
         if scan.peek() != ",":
             return tuple(values)
         scan.pos += 1
+
+
+def _read_regex(scan: _Scanner, field: str) -> _Value:
+    """The pattern after ``field~``: bare up to a space, or ``"..."`` in which ``\\"`` is a quote
+    and every other backslash belongs to the pattern (``"\\d+ \\w"``)."""
+    start = scan.pos
+    if scan.peek() != '"':
+        pattern = scan.take(_REGEX)
+        if not pattern:
+            raise FilterError(scan.pos, f"a regular expression after '{_shown(field)}~'")
+        if scan.peek() == '"':
+            raise FilterError(scan.pos, "a space before the quote (or quote the whole expression)")
+        return _Value((pattern,), start, regex=True)
+    text = scan.text
+    scan.pos += 1
+    pattern: list[str] = []
+    while scan.pos < len(text):
+        char = text[scan.pos]
+        scan.pos += 1
+        if char == '"':
+            if not pattern:
+                raise FilterError(start, "a regular expression inside the quotes")
+            if not scan.at_break():
+                raise FilterError(scan.pos, "a space after the closing quote")
+            return _Value(("".join(pattern),), start, regex=True)
+        if char == "\\" and scan.pos < len(text) and text[scan.pos] == '"':
+            pattern.append('"')
+            scan.pos += 1
+        else:
+            pattern.append(char)
+    raise FilterError(start, "a closing '\"' for the quote opened here")
 
 
 def _read_quoted(scan: _Scanner, expected_inside: str) -> _Value:

@@ -20,6 +20,11 @@ def register_sql_functions(conn: sqlite3.Connection) -> None:
     ``trailtui_ip_in_cidr(ip_text, cidr_text)``
         1 if the address is in the network (IPv4 or IPv6, host bits of the network ignored), 0
         if not (or of the other IP version), NULL if either is not an address / network.
+    ``trailtui_regexp(pattern, text)``
+        1 if the RE2 ``pattern`` matches anywhere in ``text`` (case-sensitive unless the pattern
+        says ``(?i)``), 0 if not, NULL when ``text`` is NULL or the pattern does not compile.
+        RE2 runs in time linear in the text: no pattern (a Sigma rule's, say) can make a
+        filter backtrack for ever.
     ``trailtui_json_value(event_id, path_json)``
         ``event_id`` is an ``events.id``, whose original event is read (on a second, read-only
         connection to the same file) with :func:`trailtui.core.store.originals.original_event`;
@@ -29,7 +34,48 @@ def register_sql_functions(conn: sqlite3.Connection) -> None:
         missing exactly is looked up case-insensitively.
     """
     conn.create_function("trailtui_ip_in_cidr", 2, _ip_in_cidr, deterministic=True)
+    conn.create_function("trailtui_regexp", 2, _regexp, deterministic=True)
     conn.create_function("trailtui_json_value", 2, _json_value_function(main_database_path(conn)), deterministic=True)
+
+
+def _re2_options():
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print a refused pattern on stderr, over the app's screen
+    return options
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_regex(pattern: str):
+    import re2
+
+    try:
+        return re2.compile(pattern, _re2_options())
+    except re2.error:
+        return None
+
+
+def _regexp(pattern: object, text: object) -> int | None:
+    if not isinstance(pattern, str) or text is None:
+        return None
+    compiled = _compiled_regex(pattern)
+    if compiled is None:
+        return None
+    return 1 if compiled.search(text if isinstance(text, str) else str(text)) else 0
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why RE2 refuses ``pattern`` (its message), or None when it compiles."""
+    import re2
+
+    try:
+        re2.compile(pattern, _re2_options())
+    except re2.error as err:
+        detail = err.args[0] if err.args else b""
+        text = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
+        return text or "not a valid regular expression"
+    return None
 
 
 @functools.lru_cache(maxsize=64)

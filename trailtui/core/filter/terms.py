@@ -112,6 +112,8 @@ def write(node: Node) -> str:
         sign = "-" if node.negated else ""
         if node.field is None:
             return sign + write_value(node.values[0], free_text=True)
+        if node.values[0].regex:
+            return f'{sign}{node.field}~"' + node.values[0].chunks[0].replace('"', '\\"') + '"'
         return f"{sign}{node.field}:" + ",".join(write_value(value) for value in node.values)
     if isinstance(node, Not):
         return f"-({write(node.child)})"
