@@ -883,6 +883,9 @@ ERROR_CASES = [
     ("\ud800", 0, "text without unpaired surrogate"),
     ("a" * 10_001, 10_000, "a filter of at most 10000 characters"),
     # No OR between terms yet (issue #12): a clear error where the user typed it, not 0 results.
+    ("same:actor,name", 5, "a field of one value (actor is not one)"),
+    ("same:name", 5, "two field names: same:FIELD,OTHER"),
+    ("same:name,Get*", 10, "a field name (no wildcards)"),
     ("is~x", 3, "a field of text before '~'"),
     ('name~"("', 5, "a regular expression RE2 accepts (missing )"),
     ("name~", 5, "a regular expression after 'name~'"),
@@ -961,7 +964,8 @@ def test_fields_lists_every_name_with_its_cloudtrail_field_and_description() -> 
 @pytest.mark.parametrize("name", sorted(FIELDS))
 def test_every_field_compiles_and_runs(db, name: str) -> None:
     value = {"is": "error", "since": "-1d", "until": "-1d", "readonly": "true", "readOnly": "true",
-             "managementEvent": "false", "category": "data", "eventCategory": "data", "s3": "object"}.get(name, "x*")
+             "managementEvent": "false", "category": "data", "eventCategory": "data", "s3": "object",
+             "same": "account,recipient"}.get(name, "x*")
     for text in (f"{name}:{value}", f"-{name.upper()}:{value}"):
         compiled = compile_filter(text, now=NOW)
         db.execute(f"SELECT count(*) FROM events WHERE {compiled.where}", compiled.params).fetchone()

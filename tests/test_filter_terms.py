@@ -99,3 +99,33 @@ def test_an_or_of_indexed_terms_reads_the_indexes(tmp_path) -> None:
                            for line in plan), (text, plan)
             assert any("MULTI-INDEX OR" in line for line in plan), (text, plan)
     conn.close()
+
+
+def test_same_compares_two_fields_of_each_event(tmp_path) -> None:
+    """``same:FIELD,OTHER`` (Sigma's fieldref): alice changing her own login profile, ALICE (any
+    case), alice changing bob's, and a call without a target user."""
+    from tests.conftest import alice, make_event, write_records
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    events = [
+        make_event("own", "UpdateLoginProfile", requestParameters={"userName": "alice"}),
+        make_event("own-case", "UpdateLoginProfile", requestParameters={"userName": "ALICE"}),
+        make_event("other", "UpdateLoginProfile", requestParameters={"userName": "bob"}),
+        make_event("none", "GetObject"),  # requestParameters without userName
+    ]
+    assert alice()["userName"] == "alice"
+    write_records(tmp_path / "logs" / "a.json", events)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+
+    def ids(text: str) -> set[str]:
+        compiled = compile_filter(text)
+        return {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+
+    assert ids("same:user,requestParameters.userName") == {"own", "own-case"}
+    assert ids("same:userIdentity.userName,requestParameters.userName") == {"own", "own-case"}
+    assert ids("-same:user,requestParameters.userName") == {"other", "none"}
+    assert ids("same:account,recipient") == {"own", "own-case", "other", "none"}
+    assert ids("name:UpdateLoginProfile -same:user,requestParameters.userName") == {"other"}
+    conn.close()

@@ -160,6 +160,8 @@ def _compile_field_term(term: _Term, now: datetime) -> tuple[str, list]:
     info = _lookup_field(term.field, term.field_position)
     if term.values[0].regex:
         return _regex_term(info, term.values[0], now)
+    if info.kind == "same":
+        return _same_term(term)
     compile_value = _VALUE_COMPILERS[info.kind]
     parts: list[str] = []
     params: list = []
@@ -417,6 +419,36 @@ def _s3_value(info: FieldInfo, value: _Value, now: datetime) -> tuple[str, list]
     marks = ", ".join("?" * len(names))
     sql = f"({_column('eventSource')} = ? AND {_column('eventName')} IN ({marks}))"
     return sql, [S3_EVENT_SOURCE, *names]
+
+
+def _field_text_sql(name_value: _Value) -> tuple[str, list]:
+    """SQL for the text of the field named by ``name_value`` (``same:``): a column of ``events``,
+    of ``actors``/``contexts`` (through the event's id column), or a JSON path. Raises
+    FilterError for a name that is not one field of one value (``actor`` reads four)."""
+    if name_value.wild or name_value.regex:
+        raise FilterError(name_value.position, "a field name (no wildcards)")
+    info = _lookup_field(name_value.literal, name_value.position)
+    if info.kind == "json":
+        return _JSON_EXPR, [orjson.dumps(list(info.path)).decode()]
+    if len(info.columns) != 1 or info.kind in ("is", "s3", "same", "since", "until"):
+        raise FilterError(name_value.position, f"a field of one value ({_shown(info.name)} is not one)")
+    column = info.columns[0]
+    lookup = ("actors", "actorId") if column in ACTOR_COLUMNS else LOOKUP_COLUMNS.get(column)
+    if lookup is not None:
+        table, id_column = lookup
+        return f'(SELECT {table}."{column}" FROM {table} WHERE {table}.id = {_column(id_column)})', []
+    return _column(column), []
+
+
+def _same_term(term: _Term) -> tuple[str, list]:
+    """``same:FIELD,OTHER``: the two fields' texts are equal, case aside (Sigma's ``fieldref``
+    modifier); an event lacking either field does not match (``-same:`` keeps it)."""
+    if len(term.values) != 2:
+        position = term.values[-1].position if term.values else term.field_position
+        raise FilterError(position, "two field names: same:FIELD,OTHER")
+    first, first_params = _field_text_sql(term.values[0])
+    second, second_params = _field_text_sql(term.values[1])
+    return f"{first} = {second} COLLATE NOCASE", [*first_params, *second_params]
 
 
 _VALUE_COMPILERS: dict[str, Callable[[FieldInfo, _Value, datetime], tuple[str, list]]] = {

@@ -106,6 +106,12 @@ _ALIASES: tuple[FieldInfo, ...] = (
         "is",
     ),
     FieldInfo(
+        "same",
+        "any two fields",
+        "same:FIELD,OTHER: the two fields hold the same text (any case); Sigma's fieldref",
+        "same",
+    ),
+    FieldInfo(
         "s3",
         "eventSource, eventName",
         "account, bucket or object: the S3 user guide's level of an S3 call",
