@@ -91,3 +91,77 @@ def test_what_the_grammar_cannot_say_is_an_error_not_an_approximation(detection:
     with pytest.raises(RuleNotConverted) as caught:
         rule_filters(rule(detection))
     assert reason in str(caught.value)
+
+
+# --------------------------------------------------------------------------- rule by rule, on real events
+
+STRATUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "stratus-red-team-detonation-logs"
+
+
+def _get(event: dict, dotted: str):
+    for key in dotted.split("."):
+        event = event.get(key) if isinstance(event, dict) else None
+    return event
+
+
+def _is(event: dict, dotted: str, value: str) -> bool:
+    """Sigma's plain match: the whole value, any case."""
+    found = _get(event, dotted)
+    return isinstance(found, str) and found.lower() == value.lower()
+
+
+#: Each rule's meaning written from its YAML (not from trailtui's filter), as a predicate on the
+#: raw event. Together they cover re, `not 1 of filter_*`, `1 of selection_*` with null, a
+#: `contains` of a literal, fieldref, lists, startswith and a wildcard-only contains.
+RULE_MEANINGS = {
+    "aws_cloudtrail_imds_malicious_usage.yml": lambda e: bool(
+        __import__("re").search(r".+:assumed-role/aws:.+", _get(e, "userIdentity.arn") or ""))
+        and not (_is(e, "eventSource", "ssm.amazonaws.com") or _is(e, "eventName", "RegisterManagedInstance")
+                 or _is(e, "sourceIPAddress", "AWS Internal")),
+    "aws_cloudtrail_ssm_malicious_usage.yml": lambda e: _is(e, "eventName", "SendCommand")
+        and _is(e, "eventSource", "ssm.amazonaws.com") and (_is(e, "errorCode", "Success") or e.get("errorCode") is None),
+    "aws_iam_backdoor_users_keys.yml": lambda e: _is(e, "eventSource", "iam.amazonaws.com")
+        and _is(e, "eventName", "CreateAccessKey")
+        and "responseelements.accesskey.username" not in (_get(e, "userIdentity.arn") or "").lower(),
+    "aws_update_login_profile.yml": lambda e: _is(e, "eventSource", "iam.amazonaws.com")
+        and _is(e, "eventName", "UpdateLoginProfile")
+        and not (isinstance(_get(e, "requestParameters.userName"), str)
+                 and _is(e, "userIdentity.arn", _get(e, "requestParameters.userName"))),
+    "aws_cloudtrail_console_login_success_without_mfa.yml": lambda e: _is(e, "eventName", "ConsoleLogin")
+        and _is(e, "additionalEventData.MFAUsed", "NO") and _is(e, "responseElements.ConsoleLogin", "Success"),
+    "aws_cloudtrail_disable_logging.yml": lambda e: _is(e, "eventSource", "cloudtrail.amazonaws.com")
+        and any(_is(e, "eventName", name) for name in ("StopLogging", "UpdateTrail", "DeleteTrail")),
+    "aws_sts_assumerole_misuse.yml": lambda e: _is(e, "userIdentity.type", "AssumedRole")
+        and _is(e, "userIdentity.sessionContext.sessionIssuer.type", "Role"),
+    "aws_new_lambda_layer_attached.yml": lambda e: _is(e, "eventSource", "lambda.amazonaws.com")
+        and (_get(e, "eventName") or "").lower().startswith("updatefunctionconfiguration")
+        and _get(e, "requestParameters.layers") not in (None, ""),
+}
+
+
+@pytest.fixture(scope="module")
+def stratus(tmp_path_factory):
+    import json
+
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    if not STRATUS.is_dir() or not RULES.is_dir():
+        pytest.skip("the Stratus Red Team corpus or SigmaHQ's rules are not in ../shared (outside the repo)")
+    events = []
+    for path in sorted(STRATUS.rglob("*.json")):
+        loaded = json.loads(path.read_text())
+        events += loaded if isinstance(loaded, list) else loaded.get("Records", [])
+    conn = connect(tmp_path_factory.mktemp("stratus-sigma") / "index.sqlite")
+    index_paths(conn, [str(STRATUS)], workers=0)
+    yield conn, events
+    conn.close()
+
+
+@pytest.mark.parametrize("name", sorted(RULE_MEANINGS))
+def test_a_rule_hits_the_events_its_text_describes(stratus, name: str) -> None:
+    conn, events = stratus
+    (text,) = rule_filters((RULES / name).read_text())
+    compiled = compile_filter(text)
+    hits = {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+    assert hits == {event["eventID"] for event in events if RULE_MEANINGS[name](event)}, text
