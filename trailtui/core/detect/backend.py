@@ -22,6 +22,8 @@ from sigma.conditions import ConditionAND, ConditionNOT, ConditionOR
 from sigma.conversion.base import TextQueryBackend
 from sigma.types import SigmaRegularExpressionFlag
 
+from trailtui.core.filter.terms import SAFE_VALUE_CHARS
+
 
 class TrailtuiBackend(TextQueryBackend):
     """Sigma rules to trailtui filter text (see the module docstring). ``convert_rule(rule)``
@@ -44,7 +46,7 @@ class TrailtuiBackend(TextQueryBackend):
     # Values stay bare when the grammar reads them bare (letters, digits, ._:/@+=- and wildcards);
     # anything else is quoted, with '"' and '\\' escaped as the grammar reads them.
     str_quote: ClassVar[str] = '"'
-    str_quote_pattern: ClassVar[re.Pattern] = re.compile(r"^[A-Za-z0-9._:/@+=*-]+$")
+    str_quote_pattern: ClassVar[re.Pattern] = re.compile("^[" + re.escape("".join(sorted(SAFE_VALUE_CHARS))) + "*]+$")
     str_quote_pattern_negation: ClassVar[bool] = True
     escape_char: ClassVar[str] = "\\"
     add_escaped: ClassVar[str] = "\\"
@@ -82,20 +84,34 @@ class RuleNotConverted(Exception):
     or the grammar's: a field CloudTrail does not write, a value its field refuses)."""
 
 
-def rule_filters(yaml_text: str) -> list[str]:
-    """The filters of the Sigma rule(s) in ``yaml_text``, each checked by the grammar. Raises
-    :class:`RuleNotConverted` with the reason when a rule does not parse, uses what the grammar
-    cannot say (``?``, ``cased``, number comparisons, correlations), or names what the grammar
-    refuses."""
-    from sigma.collection import SigmaCollection
+def rule_filter(sigma_rule, backend: TrailtuiBackend | None = None) -> str:
+    """The filter of one parsed Sigma rule (a ``sigma.rule.SigmaRule``), checked by the grammar
+    (a rule of several queries gives them ORed). Raises :class:`RuleNotConverted` with the reason
+    when the rule uses what the grammar cannot say (``?``, ``cased``, number comparisons,
+    correlations) or names what the grammar refuses (a field CloudTrail does not write)."""
     from sigma.exceptions import SigmaError
 
     from trailtui.core.filter import FilterError, compile_filter
 
     try:
-        filters = TrailtuiBackend().convert(SigmaCollection.from_yaml(yaml_text))
-        for text in filters:
-            compile_filter(text)
+        filters = (backend or TrailtuiBackend()).convert_rule(sigma_rule)
+        text = filters[0] if len(filters) == 1 else " OR ".join(f"({query})" for query in filters)
+        compile_filter(text)
     except (SigmaError, NotImplementedError, FilterError) as err:
         raise RuleNotConverted(str(err)) from None
-    return list(filters)
+    return text
+
+
+def rule_filters(yaml_text: str) -> list[str]:
+    """The filter of each Sigma rule in ``yaml_text`` (see :func:`rule_filter`). Raises
+    :class:`RuleNotConverted` with the reason when the text is not a Sigma rule, or a rule in it
+    cannot become a filter."""
+    from sigma.collection import SigmaCollection
+    from sigma.exceptions import SigmaError
+
+    try:
+        collection = SigmaCollection.from_yaml(yaml_text)
+    except SigmaError as err:
+        raise RuleNotConverted(str(err)) from None
+    backend = TrailtuiBackend()
+    return [rule_filter(sigma_rule, backend) for sigma_rule in collection.rules]

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailtui.core.detect.backend import RuleNotConverted, TrailtuiBackend
+from trailtui.core.detect.backend import RuleNotConverted, TrailtuiBackend, rule_filter
 
 #: ATT&CK ids in tags (techniques t1098, t1098.001; groups g0016; software s0002): not tactics.
 _ATTACK_ID = re.compile(r"[tgs]\d{4}(\.\d{3})?", re.IGNORECASE)
@@ -81,8 +81,6 @@ def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RulePro
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
 
-    from trailtui.core.filter import FilterError, compile_filter
-
     files, problems = _rule_files(paths)
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -100,14 +98,11 @@ def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RulePro
             if rule_id in seen:
                 continue
             try:
-                filters = backend.convert_rule(sigma_rule)
-                for text in filters:
-                    compile_filter(text)
-            except (SigmaError, NotImplementedError, FilterError, RuleNotConverted) as err:
+                text = rule_filter(sigma_rule, backend)
+            except RuleNotConverted as err:
                 problems.append(RuleProblem(str(path), f"{sigma_rule.title}: {err}".splitlines()[0]))
                 continue
             seen.add(rule_id)
-            text = filters[0] if len(filters) == 1 else " OR ".join(f"({text})" for text in filters)
             rules.append(Rule(
                 id=rule_id,
                 title=str(sigma_rule.title or path.stem),

@@ -51,7 +51,7 @@ def and_text(*texts: str) -> str:
 
 
 #: Characters a value may hold and stay unquoted.
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=-")
+SAFE_VALUE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:/@+=-")
 #: Bare words the parser reads as operators (or refuses): written quoted as free text.
 _OPERATOR_WORDS = frozenset(("OR", "or", "AND", "and", "NOT", "not"))
 
@@ -67,7 +67,7 @@ def quote_value(value: str) -> str:
     An empty value gives ``""``, which the grammar refuses (a missing value is ``-field:*``,
     see :func:`trailtui.core.facets.value_term`).
     """
-    if value and set(value) <= _SAFE:
+    if value and set(value) <= SAFE_VALUE_CHARS:
         return value
     parts = []
     for char in value:
@@ -96,7 +96,7 @@ def write_value(value: _Value, *, free_text: bool = False) -> str:
     if chunks == ("",):
         raise ValueError("the grammar has no empty value")
     bare = "*".join(chunks)
-    plain = all(set(chunk) <= _SAFE for chunk in chunks)
+    plain = all(set(chunk) <= SAFE_VALUE_CHARS for chunk in chunks)
     if free_text:
         plain = plain and ":" not in bare and not bare.startswith("-") and bare not in _OPERATOR_WORDS
     if plain:
