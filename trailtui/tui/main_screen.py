@@ -910,7 +910,7 @@ class MainScreen(Screen):
             self.event_list.set_columns(preset.columns)
         select = None
         if span:
-            start = len(and_text(preset.filter)) + len(" since:")
+            start = len(text) - len(span) + len("since:")  # the span is last
             select = (start, text.index(" until:", start))
         self.apply_filter(text, crumb("preset", preset.title), select=select)
         if span:

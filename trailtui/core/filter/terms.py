@@ -36,14 +36,12 @@ def has_top_level_or(text: str) -> bool:
 def and_text(*texts: str) -> str:
     """``texts`` ANDed as one filter text: the non-blank ones, stripped, joined by spaces, each
     whose top level is an OR in parentheses (``and_text("a OR b", "since:X")`` is
-    ``(a OR b) since:X``). A text that does not parse is kept as written: compiling the result
+    ``(a OR b) since:X``; a text alone is kept as typed). A text that does not parse is kept as written: compiling the result
     reports it with its position."""
-    parts = []
-    for text in texts:
-        stripped = text.strip()
-        if stripped:
-            parts.append(f"({stripped})" if has_top_level_or(stripped) else stripped)
-    return " ".join(parts)
+    parts = [text.strip() for text in texts if text.strip()]
+    if len(parts) < 2:
+        return "".join(parts)  # nothing to AND it with: kept as typed
+    return " ".join(f"({part})" if has_top_level_or(part) else part for part in parts)
 
 
 # --------------------------------------------------------------------------- writing a tree back
