@@ -185,7 +185,8 @@ def test_list_presets_names_title_and_why(capsys) -> None:
     code, out, _ = run(capsys, "query", "--list-presets")
     assert code == 0
     for expected in ("s3-anonymous", "console-login-no-mfa", "Console sign-in without MFA",
-                     "why: A password alone opened the console", "filter: is:anonymous"):
+                     "why: A password alone opened the console",
+                     "filter: userIdentity.principalId:ANONYMOUS_PRINCIPAL OR"):
         assert expected in out
     assert "\x1b" not in out
 

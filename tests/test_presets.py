@@ -1,5 +1,6 @@
-"""Presets: each compiles, finds what its "why" says and not a near miss; the palette lists them
-and puts them in the filter bar; the Athena presets print the user guide's columns."""
+"""Presets (the built-in rule pack's rules): each compiles, finds what its "why" says and not a
+near miss; the palette lists them and puts them in the filter bar; the Athena presets print the
+user guide's columns."""
 
 from __future__ import annotations
 
@@ -132,6 +133,31 @@ CASES: dict[str, tuple[list[dict], list[dict]]] = {
     "caller-identity-recon": ([call("GetCallerIdentity", "sts")], [call("GetSessionToken", "sts")]),
     "mfa-removed": ([call("DeactivateMFADevice", "iam")], [call("EnableMFADevice", "iam")]),
     "kms-key-deletion": ([call("ScheduleKeyDeletion", "kms")], [call("CancelKeyDeletion", "kms")]),
+    "glacier-vault-deletion": (
+        [call("DeleteArchive", "glacier"), call("DeleteVault", "glacier")],
+        [call("UploadArchive", "glacier"), call("DeleteObject", "s3")],
+    ),
+    "s3-signature-v2": (
+        [s3("GetObject", additionalEventData={"SignatureVersion": "SigV2"})],
+        [s3("GetObject", additionalEventData={"SignatureVersion": "SigV4"}),
+         call("DescribeInstances", "ec2", additionalEventData={"SignatureVersion": "SigV2"})],
+    ),
+    "s3-acl-required": (
+        [s3("PutObject", additionalEventData={"aclRequired": "Yes"})],
+        [s3("PutObject", additionalEventData={"SignatureVersion": "SigV4"})],
+    ),
+    "s3-other-account-access": (
+        # bob of 111122223333 in a bucket of 444455556666.
+        [s3("GetObject", recipientAccountId="444455556666")],
+        [s3("GetObject", recipientAccountId=IAM_USER["accountId"]),
+         s3("GetObject", userIdentity=ANONYMOUS, recipientAccountId="444455556666"),
+         s3("GetObject", userIdentity={"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"},
+            recipientAccountId="444455556666")],
+    ),
+    "tls-outdated": (
+        [s3("GetObject", tlsDetails={"tlsVersion": "TLSv1"}), call("ListUsers", "iam", tlsDetails={"tlsVersion": "TLSv1.1"})],
+        [s3("GetObject", tlsDetails={"tlsVersion": "TLSv1.2"}), s3("GetObject", tlsDetails={"tlsVersion": "TLSv1.3"})],
+    ),
 }
 
 
@@ -160,13 +186,18 @@ def found(conn, text: str) -> set[str]:
     return {row[0] for row in EventQuery(conn, compile_filter(text)).iter_rows(["eventID"])}
 
 
-def test_there_are_twelve_incident_presets_and_the_three_athena_examples() -> None:
+def test_the_pack_holds_the_incident_presets_and_the_user_guides_questions() -> None:
     groups = [preset.group for preset in PRESETS]
     assert groups.count("incident response") >= 12
-    assert {p.name for p in PRESETS if p.group == "S3 user guide"} == {"s3-put-object", "s3-get-object", "s3-anonymous"}
+    assert {p.name for p in PRESETS if p.group == "S3 user guide"} >= {
+        "s3-put-object", "s3-get-object", "s3-anonymous", "s3-signature-v2", "s3-acl-required"}
     assert len({preset.name for preset in PRESETS}) == len(PRESETS)
+    assert len({preset.id for preset in PRESETS}) == len(PRESETS)
     for preset in PRESETS:
         assert preset.title and preset.why and "\n" not in preset.why
+        assert preset.level in ("informational", "low", "medium", "high", "critical")
+        # Every rule says what a responder looks for: an ATT&CK tactic, or Sigma's threat-hunting tag.
+        assert preset.tactics or "detection.threat-hunting" in preset.tags, preset.name
         assert all(name in BY_NAME for name in preset.columns or ()), preset.name
 
 
@@ -194,7 +225,8 @@ def test_athena_presets_print_the_user_guides_columns() -> None:
 def test_time_range_and_extra_terms_are_anded(db) -> None:
     preset = get_preset("s3-get-object")
     text = preset_filter(preset, since="2026-03-14T10:00:00Z", until="2026-03-14T10:00:01Z", extra="-error:*")
-    assert text == "name:GetObject since:2026-03-14T10:00:00Z until:2026-03-14T10:00:01Z -error:*"
+    assert text == ("eventSource:s3.amazonaws.com AND eventName:GetObject "
+                    "since:2026-03-14T10:00:00Z until:2026-03-14T10:00:01Z -error:*")
     assert "s3-get-object:hit:0" in found(db, text)
     assert found(db, preset_filter(preset, until="2026-03-14T09:00:00Z")) == set()
 
@@ -275,7 +307,9 @@ async def test_athena_preset_prefills_the_range_and_shows_the_guides_columns(app
         app.main_screen.apply_preset(get_preset("s3-anonymous"))
         await settle(pilot)
         filter_input = app.query_one("#filter-input")
-        assert filter_input.value == "is:anonymous since:2026-03-14T09:00:00Z until:2026-03-14T11:03:01Z"
+        assert filter_input.value == (
+            "(userIdentity.principalId:ANONYMOUS_PRINCIPAL OR userIdentity.accountId:ANONYMOUS_PRINCIPAL,anonymous) "
+            "since:2026-03-14T09:00:00Z until:2026-03-14T11:03:01Z")
         assert app.focused is filter_input
         assert filter_input.selected_text == "2026-03-14T09:00:00Z"  # typing replaces the start
         assert app.event_list.count == 4

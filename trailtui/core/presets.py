@@ -1,32 +1,38 @@
-"""Ready-made filters: the S3 user guide's Athena examples and incident-response questions.
+"""Ready-made filters: the built-in rule pack's rules, picked by name.
 
-A :class:`Preset` is an ordinary filter (the grammar of :mod:`trailtui.core.filter`): the app puts
-its text in the filter bar, where it can be edited, and ``trailtui query --preset NAME`` runs it.
-Some presets also choose the columns shown or exported.
+The presets are the rules of the built-in Sigma pack (``trailtui/core/detect/pack``): one
+mechanism whether a rule runs as a detection or is picked by hand. A preset is an ordinary
+filter (the grammar of :mod:`trailtui.core.filter`, written by :mod:`trailtui.core.detect.backend`
+from the rule's detection): the app puts its text in the filter bar, where it can be edited, and
+``trailtui query --preset NAME`` runs it. Some presets also choose the columns shown or exported
+(the rule's ``fields``).
 
-Sources:
+Sources (each rule's ``references`` name its pages):
 
 * "Identifying Amazon S3 requests using CloudTrail" (Amazon S3 User Guide), section "Athena query
   examples for identifying Amazon S3 object access requests": all ``PutObject`` requests, all
   ``GetObject`` requests and all anonymous requests in a time range, printing ``eventTime,
   eventName, eventSource, sourceIpAddress, userAgent, bucketName, object, userArn``
   (:data:`ATHENA_COLUMNS`). The guide's anonymous example tests ``userIdentity.accountId`` (one
-  version) or ``userIdentity.principalId`` (another) for ``ANONYMOUS_PRINCIPAL``; ``is:anonymous``
-  tests both, and today's form (``accountId`` ``anonymous``: ``extract.is_anonymous``). Its ``eventTime BETWEEN a AND b`` becomes ``since:a until:b`` terms
-  (:func:`preset_filter`), which the user picks.
-* The incident-response presets use CloudTrail's record contents ("CloudTrail record contents",
+  version) or ``userIdentity.principalId`` (another) for ``ANONYMOUS_PRINCIPAL``; the
+  ``s3-anonymous`` rule tests both, and today's form (``accountId`` ``anonymous``:
+  ``extract.is_anonymous``). Its ``eventTime BETWEEN a AND b`` becomes ``since:a until:b`` terms
+  (:func:`preset_filter`), which the user picks. The same page's Signature Version 2 and
+  ``aclRequired`` questions are rules too.
+* The incident-response rules use CloudTrail's record contents ("CloudTrail record contents",
   "CloudTrail userIdentity element", "AWS Management Console sign-in events" in the AWS CloudTrail
   User Guide: ``additionalEventData.MFAUsed``, ``responseElements.ConsoleLogin``) and the API names
-  of IAM, STS, CloudTrail, GuardDuty, AWS Config, EC2, S3, Secrets Manager, Systems Manager and
-  KMS. Where the grammar cannot say exactly what the question asks, the preset's ``why`` says how
+  of IAM, STS, CloudTrail, GuardDuty, AWS Config, EC2, S3, S3 Glacier, Secrets Manager, Systems
+  Manager and KMS. Where a rule cannot say exactly what the question asks, its description says how
   it approximates it.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from trailtui.core.detect.rules import Rule, builtin_rules
 
 #: The columns of the user guide's Athena examples, as trailtui names them (see
 #: ``columns.COLUMNS``: ``bucketName`` is ``requestParameters.bucketName``, ``object``
@@ -36,180 +42,22 @@ ATHENA_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Preset:
-    """One ready-made filter.
-
-    ``name`` is what ``--preset`` takes (lowercase, dashes); ``title`` one line for lists and the
-    command palette; ``why`` one line on why a responder looks at these events (and how the
-    filter approximates the question where it must); ``filter`` the filter text; ``columns`` the
-    columns to show and export (names of ``columns.BY_NAME``; None
-    for the default); ``time_range`` True when the user is expected to add a ``since:``/``until:``
-    range (the Athena examples); ``group`` ``"S3 user guide"`` or ``"incident response"``.
-    """
-
-    name: str
-    title: str
-    why: str
-    filter: str
-    columns: tuple[str, ...] | None = None
-    time_range: bool = False
-    group: str = "incident response"
+#: A preset is a rule of the built-in pack (:func:`trailtui.core.detect.rules.builtin_rules`):
+#: its ``name`` is what ``--preset`` takes, its ``why`` (the rule's description), ``filter``,
+#: ``columns`` (the rule's Sigma ``fields``), ``time_range`` and ``group`` say the rest.
+Preset = Rule
 
 
-_ACTOR_COLUMNS = ("eventTime", "actor", "eventName", "eventSource", "sourceIPAddress", "errorCode")
-_DELETE_COLUMNS = ("eventTime", "actor", "eventName", "bucketName", "object", "sourceIPAddress", "errorCode")
+def __getattr__(name: str):
+    # PRESETS is read when first used: loading the pack imports pySigma (about 0.2 s), which the
+    # app's first screen does not need.
+    if name == "PRESETS":
+        return builtin_rules()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-#: Every preset: the S3 user guide's three Athena examples, then the incident-response presets.
-PRESETS: tuple[Preset, ...] = (
-    Preset(
-        "s3-put-object",
-        "S3: all PutObject requests (user guide Athena example)",
-        "Who wrote which objects, from where: the S3 user guide's first Athena example; add the time range.",
-        "name:PutObject",
-        ATHENA_COLUMNS,
-        True,
-        "S3 user guide",
-    ),
-    Preset(
-        "s3-get-object",
-        "S3: all GetObject requests (user guide Athena example)",
-        "Who read which objects, from where (data theft): the user guide's second Athena example; add the time range.",
-        "name:GetObject",
-        ATHENA_COLUMNS,
-        True,
-        "S3 user guide",
-    ),
-    Preset(
-        "s3-anonymous",
-        "S3: all anonymous requests (user guide Athena example)",
-        "Unsigned requests (userIdentity ANONYMOUS_PRINCIPAL, or accountId anonymous as CloudTrail writes it "
-        "today) reach only public buckets or objects: "
-        "what the world read or wrote. The user guide's third Athena example; add the time range.",
-        "is:anonymous",
-        ATHENA_COLUMNS,
-        True,
-        "S3 user guide",
-    ),
-    Preset(
-        "console-login-no-mfa",
-        "Console sign-in without MFA",
-        "A password alone opened the console (additionalEventData.MFAUsed No, sign-in succeeded). "
-        "Federated sign-ins (AssumedRole) are left out: their MFA happens at the identity provider.",
-        "source:signin name:ConsoleLogin responseElements.ConsoleLogin:Success additionalEventData.MFAUsed:No "
-        "-type:AssumedRole",
-    ),
-    Preset(
-        "console-login-failed",
-        "Failed console sign-ins",
-        "Password guessing or credential stuffing against console users (responseElements.ConsoleLogin Failure).",
-        "source:signin name:ConsoleLogin responseElements.ConsoleLogin:Failure",
-        _ACTOR_COLUMNS,
-    ),
-    Preset(
-        "root-activity",
-        "Root user activity",
-        "The root user cannot be limited by IAM and should almost never be used; any call it makes "
-        "(not AWS service events or calls a service made for it) needs an explanation.",
-        "is:root -userIdentity.invokedBy:* -eventtype:AwsServiceEvent",
-    ),
-    Preset(
-        "access-denied",
-        "AccessDenied bursts, by actor",
-        "Stolen credentials probing what they may do fail loudly: many denials from one actor in a short "
-        "time. Press A (Actors) or Shift+F (frequency) on these to count them per actor.",
-        "error:AccessDenied,AccessDeniedException,UnauthorizedOperation,Client.UnauthorizedOperation",
-        _ACTOR_COLUMNS,
-    ),
-    Preset(
-        "new-credentials",
-        "New access keys, users and login profiles",
-        "Persistence: an attacker mints credentials that outlive the stolen ones (CreateAccessKey, CreateUser, "
-        "Create/UpdateLoginProfile).",
-        "source:iam name:CreateAccessKey,CreateUser,CreateLoginProfile,UpdateLoginProfile",
-    ),
-    Preset(
-        "privilege-escalation",
-        "Policy attachment (privilege escalation)",
-        "Attaching or writing policies, new default policy versions, group membership and trust-policy changes "
-        "raise an identity's own privileges.",
-        "source:iam name:AttachUserPolicy,AttachRolePolicy,AttachGroupPolicy,PutUserPolicy,PutRolePolicy,"
-        "PutGroupPolicy,CreatePolicyVersion,SetDefaultPolicyVersion,AddUserToGroup,UpdateAssumeRolePolicy",
-    ),
-    Preset(
-        "logging-tampering",
-        "Logging tampering (CloudTrail, GuardDuty, Config, flow logs)",
-        "Attackers blind defenders first: trails stopped, deleted or narrowed, GuardDuty detectors deleted or "
-        "changed (UpdateDetector may only change settings: read it), Config recorders stopped, flow logs deleted.",
-        "name:StopLogging,DeleteTrail,UpdateTrail,PutEventSelectors,PutInsightSelectors,DeleteEventDataStore,"
-        "StopEventDataStoreIngestion,DeleteDetector,UpdateDetector,DisassociateFromMasterAccount,"
-        "DisassociateFromAdministratorAccount,StopConfigurationRecorder,DeleteConfigurationRecorder,"
-        "DeleteDeliveryChannel,DeleteFlowLogs",
-    ),
-    Preset(
-        "bucket-made-public",
-        "S3 bucket access opened (policy, ACL, public access block)",
-        "Every change that can make a bucket or object public: bucket policies, ACLs, public access blocks "
-        "removed or changed. The grammar cannot read a policy's Principal: open the event to check it.",
-        "source:s3 name:PutBucketPolicy,PutBucketAcl,PutObjectAcl,DeleteBucketPublicAccessBlock,"
-        "PutBucketPublicAccessBlock,DeleteAccountPublicAccessBlock,PutAccountPublicAccessBlock",
-    ),
-    Preset(
-        "security-group-open-world",
-        "Security group opened to the world (0.0.0.0/0)",
-        "An ingress rule for 0.0.0.0/0 exposes the instances behind it to the internet. Approximated with the "
-        'full-text phrase "0.0.0.0/0" in the request (IPv6 ::/0 is not found this way).',
-        'source:ec2 name:AuthorizeSecurityGroupIngress,ModifySecurityGroupRules "0.0.0.0/0"',
-    ),
-    Preset(
-        "secrets-read",
-        "Secrets and parameters read",
-        "Secrets Manager secrets and SSM parameters hold passwords and keys: reads by unusual actors are how "
-        "an intrusion spreads (GetParameter* also reads plain parameters: see requestParameters.withDecryption).",
-        "source:secretsmanager,ssm name:GetSecretValue,BatchGetSecretValue,GetParameter,GetParameters,"
-        "GetParametersByPath",
-        _ACTOR_COLUMNS,
-    ),
-    Preset(
-        "instance-credentials-outside",
-        "Instance-role credentials used from outside",
-        "EC2 instance-profile sessions (role session named i-...) calling from an address that is not private "
-        "or an AWS service: stolen from the metadata service? trailtui cannot know the instance's own IP, so "
-        "compare the addresses (i filters to one).",
-        'arn:*:assumed-role/*/i-* -ip:10.0.0.0/8 -ip:172.16.0.0/12 -ip:192.168.0.0/16 -ip:*.amazonaws.com '
-        '-ip:"AWS Internal"',
-        _ACTOR_COLUMNS,
-    ),
-    Preset(
-        "mass-delete-objects",
-        "Mass DeleteObject",
-        "Ransom or sabotage deletes many objects fast. Press A (Actors) or Shift+F (frequency) to count per "
-        "actor and bucket; DeleteObjects events do not log the deleted keys.",
-        "source:s3 name:DeleteObject,DeleteObjects",
-        _DELETE_COLUMNS,
-    ),
-    Preset(
-        "caller-identity-recon",
-        "Who-am-I calls (GetCallerIdentity)",
-        "Usually the first call made with freshly stolen keys: it needs no permission and names the identity.",
-        "source:sts name:GetCallerIdentity",
-        _ACTOR_COLUMNS,
-    ),
-    Preset(
-        "mfa-removed",
-        "MFA devices deactivated or deleted",
-        "Removing a user's MFA device lets a stolen password sign in alone.",
-        "source:iam name:DeactivateMFADevice,DeleteVirtualMFADevice",
-    ),
-    Preset(
-        "kms-key-deletion",
-        "KMS keys disabled or scheduled for deletion",
-        "Data encrypted under a deleted key is lost for good: a ransom and sabotage technique.",
-        "source:kms name:ScheduleKeyDeletion,DisableKey",
-    ),
-)
 
-_BY_NAME: dict[str, Preset] = {preset.name: preset for preset in PRESETS}
+def _by_name() -> dict[str, Preset]:
+    return {preset.name: preset for preset in builtin_rules()}
 
 
 class UnknownPreset(KeyError):
@@ -217,7 +65,7 @@ class UnknownPreset(KeyError):
 
     def __init__(self, name: str) -> None:
         self.name = name
-        close = difflib.get_close_matches(name.lower(), _BY_NAME, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name.lower(), _by_name(), n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else " (trailtui query --list-presets lists them)"
         super().__init__(f"no preset named {name!r}{hint}")
 
@@ -227,7 +75,7 @@ class UnknownPreset(KeyError):
 
 def get_preset(name: str) -> Preset:
     """The preset called ``name`` (case-insensitive). Raises :class:`UnknownPreset`."""
-    preset = _BY_NAME.get(name.lower())
+    preset = _by_name().get(name.lower())
     if preset is None:
         raise UnknownPreset(name)
     return preset

@@ -5,22 +5,36 @@ trailtui shows and runs: its id, title, level, ATT&CK tags and the filter its de
 to (:mod:`trailtui.core.detect.backend`). :func:`load_rules` reads rule files and folders;
 every file or rule that cannot be used is returned as a :class:`RuleProblem` naming it and why,
 never skipped silently. :func:`rule_hits` runs one rule's filter on an index.
+
+Rules come from three places (:func:`rule_sources`): the built-in pack (:data:`PACK_DIR`, Sigma
+YAML written for trailtui: the S3 user guide's questions and the incident-response checks that
+were the presets), the ``rules`` directory beside the config file (:func:`user_rules_dir`), and
+``--rules DIR``. The pack's rules are also the presets (:mod:`trailtui.core.presets`): one
+mechanism, whether a rule runs as a detection or is picked from the palette.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from trailtui.core.detect.backend import RuleNotConverted, TrailtuiBackend, rule_filter
 
 #: ATT&CK ids in tags (techniques t1098, t1098.001; groups g0016; software s0002): not tactics.
 _ATTACK_ID = re.compile(r"[tgs]\d{4}(\.\d{3})?", re.IGNORECASE)
 #: Sigma's levels, lowest first ("Sigma rules specification", level).
 LEVELS = ("informational", "low", "medium", "high", "critical")
+#: The built-in pack: one folder per group (``s3-user-guide``, ``incident-response``), one Sigma
+#: rule per file, named by the rule's ``name``.
+PACK_DIR = Path(__file__).with_name("pack")
+#: The pack's folders as groups are shown (palette, ``--list-presets``).
+PACK_GROUPS = {"s3-user-guide": "S3 user guide", "incident-response": "incident response"}
+#: The rule attribute (a Sigma custom attribute) that asks for a ``since:``/``until:`` range: the
+#: S3 user guide's Athena examples take one.
+TIME_RANGE_ATTRIBUTE = "trailtui_time_range"
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,11 @@ class Rule:
     """One Sigma rule as a filter: ``id`` (the rule's UUID, or the file name without one),
     ``title``, ``level`` (one of :data:`LEVELS`, ``"informational"`` when the rule has none),
     ``tags`` (``attack.t1098``...), ``filter`` (trailtui filter text), ``path`` (its file),
-    ``description``."""
+    ``description`` (why a responder looks at these events), ``name`` (the rule's ``name``, else
+    the file name without suffix: what ``--preset`` takes), ``columns`` (the rule's ``fields`` when
+    all are trailtui columns, ``columns.BY_NAME``; else None), ``time_range`` (the rule asks for a
+    ``since:``/``until:`` range: :data:`TIME_RANGE_ATTRIBUTE`), ``group`` (where it comes from:
+    a :data:`PACK_GROUPS` title, or the rules directory or file given)."""
 
     id: str
     title: str
@@ -37,6 +55,15 @@ class Rule:
     filter: str
     path: str
     description: str = ""
+    name: str = ""
+    columns: tuple[str, ...] | None = None
+    time_range: bool = False
+    group: str = ""
+
+    @property
+    def why(self) -> str:
+        """The description, as the palette and ``--list-presets`` call it."""
+        return self.description
 
     @property
     def level_rank(self) -> int:
@@ -58,18 +85,28 @@ class RuleProblem:
     reason: str
 
 
-def _rule_files(paths: list[str | os.PathLike]) -> tuple[list[Path], list[RuleProblem]]:
-    files: list[Path] = []
+def _rule_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[RuleProblem]]:
+    """Each rule file under ``paths`` with its group (see :attr:`Rule.group`)."""
+    files: list[tuple[Path, str]] = []
     problems: list[RuleProblem] = []
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+            for found in sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()):
+                group = PACK_GROUPS.get(found.parent.name) if found.parent.parent == PACK_DIR else None
+                files.append((found, group or str(given)))
         elif path.is_file():
-            files.append(path)
+            files.append((path, str(given)))
         else:
             problems.append(RuleProblem(str(path), "no such file or directory"))
     return files, problems
+
+
+def _columns(fields) -> tuple[str, ...] | None:
+    from trailtui.core.columns import is_known_column
+
+    names = tuple(str(name) for name in fields or ())
+    return names if names and all(is_known_column(name) for name in names) else None
 
 
 def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RuleProblem]]:
@@ -77,15 +114,18 @@ def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RulePro
     path order, and a :class:`RuleProblem` for each path that does not exist, file that is not a
     Sigma rule, and rule that cannot become a filter (with pySigma's or the grammar's reason).
     Rules with the same id are kept once (the first)."""
+    # pySigma is imported here, not at the top: the app reaches this module on its first screen.
     import yaml
     from sigma.collection import SigmaCollection
     from sigma.exceptions import SigmaError
+
+    from trailtui.core.detect.backend import RuleNotConverted, TrailtuiBackend, rule_filter
 
     files, problems = _rule_files(paths)
     rules: list[Rule] = []
     seen: set[str] = set()
     backend = TrailtuiBackend()
-    for path in files:
+    for path, group in files:
         try:
             collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, SigmaError, ValueError, yaml.YAMLError) as err:
@@ -110,9 +150,40 @@ def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RulePro
                 tags=tuple(str(tag) for tag in sigma_rule.tags or ()),
                 filter=text,
                 path=str(path),
-                description=str(sigma_rule.description or ""),
+                description=" ".join(str(sigma_rule.description or "").split()),
+                name=str(sigma_rule.name or path.stem),
+                columns=_columns(sigma_rule.fields),
+                time_range=sigma_rule.custom_attributes.get(TIME_RANGE_ATTRIBUTE) is True,
+                group=group,
             ))
     return rules, problems
+
+
+@functools.cache
+def builtin_rules() -> tuple[Rule, ...]:
+    """The built-in pack's rules (:data:`PACK_DIR`), S3 user guide first. Raises RuntimeError
+    if one does not load: the pack ships with trailtui and a test loads every rule."""
+    rules, problems = load_rules([PACK_DIR / folder for folder in PACK_GROUPS])
+    if problems:
+        raise RuntimeError(f"built-in rule pack: {problems[0].path}: {problems[0].reason}")
+    return tuple(rules)
+
+
+def user_rules_dir() -> Path:
+    """The user's own rules: ``rules/`` beside the config file (``~/.config/trailtui/rules`` on
+    Linux; :func:`trailtui.core.config.config_path`). It need not exist."""
+    from trailtui.core.config import config_path
+
+    return config_path().with_name("rules")
+
+
+def rule_sources(extra: list[str | os.PathLike] | None = None) -> list[str | os.PathLike]:
+    """Where the rules of a run come from, in order: the pack's folders, the user's rules
+    directory when it exists, then ``extra`` (``--rules`` paths, which must exist)."""
+    sources: list[str | os.PathLike] = [PACK_DIR / folder for folder in PACK_GROUPS]
+    if user_rules_dir().is_dir():
+        sources.append(user_rules_dir())
+    return sources + list(extra or ())
 
 
 @dataclass(frozen=True)
