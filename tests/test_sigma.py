@@ -165,3 +165,38 @@ def test_a_rule_hits_the_events_its_text_describes(stratus, name: str) -> None:
     compiled = compile_filter(text)
     hits = {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
     assert hits == {event["eventID"] for event in events if RULE_MEANINGS[name](event)}, text
+
+
+def test_detect_prints_each_rules_hits_as_the_rule_text_describes(stratus, tmp_path: Path, capsys) -> None:
+    """``trailtui detect --format ndjson`` end to end: one line per (rule, event) hit, with the
+    rule's id, title, level and tags; for the rules above, exactly the events their YAML
+    describes. The table names levels and tactics; --level drops the lower ones."""
+    import json
+
+    import yaml
+
+    from trailtui.cli import main
+
+    _, events = stratus
+    db = str(tmp_path / "detect.sqlite")
+    code = main(["detect", str(STRATUS), "--rules", str(RULES), "--no-builtin", "--db", db, "--format", "ndjson"])
+    captured = capsys.readouterr()
+    assert code == 3  # one SigmaHQ rule cannot be used, and it is named
+    assert "aws_delete_saml_provider.yml" in captured.err and "unknown field 'status'" in captured.err
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert lines and all({"rule_id", "rule_title", "level", "tags", "eventID", "eventTime"} <= set(line) for line in lines)
+    for name, meaning in RULE_MEANINGS.items():
+        rule = yaml.safe_load((RULES / name).read_text())
+        printed = [line for line in lines if line["rule_id"] == rule["id"]]
+        assert {line["eventID"] for line in printed} == {event["eventID"] for event in events if meaning(event)}, name
+        assert all(line["rule_title"] == rule["title"] and line["level"] == rule["level"]
+                   and line["tags"] == rule.get("tags", []) for line in printed)
+        assert [line["eventTime"] for line in printed] == sorted(line["eventTime"] for line in printed)
+
+    main(["detect", str(STRATUS), "--rules", str(RULES), "--no-builtin", "--db", db, "--level", "medium"])
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["LEVEL", "HITS", "FIRST", "SEEN"]
+    levels = [line.split()[0] for line in table[1:]]
+    assert levels and set(levels) <= {"medium", "high", "critical"}
+    assert levels == sorted(levels, key=["critical", "high", "medium"].index)
+    assert any("AWS Successful Console Login Without MFA" in line and "initial-access" in line for line in table)

@@ -1,4 +1,4 @@
-"""The ``trailtui`` command: browse (default), ``index``, ``query`` and ``marks``.
+"""The ``trailtui`` command: browse (default), ``index``, ``query``, ``detect`` and ``marks``.
 
 Exit codes: 0 every input loaded; 2 usage error (bad arguments, a path that does not exist, a
 filter that does not parse, an index that cannot be written or read: a full disk, a read-only
@@ -29,6 +29,7 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui PATH ... --follow     new deliveries join the list while you read (local or s3://)
   trailtui query PATH ... --follow --format ndjson   print each new matching event as it arrives
   trailtui query --list-presets  list the presets (incident response, S3 user guide)
+  trailtui detect PATH ... [--rules DIR] [--level high] [--format table|csv|json|ndjson]   run Sigma rules
   trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
@@ -86,6 +87,9 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, a
     browse.add_argument("paths", nargs="*", metavar="PATH", help="log files or directories (walked recursively)")
     browse.add_argument("--demo", action="store_true", help="open a built-in sample incident (no logs needed)")
     browse.add_argument("--filter", metavar="EXPR", default="", help="start with this filter")
+    browse.add_argument("--rules", "-r", metavar="PATH", action="append", default=[],
+                        help="Sigma rules to run besides the built-in pack (a file or folder; repeatable): D shows "
+                        "the detections")
     _add_follow(browse, "new events join the list while you read")
     _add_s3(browse)
     _add_common(browse)
@@ -131,6 +135,32 @@ def build_marks_parser() -> argparse.ArgumentParser:
     return marks
 
 
+def build_detect_parser() -> argparse.ArgumentParser:
+    """The ``detect`` subcommand's parser: run Sigma rules over the index and print the hits."""
+    from trailtui.core.detect.report import FORMATS
+    from trailtui.core.detect.rules import LEVELS
+
+    detect = argparse.ArgumentParser(
+        prog="trailtui detect",
+        description="Index as needed, run the Sigma rules (the built-in pack, the rules directory beside the "
+        "config file, and every --rules path) over every event, and print the hits. The results are kept in the "
+        "index: the app's Detections view (D) shows them.",
+    )
+    detect.add_argument("paths", nargs="+", metavar="PATH")
+    detect.add_argument("--rules", "-r", metavar="PATH", action="append", default=[],
+                        help="a Sigma rule file or a folder of them (repeatable), e.g. SigmaHQ's "
+                        "rules/cloud/aws/cloudtrail")
+    detect.add_argument("--no-builtin", action="store_true", help="leave out the built-in rule pack")
+    detect.add_argument("--level", choices=LEVELS, default="informational",
+                        help="print rules of this level and above (default: every level)")
+    detect.add_argument("--format", choices=FORMATS, default="table",
+                        help="table: one line per rule with hits; csv, ndjson: one line per hit; json: rules with "
+                        "their hits")
+    _add_s3(detect, window=False)
+    _add_common(detect)
+    return detect
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = _join_negated_filters(list(sys.argv[1:] if argv is None else argv))
@@ -140,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_index(index, index.parse_args(argv[1:]))
         if argv and argv[0] == "query":
             return _cmd_query(query, query.parse_args(argv[1:]))
+        if argv and argv[0] == "detect":
+            detect = build_detect_parser()
+            return _cmd_detect(detect, detect.parse_args(argv[1:]))
         if argv and argv[0] == "marks":
             marks = build_marks_parser()
             return _cmd_marks(marks, marks.parse_args(argv[1:]))
@@ -578,6 +611,55 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     return EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
 
 
+def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
+    """``trailtui detect``: index, run every rule, print the detections (see
+    :func:`build_detect_parser`). Exit 3 when some inputs or rules could not be used."""
+    from trailtui.core.detect.report import write_detections
+    from trailtui.core.detect.rules import PACK_DIR, load_rules, rule_sources
+    from trailtui.core.detect.runner import detections, run_rules
+    from trailtui.core.store.index import indexing_lock
+    from trailtui.core.store.originals import OriginalUnavailable
+    from trailtui.core.text import printable
+
+    for given in args.rules:
+        if not Path(given).expanduser().exists():
+            parser.error(f"--rules {printable(given)}: no such file or directory")
+    sources = rule_sources(args.rules)
+    if args.no_builtin:
+        sources = [source for source in sources if Path(source).parent != PACK_DIR]
+    rules, problems = load_rules(sources)
+    for problem in problems:
+        print(f"trailtui: rule not used: {printable(problem.path)}: {printable(problem.reason)}", file=sys.stderr)
+    options = _s3_options(args)
+    if args.dry_run:
+        return _dry_run(args.paths, options)
+    db_path = _db_path(args, args.paths)
+    conn, summary = _run_index(args.paths, db_path, quiet=True, s3_options=options)
+    for notice in summary.notices:
+        print(f"trailtui: notice: {notice}", file=sys.stderr)
+    with indexing_lock(conn):
+        run = run_rules(conn, rules)
+    for title, reason in run.problems:
+        print(f"trailtui: rule failed: {printable(title)}: {printable(reason)}", file=sys.stderr)
+    found = detections(conn, min_level=args.level)
+    out = sys.stdout
+    try:
+        write_detections(conn, found, args.format, out)
+        out.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OriginalUnavailable as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_PARTIAL
+    events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    print(f"trailtui: {len(rules)} rules over {events:,} events in {run.seconds:.1f} s: {len(found)} with hits"
+          + (f" at level {args.level} or above" if args.level != "informational" else ""), file=sys.stderr)
+    _report_problems(summary, sys.stderr)
+    _explain_if_empty(conn, args.paths)
+    failed = summary.failures or summary.record_problems or problems or run.problems
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
 def _query_follow(conn, db_path: Path, args, compiled, columns, summary, options, interval: float) -> int:
     """``query --follow``: the matches so far (oldest first; ``--limit N``: the newest N of
     them, 0: none), then each new matching event as it arrives, until Ctrl+C (exit 130) or
@@ -708,6 +790,7 @@ def _list_presets(out) -> None:
 
 def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
     from trailtui.core.filter import FilterError, compile_filter
+    from trailtui.core.text import printable
     from trailtui.core.filter.terms import and_text
 
     if args.demo:
@@ -743,7 +826,10 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
         return EXIT_USAGE
     from trailtui.tui.app import TrailApp
 
+    for given in args.rules:
+        if not Path(given).expanduser().exists():
+            parser.error(f"--rules {printable(given)}: no such file or directory")
     app = TrailApp(db_path=db_path, paths=paths, initial_filter=initial, s3_options=options,
-                   follow_interval=_follow_interval(parser, args))
+                   follow_interval=_follow_interval(parser, args), rules=args.rules)
     app.run()
     return app.return_code or EXIT_OK

@@ -60,10 +60,12 @@ from trailtui.core.store.free_text import (
     free_text_pending,
 )
 from trailtui.core.store.shard import Shard, ShardFile, write_shard
+from trailtui.core.store.statistics import refine_value_statistics
 from trailtui.core.store.writer import IndexWriter, has_event_id_index, shard_dir
 
 _S3_OPTIONS_ARG = "--s3-options="  # the loader process's options (then the paths)
 _FOLLOW_ARG = "--follow="
+_RULES_ARG = "--rules="  # a JSON list of --rules paths
 _BULK_FILES = 16  # a load of this many files into an empty index builds filter indexes at the end
 _PARALLEL_FILES = 4  # fewer files than this are decoded and written in the loader's own process
 _BATCH_BYTES = 256 * 1024  # the second batch's size on disk (the first is one file), bytes
@@ -387,6 +389,7 @@ def _index_paths_locked(
         # takes well under a second at a million events.
         conn.execute("PRAGMA analysis_limit = 1000")
         conn.execute("ANALYZE main")  # not the attached user marks file (see core.userstate)
+        refine_value_statistics(conn)
         conn.commit()
         if aside is not None:
             # Every field filter is complete from here on.
@@ -732,15 +735,19 @@ def _snapshot(summary: LoadSummary) -> LoadProgress:
 
 
 def _loader_main(
-    db_path: str, paths: list[str], post, s3_options: S3Options | None = None, follow_interval: float | None = None
+    db_path: str, paths: list[str], post, s3_options: S3Options | None = None, follow_interval: float | None = None,
+    rules: list[str] | None = None,
 ) -> None:
     """Body of the loader process: index, calling ``post(kind, payload)`` for each message.
 
     Kinds: ``"progress"`` (a LoadProgress as a dict), ``"done"`` (a LoadSummary as a dict),
-    ``"error"`` (a one-line reason). With ``follow_interval`` (seconds between S3 polls), it
-    then follows new deliveries (:mod:`trailtui.core.sources.follow`) until terminated: each
-    round posts ``"progress"`` while it reads and ``"follow"`` at its end (the round's
-    LoadSummary as a dict, plus ``"error"``: None, or why the round could not run).
+    ``"error"`` (a one-line reason). After ``"done"`` the detection rules run
+    (:func:`_detector`: the built-in pack, the user's rules directory and ``rules``, the
+    ``--rules`` paths): ``"detecting"`` after each rule, then ``"detected"``. With
+    ``follow_interval`` (seconds between S3 polls), it then follows new deliveries
+    (:mod:`trailtui.core.sources.follow`) until terminated: each round posts ``"progress"``
+    while it reads and ``"follow"`` at its end (the round's LoadSummary as a dict, plus
+    ``"error"``: None, or why the round could not run), then runs the rules over its new events.
     """
     from trailtui.core.store.index import IndexError_, connect, describe_write_error
 
@@ -758,8 +765,10 @@ def _loader_main(
         conn.execute("PRAGMA cache_size = -16384")
         summary = index_paths(conn, paths, on_progress=lambda p: post("progress", asdict(p)), s3_options=s3_options)
         post("done", asdict(summary))
+        detect = _detector(conn, post, rules or [])
+        detect()
         if follow_interval is not None:
-            _follow(conn, db_path, paths, post, s3_options, follow_interval)
+            _follow(conn, db_path, paths, post, s3_options, follow_interval, detect)
         conn.close()
     except (OSError, sqlite3.Error) as err:
         post("error", describe_write_error(err, db_path))
@@ -767,7 +776,38 @@ def _loader_main(
         post("error", str(err))
 
 
-def _follow(conn, db_path: str, paths: list[str], post, s3_options: S3Options | None, interval: float) -> None:
+def _detector(conn: sqlite3.Connection, post, extra_rules: list[str]):
+    """A function that runs the detection rules over what is new in the index, posting
+    ``"detecting"`` (``{"done": rules run, "total": rules}``) after each rule and
+    ``"detected"`` at the end (``rules``, ``hits`` new this time, ``seconds``, ``full``,
+    ``problems``: ``[path, reason]`` of rule files not used, ``failed``: ``[title, reason]`` of
+    rules whose SQL failed). The rules are loaded once."""
+    from trailtui.core.detect.rules import load_rules, rule_sources
+    from trailtui.core.detect.runner import run_rules
+    from trailtui.core.store.index import indexing_lock
+
+    rules, problems = load_rules(rule_sources(extra_rules))
+    reported = [[problem.path, problem.reason] for problem in problems]
+
+    def detect() -> None:
+        done = 0
+
+        def step(_detection) -> None:
+            nonlocal done
+            done += 1
+            post("detecting", {"done": done, "total": len(rules)})
+
+        with indexing_lock(conn):
+            run = run_rules(conn, rules, on_rule=step)
+        post("detected", {"rules": len(rules), "hits": run.hits, "seconds": run.seconds, "full": run.full,
+                          "problems": reported, "failed": [list(item) for item in run.problems]})
+
+    return detect
+
+
+def _follow(
+    conn, db_path: str, paths: list[str], post, s3_options: S3Options | None, interval: float, detect=None
+) -> None:
     """Follow new deliveries after the first load, posting each round (see :func:`_loader_main`)."""
     from trailtui.core.sources.follow import Follower, follow
 
@@ -775,6 +815,8 @@ def _follow(conn, db_path: str, paths: list[str], post, s3_options: S3Options | 
 
     def round_done(summary, error: str | None) -> None:
         post("follow", {**(asdict(summary) if summary is not None else {}), "error": error})
+        if detect is not None and summary is not None and error is None:
+            detect()
 
     follow(conn, follower, on_round=round_done, on_progress=lambda p: post("progress", asdict(p)))
 
@@ -792,23 +834,26 @@ def _loader_process(argv: list[str]) -> None:
         out.write(orjson.dumps([kind, payload]) + b"\n")
         out.flush()
 
-    paths, options, interval = argv[1:], None, None
-    while paths and paths[0].startswith((_S3_OPTIONS_ARG, _FOLLOW_ARG)):
+    paths, options, interval, rules = argv[1:], None, None, []
+    while paths and paths[0].startswith((_S3_OPTIONS_ARG, _FOLLOW_ARG, _RULES_ARG)):
         option = paths.pop(0)
         if option.startswith(_S3_OPTIONS_ARG):
             options = S3Options.from_dict(orjson.loads(option[len(_S3_OPTIONS_ARG):]))
+        elif option.startswith(_RULES_ARG):
+            rules = [str(path) for path in orjson.loads(option[len(_RULES_ARG):])]
         else:
             interval = float(option[len(_FOLLOW_ARG):])
-    _loader_main(argv[0], paths, post, options, interval)
+    _loader_main(argv[0], paths, post, options, interval, rules)
 
 
 class BackgroundLoader:
     """Runs :func:`index_paths` in a separate process and reads its messages.
 
     Usage: ``loader.start()``, then iterate :meth:`messages` in one thread (it blocks on the
-    process's pipe) until it yields a ``"done"`` or ``"error"`` message; :meth:`stop` ends the
-    process early. With ``follow_interval`` (seconds between S3 polls) the process goes on
-    after ``"done"``, following new deliveries (``"follow"`` messages), until :meth:`stop`. The process is a plain subprocess (``python -m trailtui.core.loader``)
+    process's pipe) until it yields a ``"detected"`` or ``"error"`` message; :meth:`stop` ends the
+    process early. ``rules``: ``--rules`` paths for the detection rules it runs after indexing.
+    With ``follow_interval`` (seconds between S3 polls) the process goes on after ``"done"``,
+    following new deliveries (``"follow"`` messages), until :meth:`stop`. The process is a plain subprocess (``python -m trailtui.core.loader``)
     writing JSON lines ``[kind, payload]`` on stdout: multiprocessing's spawn would add a 15 MB
     resource-tracker process to the app's memory. Its stderr goes nowhere: a crash there could
     print event values (privacy), and a loader that ends without a final message is reported as
@@ -816,11 +861,14 @@ class BackgroundLoader:
     """
 
     def __init__(
-        self, db_path: Path, paths: list[str], s3_options: S3Options | None = None, follow_interval: float | None = None
+        self, db_path: Path, paths: list[str], s3_options: S3Options | None = None, follow_interval: float | None = None,
+        rules: list[str] | None = None,
     ) -> None:
         self._db_path = str(db_path)
         self._paths = [str(p) for p in paths]
         self._options = [] if s3_options is None else [_S3_OPTIONS_ARG + json.dumps(s3_options.to_dict())]
+        if rules:
+            self._options.append(_RULES_ARG + json.dumps([str(path) for path in rules]))
         self.following = follow_interval is not None
         if follow_interval is not None:
             self._options.append(f"{_FOLLOW_ARG}{float(follow_interval)}")
@@ -838,8 +886,10 @@ class BackgroundLoader:
     def messages(self) -> Iterator[tuple[str, object]]:
         """The process's messages as ``(kind, payload)``, in order, blocking until each arrives:
         ``("progress", LoadProgress fields)``, then ``("done", summary)`` or ``("error",
-        reason)``; when following, ``("follow", round summary)`` after ``done``. Ends after
-        ``error``, and after ``done`` unless following; a process that stops without either
+        reason)``, then the detection rules' ``("detecting", {"done", "total"})`` and
+        ``("detected", run)`` (see :func:`_detector`); when following, ``("follow", round
+        summary)`` and the rules' messages again after each round. Ends after ``error``, and after
+        ``detected`` unless following; a process that stops without either
         gives ``("error", "the loader process stopped (exit code N)")``. Lines that are not such JSON
         are skipped. Raises RuntimeError when :meth:`start` was not called."""
         import orjson
@@ -852,7 +902,7 @@ class BackgroundLoader:
             except (orjson.JSONDecodeError, ValueError, TypeError):
                 continue
             yield kind, payload
-            if kind == "error" or (kind == "done" and not self.following):
+            if kind == "error" or (kind == "detected" and not self.following):
                 return
         code = self._process.wait()
         yield "error", f"the loader process stopped (exit code {code})"

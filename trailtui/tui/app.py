@@ -49,8 +49,10 @@ class TrailApp(App[int]):
 
     def __init__(self, *, db_path: Path, paths: list[str] | None = None, initial_filter: str = "",
                  start_loader: bool = True, config_path: Path | None = None, s3_options=None,
-                 follow_interval: float | None = None) -> None:
+                 follow_interval: float | None = None, rules: list[str] | None = None) -> None:
         super().__init__()
+        #: ``--rules`` paths: Sigma rules the loader runs besides the built-in pack.
+        self.rules = list(rules or [])
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
         #: How ``s3://`` paths are listed and fetched (a ``core.sources.s3.S3Options``), or None.
@@ -68,7 +70,7 @@ class TrailApp(App[int]):
         """The main screen is the app's default screen: the bottom of the stack, never popped."""
         return MainScreen(self.db_path, paths=self.paths, initial_filter=self.initial_filter,
                           load=self.start_loader, config=self.config, s3_options=self.s3_options,
-                          follow_interval=self.follow_interval)
+                          follow_interval=self.follow_interval, rules=self.rules)
 
     @property
     def main_screen(self) -> MainScreen:

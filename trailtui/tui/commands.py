@@ -16,7 +16,7 @@ from typing import NamedTuple
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from trailtui.core.columns import S3_LIST_COLUMNS
-from trailtui.core.presets import PRESETS
+from trailtui.core import presets
 
 
 class PaletteCommand(NamedTuple):
@@ -30,12 +30,17 @@ class PaletteCommand(NamedTuple):
 
 
 def palette_commands(app) -> list[PaletteCommand]:
-    """The palette's commands for ``app`` (a ``TrailApp``): every preset of
+    """The palette's commands for ``app`` (a ``TrailApp``): the Detections view, every preset of
     :data:`trailtui.core.presets.PRESETS`, then columns, layout, marks and export."""
     screen = app.main_screen
     commands = [
+        PaletteCommand("Detections: the rules that hit (D)", "detections sigma rules alerts attack hits",
+                       screen.action_show_detections,
+                       "Rules with hits, highest level first; Enter shows a rule's events"),
+    ]
+    commands += [
         PaletteCommand(f"Preset: {preset.title}", preset.name, partial(screen.apply_preset, preset), preset.why)
-        for preset in PRESETS
+        for preset in presets.PRESETS  # the built-in rule pack: read when the palette first opens
     ]
     commands += [
         PaletteCommand("Export the filtered events (Ctrl+S)", "save csv json ndjson file", screen.action_export,

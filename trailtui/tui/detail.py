@@ -252,8 +252,11 @@ class EventDetail(Tree[JsonData]):
 
     # ------------------------------------------------------------------------ content
 
-    def show_event(self, original: bytes | None, *, title: str = "") -> None:
+    def show_event(self, original: bytes | None, *, title: str = "", detections: list[tuple[str, str]] = ()) -> None:
         """Show the event whose exact bytes are ``original`` (``None``/empty: the hint).
+
+        ``detections``: ``(level, rule title)`` of the detection rules that hit the event,
+        named on the first line (rule titles come from rule files: escaped like any value).
 
         Invalid JSON shows one node ``not valid JSON: <raw text, escaped>`` with the reason.
         If the node under the cursor has the same JSON path in the new event (and is shown),
@@ -306,6 +309,14 @@ class EventDetail(Tree[JsonData]):
         root.set_label(title_text)
         root.data = JsonData((), event)
         self._nodes_by_path[()] = root
+        if detections:
+            label = Text.assemble(("detections: ", styles.error))
+            for number, (level, rule_title) in enumerate(detections):
+                if number:
+                    label.append(" · ", styles.punct)
+                _append_escaped(label, rule_title, styles.error, styles)
+                label.append(f" ({level})", styles.punct)
+            root.add_leaf(label, None)
         note = deleted_keys_note(event)
         if note:
             root.add_leaf(Text.assemble(("note: ", styles.note), (note, styles.note)), None)

@@ -15,6 +15,7 @@ events (``●``) and events with a note (``✎``).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,9 +38,13 @@ from trailtui.tui.clipboard import copy_and_tell
 from trailtui.tui.keys import bindings
 from trailtui.tui.value_viewer import ValueViewer
 
+#: The component class of a detection marker, by the highest level of the rules that hit it.
+_DETECTION_STYLES = {"low": "event-list--detection-low", "medium": "event-list--detection-medium",
+                     "high": "event-list--detection-high", "critical": "event-list--detection-high"}
+
 PAGE_ROWS = 128
 CACHED_PAGES = 16
-#: Cells of the mark gutter at the left of every row.
+#: Cells of the gutter at the left of every row: the mark (● or ✎), then a detection (▲ or △).
 GUTTER = 2
 MIN_COLUMN_WIDTH, MAX_COLUMN_WIDTH = COLUMN_WIDTH_RANGE
 #: Characters of a value the list ever looks at (a value can be megabytes; a cell is narrower).
@@ -115,6 +120,9 @@ class EventList(ScrollView, can_focus=True):
         "event-list--current-cell",
         "event-list--error",
         "event-list--mark",
+        "event-list--detection-high",
+        "event-list--detection-medium",
+        "event-list--detection-low",
         "event-list--empty",
         "event-list--more",
     }
@@ -174,6 +182,8 @@ class EventList(ScrollView, can_focus=True):
         self.sort = SortOrder()
         #: Marked events shown in the gutter: eventID -> note ('' for a mark without a note).
         self.marks: dict[str, str] = {}
+        #: Events of the fetched pages that a detection rule hit: events.id -> highest level.
+        self._detected: dict[int, str] = {}
         #: What the list says when it has no rows.
         self.empty_text: Text = Text("")
         self._last_highlighted: int | None = -1
@@ -220,6 +230,7 @@ class EventList(ScrollView, can_focus=True):
         self._count = count
         self._ids = None
         self._pages.clear()
+        self._detected.clear()
         self._fit_pending = not keep_row  # a refresh of the same filter keeps its widths
         self.virtual_size = Size(self._virtual_width(), count + 1)
         target = 0 if select is None else max(0, min(select, count - 1))
@@ -263,10 +274,27 @@ class EventList(ScrollView, can_focus=True):
             else:
                 page = self._query.page(start, PAGE_ROWS, dense=self._dense, total=self._count)
             self._pages[page_number] = page
+            self._detected.update(self._hit_levels(page))
             if self._fit_pending:
                 self._fit_pending = False
                 self._fit(page)
         return page[offset] if offset < len(page) else None
+
+    def _hit_levels(self, page: list[EventRow]) -> dict[int, str]:
+        from trailtui.core.detect.runner import hit_levels
+
+        if self._query is None or not page:
+            return {}
+        try:
+            return hit_levels(self._query.conn, [row.id for row in page])
+        except sqlite3.Error:  # an index from before detections, or busy: no markers
+            return {}
+
+    def forget_detections(self) -> None:
+        """Read the detection markers again (a detection run ended)."""
+        self._detected.clear()
+        self._pages.clear()
+        self.refresh()
 
     @property
     def selected_row(self) -> EventRow | None:
@@ -513,8 +541,15 @@ class EventList(ScrollView, can_focus=True):
             name = "event-list--cursor" if self.has_focus else "event-list--cursor-blurred"
             base = base + self.get_component_rich_style(name)
         note = self.marks.get(str(row.get("eventID") or ""))
-        gutter = ("✎ " if note else "● ") if note is not None else "  "
-        segments = [Segment(gutter, base + self.get_component_rich_style("event-list--mark") if note is not None else base)]
+        mark = ("✎" if note else "●") if note is not None else " "
+        segments = [Segment(mark, base + self.get_component_rich_style("event-list--mark") if note is not None else base)]
+        level = self._detected.get(row.id)
+        if level is None:
+            segments.append(Segment(" ", base))
+        else:
+            # The second gutter cell: a detection rule hit this event (▲ medium and above).
+            shown = _DETECTION_STYLES.get(level, "event-list--detection-high")
+            segments.append(Segment("△" if level == "low" else "▲", base + self.get_component_rich_style(shown)))
         cells = [fit(cell_text(span.column, row.get(span.column.name)), span.width) for span in self._spans]
         mark_current = is_cursor and self.has_focus
         cell_style = base + self.get_component_rich_style("event-list--current-cell")

@@ -4,8 +4,9 @@
 thread worker, turns each JSON line it writes into a Textual message posted to the link's
 owner: :class:`LoaderLink.Progress` (coalescing: a progress report still queued is replaced by
 a newer one, so a slow screen never falls behind the loader), then :class:`LoaderLink.Finished`
-or :class:`LoaderLink.Failed`; when following new deliveries, a :class:`LoaderLink.Delivered`
-after each round.
+or :class:`LoaderLink.Failed`, then :class:`LoaderLink.Detecting` (coalescing) and
+:class:`LoaderLink.Detected` as the detection rules run; when following new deliveries, a
+:class:`LoaderLink.Delivered` after each round, and the rules' messages again.
 """
 
 from __future__ import annotations
@@ -63,6 +64,31 @@ class LoaderLink:
             self.record_problems = record_problems
             self.error = error
 
+    class Detecting(Message):
+        """The loader is running the detection rules: ``done`` of ``total`` have run."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            """A newer count makes an older one still in the queue pointless."""
+            return isinstance(message, LoaderLink.Detecting)
+
+    class Detected(Message):
+        """A detection run ended: ``rules`` run, ``hits`` new this time, ``seconds``,
+        ``problems`` (``[path, reason]`` of rule files not used) and ``failed`` (``[title,
+        reason]`` of rules whose SQL failed). Texts come from rule files: escape them."""
+
+        def __init__(self, rules: int, hits: int, seconds: float, problems: list, failed: list) -> None:
+            super().__init__()
+            self.rules = rules
+            self.hits = hits
+            self.seconds = seconds
+            self.problems = problems
+            self.failed = failed
+
     class Failed(Message):
         """The loader stopped with an error (``reason``; may quote a path: escape it)."""
 
@@ -71,10 +97,11 @@ class LoaderLink:
             self.reason = reason
 
     def __init__(
-        self, owner: DOMNode, db_path: Path, paths: list[str], s3_options=None, follow_interval: float | None = None
+        self, owner: DOMNode, db_path: Path, paths: list[str], s3_options=None, follow_interval: float | None = None,
+        rules: list[str] | None = None,
     ) -> None:
         self.owner = owner
-        self.loader = BackgroundLoader(db_path, paths, s3_options, follow_interval)
+        self.loader = BackgroundLoader(db_path, paths, s3_options, follow_interval, rules)
 
     def start(self) -> None:
         """Start the loader process and the thread that reads it."""
@@ -111,5 +138,12 @@ class LoaderLink:
                         None if error is None else str(error),
                     )
                 )
+            elif kind == "detecting" and isinstance(payload, dict):
+                self.owner.post_message(self.Detecting(int(payload.get("done", 0)), int(payload.get("total", 0))))
+            elif kind == "detected" and isinstance(payload, dict):
+                self.owner.post_message(self.Detected(
+                    int(payload.get("rules", 0)), int(payload.get("hits", 0)), float(payload.get("seconds", 0.0)),
+                    list(payload.get("problems", ())), list(payload.get("failed", ())),
+                ))
             elif kind == "error":
                 self.owner.post_message(self.Failed(str(payload)))

@@ -29,6 +29,7 @@ from textual.widgets import Footer, Static
 
 from trailtui.core.columns import BY_NAME, DEFAULT_LIST_COLUMNS
 from trailtui.core.config import Config
+from trailtui.core.detect.runner import detections_of_event
 from trailtui.core.facets import facet_field, with_time_range
 from trailtui.core.filter import CompiledFilter, FilterError, compile_filter
 from trailtui.core.filter.terms import and_text
@@ -118,12 +119,14 @@ class MainScreen(Screen):
 
     def __init__(self, db_path: Path, *, paths: list[str] | None = None, initial_filter: str = "",
                  load: bool = True, config: Config | None = None, s3_options=None,
-                 follow_interval: float | None = None) -> None:
+                 follow_interval: float | None = None, rules: list[str] | None = None) -> None:
         super().__init__()
         self.db_path = Path(db_path)
         self.paths = list(paths or [])
         self.s3_options = s3_options
         self.follow_interval = follow_interval
+        self.rules = list(rules or [])  # --rules paths, for the loader's detection run
+        self._rule_problems: set[tuple[str, str]] = set()
         self._follow_errors: set[str] = set()
         self._listing_noted = False
         self.config = config or Config()
@@ -215,7 +218,7 @@ class MainScreen(Screen):
         self.filter_bar.set_text(self.compiled.text)
         self.status.indexing = self.indexing
         if self.indexing:
-            self.loader = LoaderLink(self, self.db_path, self.paths, self.s3_options, self.follow_interval)
+            self.loader = LoaderLink(self, self.db_path, self.paths, self.s3_options, self.follow_interval, self.rules)
             self.loader.start()
         else:
             self._show_summary()
@@ -641,6 +644,41 @@ class MainScreen(Screen):
             if isinstance(screen, SheetScreen):
                 screen.index_grew()
 
+    @on(LoaderLink.Detecting)
+    def _detecting(self, message: LoaderLink.Detecting) -> None:
+        message.stop()
+        from trailtui.tui.detections import DetectionsScreen
+
+        if isinstance(self.app.screen, DetectionsScreen):
+            self.app.screen.set_running(f"{message.done}/{message.total}")
+            if message.done == 1 or message.done % 10 == 0:
+                self.app.screen.reload()  # the highest levels run first: show them as they come
+
+    @on(LoaderLink.Detected)
+    def _detected(self, message: LoaderLink.Detected) -> None:
+        """A detection run ended: the list's markers, the detail pane's rule names and an open
+        Detections view are read again; rule files that could not be used are named."""
+        message.stop()
+        from trailtui.tui.detections import DetectionsScreen
+
+        for path, reason in message.problems:
+            if (path, reason) not in self._rule_problems:  # each once, not after every follow round
+                self._rule_problems.add((path, reason))
+                self.notify(f"Rule not used: {printable(path)}: {printable(reason)}", severity="warning",
+                            timeout=10, markup=False)
+        for title, reason in message.failed:
+            self.notify(f"Rule {printable(title)} failed: {printable(reason)}", severity="warning", markup=False)
+        self.event_list.forget_detections()
+        if self._selected_id is not None:
+            self._show_event(self._selected_id)
+        for screen in self.app.screen_stack:
+            if isinstance(screen, DetectionsScreen):
+                screen.set_running("")
+                screen.reload()
+        if message.hits:
+            self.notify(f"Detections: {plural(message.hits, 'new hit')} (D lists the rules).", timeout=6,
+                        markup=False)
+
     @on(LoaderLink.Failed)
     def _loader_failed(self, message: LoaderLink.Failed) -> None:
         message.stop()
@@ -721,7 +759,11 @@ class MainScreen(Screen):
         columns = facts.columns
         title = " · ".join(part for part in (printable(columns.get("eventName") or ""),
                                                shown_time(columns.get("eventTime"))) if part)
-        self.detail.show_event(original, title=title or "event")
+        try:
+            hit_by = [(found.level, found.title) for found in detections_of_event(self.conn, event_id)]
+        except sqlite3.Error:  # an index written before detections existed
+            hit_by = []
+        self.detail.show_event(original, title=title or "event", detections=hit_by)
         origin = f"{Path(facts.path).name}, record {facts.record_index}" if facts.path else ""
         self._set_subtitle(self.detail, printable(origin))
         details = identity_facts(facts, original)
@@ -990,6 +1032,20 @@ class MainScreen(Screen):
     def action_show_marks(self) -> None:
         """``'``: the incident timeline."""
         self.marking.show_timeline()
+
+    def action_show_detections(self) -> None:
+        """``D``: the Detections view; Enter there shows a rule's events."""
+        from trailtui.tui.detections import DetectionsScreen
+
+        self.app.push_screen(DetectionsScreen(self.db_path), self._detection_chosen)
+
+    def _detection_chosen(self, detection) -> None:
+        if detection is None:
+            self.event_list.focus()
+            return
+        # The rule's filter replaces the filter (Esc brings the previous one back), as a preset does.
+        self.apply_filter(detection.filter, crumb("detection", detection.title), restore=self.action_show_detections)
+        self.event_list.focus()
 
 def _identity_links(conn: sqlite3.Connection, event_id: int, details) -> tuple:
     """The principal's totals and the credential chain of one event (run in a worker)."""

@@ -119,6 +119,7 @@ def _compile_node(
     clauses: list[str] = []
     params: list = []
     phrases: list[str] = []
+    by_name = isinstance(node, And) and any(_is_positive_on(child, "eventName") for child in node.children)
     for child in node.children:
         if isinstance(node, And) and isinstance(child, _Term) and child.field is None and not child.negated:
             # One full-text query for the positive words side by side: FTS5 ANDs phrases.
@@ -128,6 +129,12 @@ def _compile_node(
             continue
         arm = isinstance(node, Or) or in_or
         sql, child_params = _compile_node(child, now, found, positive=positive, in_or=isinstance(node, Or))
+        if sql is not None and by_name and _is_positive_on(child, "eventSource"):
+            # eventName AND eventSource (what nearly every Sigma rule says): an API name belongs
+            # to one service, so the eventName index finds fewer events, but the planner's
+            # averages (store.statistics) cannot know that s3 is 3/4 of the events. "+" keeps
+            # eventSource from being chosen as the index.
+            sql = sql.replace(_column("eventSource"), "+" + _column("eventSource"))
         if sql is not None:  # an arm that filters nothing is left out (of an OR too)
             clauses.append(_IN_AN_OR.get(sql, sql) if arm else sql)
             params.extend(child_params)
@@ -137,6 +144,17 @@ def _compile_node(
     if not clauses:
         return None, []
     return _join("AND" if isinstance(node, And) else "OR", clauses), params
+
+
+def _is_positive_on(node: Node, column: str) -> bool:
+    """``node`` is a field term (not negated, not a regular expression) that reads ``column``
+    alone."""
+    if not isinstance(node, _Term) or node.field is None or node.negated or node.values[0].regex:
+        return False
+    try:
+        return _lookup_field(node.field, node.field_position).columns == (column,)
+    except FilterError:
+        return False
 
 
 def _join(op: str, parts: list[str]) -> str:

@@ -92,14 +92,23 @@ def _ip_in_cidr(ip_text: object, cidr_text: object) -> int | None:
         return None
 
 
+#: How many ``trailtui_json_value`` results a connection keeps (a few MB).
+_CACHED_VALUES = 100_000
+
+
 def _json_value_function(db_path: str | None) -> Callable[[object, object], str | None]:
     """A ``trailtui_json_value`` reading originals through its own connection to ``db_path``
     (an SQL function may not run queries on the connection that calls it), with a one-event
-    cache: the terms of one filter ask the same row for several paths, and reading + parsing
-    is the expensive part."""
+    cache (the terms of one filter ask the same row for several paths, and reading + parsing
+    is the expensive part) and a cache of the last :data:`_CACHED_VALUES` values found (the
+    rules of a detection run ask the same few paths of the same events: the three console
+    sign-in rules each read every ConsoleLogin's ``responseElements.ConsoleLogin``). Event ids
+    are never reused and an event's original never changes under it (``store.originals``
+    refuses a changed file), so a cached value cannot go stale."""
     last: tuple[object, object] = (None, None)  # (event id, parsed event); swapped atomically
     side: list[sqlite3.Connection] = []
 
+    @functools.lru_cache(maxsize=_CACHED_VALUES)
     def trailtui_json_value(event_id: object, path_json: object) -> str | None:
         nonlocal last
         try:

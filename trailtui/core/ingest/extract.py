@@ -289,6 +289,21 @@ def issued_key_of_response(response: object) -> str | None:
     return None
 
 
+def request_signing(additional: object, tls: object) -> tuple[str | None, str | None, str | None]:
+    """``(additionalEventData.SignatureVersion, additionalEventData.aclRequired,
+    tlsDetails.tlsVersion)`` of an event (the parsed objects, or anything else for none): how the
+    S3 user guide identifies Signature Version 2 requests and requests that needed an ACL
+    ("Identifying Amazon S3 requests using CloudTrail"), and the TLS version ("CloudTrail record
+    contents", tlsDetails). Values that are not text are None."""
+    if not isinstance(additional, dict):
+        additional = {}
+    return (
+        _text(additional.get("SignatureVersion")),
+        _text(additional.get("aclRequired")),
+        _text(tls.get("tlsVersion")) if isinstance(tls, dict) else None,
+    )
+
+
 def vault_name(event_source: object, params: dict) -> str | None:
     """``requestParameters.vaultName`` of an event (``params``: its parsed requestParameters,
     ``{}`` when absent or not an object; ``event_source``: its raw ``eventSource`` value)."""
@@ -322,7 +337,7 @@ def synthetic_event_id(original: bytes) -> str:
 def identity_columns(identity: dict) -> tuple[tuple, tuple]:
     """The record columns that depend on ``userIdentity`` alone, in two runs as they sit in
     :data:`schema.RECORD_COLUMNS`: ``(type, arn, accountId, principalId, accessKeyId, userName,
-    invokedBy, sessionContext.sessionIssuer.arn)`` and ``(actor, actorKey, principalKey,
+    invokedBy, sessionContext.sessionIssuer.arn, sessionContext.sessionIssuer.type)`` and ``(actor, actorKey, principalKey,
     sessionKey)``. ``identity`` is the parsed ``userIdentity`` (``{}`` when it is missing or not
     an object). Never raises; fields of the wrong type are None."""
     context = identity.get("sessionContext")
@@ -338,6 +353,7 @@ def identity_columns(identity: dict) -> tuple[tuple, tuple]:
             _text(identity.get("userName")),
             _text(identity.get("invokedBy")),
             _text(issuer.get("arn")) if isinstance(issuer, dict) else None,
+            _text(issuer.get("type")) if isinstance(issuer, dict) else None,
         ),
         (
             actor_name(identity) if identity else None,
@@ -402,6 +418,7 @@ def event_row(event: dict, original: bytes) -> tuple:
         category,
         _flag(event.get("managementEvent")),
         _text(event.get("recipientAccountId")),
+        *request_signing(event.get("additionalEventData"), event.get("tlsDetails")),
         *who,
         bucket,
         key,

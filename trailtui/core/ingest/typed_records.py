@@ -43,6 +43,7 @@ from trailtui.core.ingest.extract import (
     identity_columns,
     ipv4_number,
     issued_key_of_response,
+    request_signing,
     resource_of,
     synthetic_event_id,
     vault_name,
@@ -201,6 +202,7 @@ _behalf_words = _words_getter(_OnBehalfOf)
 if _free_text_fields(_SessionAttributes, _Text) or _free_text_fields(_SessionAttributes, msgspec.Raw):
     raise RuntimeError("sessionContext.attributes gained free-text fields: _typed_event must read them")
 _NO_IDENTITY = identity_columns({})
+_NO_SIGNING = request_signing(None, None)
 _EMPTY: dict = {}
 
 
@@ -394,6 +396,13 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         name, source = insight_name_and_source(name, source, _parse(record.insightDetails))
     read_only = record.readOnly
     management = record.managementEvent
+    if record.additionalEventData is None and record.tlsDetails is None:
+        signing = _NO_SIGNING
+    else:
+        signing = request_signing(
+            None if record.additionalEventData is None else _parse(record.additionalEventData),
+            None if record.tlsDetails is None else _parse(record.tlsDetails),
+        )
     return (
         (
             record.eventID or synthetic_event_id(item),
@@ -411,6 +420,7 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
             category,
             None if management is None else _flag(management),
             record.recipientAccountId or None,
+            *signing,
             *who,
             bucket,
             key,
@@ -497,7 +507,7 @@ def _identity_columns(identity: Identity) -> tuple[tuple, tuple]:
             session = f"{holder} @ {created}"
     return (
         (kind or None, arn, account, principal_id or None, identity.accessKeyId or None, identity.userName or None,
-         invoked_by, issuer_arn),
+         invoked_by, issuer_arn, issuer.type or None if issuer is not None else None),
         (name, key, principal, session),
     )
 

@@ -104,7 +104,11 @@ def original_event(conn: sqlite3.Connection, event_id: int) -> bytes | None:
     Raises :class:`OriginalUnavailable` when its file changed or vanished since indexing.
     """
     row = conn.execute(_SELECT + "WHERE e.id = ?", (event_id,)).fetchone()
-    return _slice(row, s3_cache=_s3_cache_of(conn)) if row else None
+    if row is None:
+        return None
+    # The S3 cache's folder only for S3 objects: finding it costs more than the slice itself
+    # (a filter's JSON terms read originals one at a time).
+    return _slice(row, s3_cache=_s3_cache_of(conn) if str(row[3] or "").startswith("s3://") else None)
 
 
 def original_events(conn: sqlite3.Connection, event_ids: Iterable[int], *, chunk: int = 2000) -> Iterator[tuple[int, bytes]]:

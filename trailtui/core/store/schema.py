@@ -50,7 +50,7 @@ except ``events.eventTime``: whole seconds since the Unix epoch, see :mod:`trail
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 
 #: The columns a decoded record gives (``ingest.extract.event_row`` and, last, the record's
 #: place in its file from ``ingest.prepare``), in that order. Each is ``(column, SQL type)``.
@@ -76,6 +76,13 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("eventCategory", "TEXT COLLATE NOCASE"),
     ("managementEvent", "INTEGER"),
     ("recipientAccountId", "TEXT COLLATE NOCASE"),
+    # The request's signing and transport, as the S3 user guide identifies requests by them
+    # ("Identifying Amazon S3 requests using CloudTrail": Signature Version 2, requests that
+    # needed an ACL) and "CloudTrail record contents" documents tlsDetails: columns, so a rule
+    # on them does not read the original of every S3 event.
+    ("additionalEventData_SignatureVersion", "TEXT COLLATE NOCASE"),
+    ("additionalEventData_aclRequired", "TEXT COLLATE NOCASE"),
+    ("tlsDetails_tlsVersion", "TEXT COLLATE NOCASE"),
     ("userIdentity_type", "TEXT COLLATE NOCASE"),
     ("userIdentity_arn", "TEXT COLLATE NOCASE"),
     ("userIdentity_accountId", "TEXT COLLATE NOCASE"),
@@ -84,6 +91,7 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("userIdentity_userName", "TEXT COLLATE NOCASE"),
     ("userIdentity_invokedBy", "TEXT COLLATE NOCASE"),
     ("sessionIssuer_arn", "TEXT COLLATE NOCASE"),
+    ("sessionIssuer_type", "TEXT COLLATE NOCASE"),
     ("requestParameters_bucketName", "TEXT COLLATE NOCASE"),
     ("requestParameters_key", "TEXT COLLATE NOCASE"),
     ("requestParameters_vaultName", "TEXT COLLATE NOCASE"),
@@ -118,7 +126,7 @@ RECORD_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in RECORD_COLUMNS)
 ACTOR_COLUMNS: tuple[str, ...] = (
     "actorKey", "userIdentity_arn", "userIdentity_userName", "userIdentity_principalId", "actor",
     "principalKey", "userIdentity_type", "userIdentity_accountId", "userIdentity_invokedBy",
-    "sessionIssuer_arn",
+    "sessionIssuer_arn", "sessionIssuer_type",
 )
 
 #: Identity columns kept only in ``actors`` (narrow rows, issue #10: at 1M events they were 240
@@ -131,7 +139,10 @@ ACTOR_ONLY_COLUMNS: frozenset[str] = frozenset(ACTOR_COLUMNS) - {"actor"}
 #: whose id every event carries (``events.contextId``) instead of in each row (90 bytes of text
 #: per event in the benchmark corpus, a few hundred combinations). None of them has an index of
 #: its own: a filter on one matches a few contexts, then reads the events' contextId.
-CONTEXT_COLUMNS: tuple[str, ...] = ("userAgent", "awsRegion", "recipientAccountId", "eventType", "eventCategory")
+CONTEXT_COLUMNS: tuple[str, ...] = (
+    "userAgent", "awsRegion", "recipientAccountId", "eventType", "eventCategory",
+    "additionalEventData_SignatureVersion", "additionalEventData_aclRequired", "tlsDetails_tlsVersion",
+)
 
 #: The record columns read through a lookup table rather than stored in ``events``: column ->
 #: ``(table, events column holding its id)``.
@@ -247,7 +258,9 @@ VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
         "eventName", "eventSource", "awsRegion", "sourceIPAddress", "userAgent", "errorCode", "eventType",
         "eventCategory", "recipientAccountId", "userIdentity_type", "userIdentity_arn", "userIdentity_accountId",
         "userIdentity_principalId", "userIdentity_userName", "userIdentity_invokedBy",
-        "sessionIssuer_arn", "requestParameters_bucketName", "requestParameters_vaultName", "actor", "actorKey",
+        "sessionIssuer_arn", "sessionIssuer_type", "requestParameters_bucketName", "requestParameters_vaultName",
+        "actor", "actorKey", "additionalEventData_SignatureVersion", "additionalEventData_aclRequired",
+        "tlsDetails_tlsVersion",
     )
 ) - frozenset(LOOKUP_COLUMNS)  # the actors and contexts tables already hold their distinct values
 
@@ -316,6 +329,29 @@ def schema_sql() -> list[str]:
             for name in ("actorKey", "principalKey", "userIdentity_arn", "userIdentity_accountId")
         ),
         FREE_TEXT_TABLE_SQL,
+        # Detections (trailtui.core.detect.runner): each rule of the last run, with its hit
+        # count, first/last hit (eventTime seconds) and the events.id it has run through;
+        # and one row per event a rule of level low or above hit.
+        """CREATE TABLE IF NOT EXISTS detection_rules (
+  id INTEGER PRIMARY KEY,
+  rule_id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  title TEXT NOT NULL,
+  level TEXT NOT NULL,
+  level_rank INTEGER NOT NULL,
+  tags TEXT NOT NULL,
+  filter TEXT NOT NULL,
+  path TEXT NOT NULL,
+  description TEXT NOT NULL,
+  hits INTEGER NOT NULL DEFAULT 0,
+  first_seen INTEGER,
+  last_seen INTEGER,
+  checked_through INTEGER NOT NULL DEFAULT 0,
+  problem TEXT
+)""",
+        "CREATE TABLE IF NOT EXISTS detection_hits (event_id INTEGER NOT NULL, rule INTEGER NOT NULL, "
+        "PRIMARY KEY (event_id, rule)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS detection_hits_rule ON detection_hits(rule, event_id)",
     ]
     statements += [index_sql(name, column) for name, column in LOAD_INDEXES + EVENT_INDEXES]
     statements.append(events_view_sql())
