@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 
 from trailtui.core.demo import write_demo_logs
+from trailtui.core.detect.rules import builtin_rules
+from trailtui.core.detect.runner import run_rules
 from trailtui.core.store.index import connect
 from trailtui.core.loader import index_paths
 from trailtui.tui.app import TrailApp
@@ -38,6 +40,10 @@ SHOTS: dict[str, tuple[tuple[int, int], str, list[str]]] = {
     "marks": ((160, 40), "is:error actor:*ci-deploy*", [
         "m", "j", "M", *"first AccessDenied from the leaked key", "enter", "j", "j", "M",
         *"enumerating buckets", "enter", "apostrophe"]),
+    # Detections: the rules that hit, then Enter on the top one: its event (▲), the rule named in
+    # the JSON detail, the credential chain behind it in the identity pane.
+    "detections": ((160, 40), "", ["D"]),
+    "detection_hit": ((200, 50), "", ["D", "enter"]),
 }
 
 
@@ -65,7 +71,10 @@ async def main() -> None:
         logs = Path(tmp) / "demo"
         write_demo_logs(logs)
         db_path = Path(tmp) / "index.sqlite"
-        index_paths(connect(db_path), [logs / "AWSLogs"])
+        conn = connect(db_path)
+        index_paths(conn, [logs / "AWSLogs"])
+        run_rules(conn, list(builtin_rules()))  # as the app's loader does once the files are indexed
+        conn.close()
         for name, (size, text, keys) in SHOTS.items():
             print(await shoot(db_path, name, size, text, keys))
 

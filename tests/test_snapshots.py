@@ -173,3 +173,30 @@ SCENES: dict[str, list] = {
 @pytest.mark.parametrize("scene", list(SCENES))
 def test_scene(scene: str, size: tuple[int, int], demo_app, snap_compare) -> None:
     assert snap_compare(demo_app(), terminal_size=size, run_before=play(*SCENES[scene]))
+
+
+@pytest.fixture
+def detected_demo_app(demo_app) -> Callable[[], TrailApp]:
+    """The demo app on an index the built-in rule pack has run over (as the loader does after
+    indexing)."""
+    from trailtui.core.detect.rules import builtin_rules
+    from trailtui.core.detect.runner import run_rules
+
+    conn = connect(Path("index.sqlite"))
+    run_rules(conn, list(builtin_rules()))
+    conn.close()
+    return demo_app
+
+
+#: Scenes on the index with detections: D, the Detections view; Enter on its top rule, the hit
+#: in the list (▲) with the rule named in the JSON detail.
+DETECTION_SCENES: dict[str, list] = {
+    "detections": [["D"]],
+    "detection_hit": [["D"], ["enter"]],
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("scene", list(DETECTION_SCENES))
+def test_detection_scene(scene: str, size: tuple[int, int], detected_demo_app, snap_compare) -> None:
+    assert snap_compare(detected_demo_app(), terminal_size=size, run_before=play(*DETECTION_SCENES[scene]))

@@ -25,23 +25,28 @@ from trailtui.tui.keys import bindings
 from trailtui.tui.sheet import SheetScreen
 from trailtui.tui.value_viewer import ValueViewer
 
-#: The table's columns: (title, width; 0 takes what the others leave).
+#: The table's columns: (title, width; 0 takes what the others leave, at least
+#: :data:`MIN_RULE_WIDTH`: on a narrow screen the rule's title comes before its tactics and times,
+#: which scroll into view sideways).
 DETECTION_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("level", 13), ("hits", 9), ("tactics", 22), ("rule", 0), ("first seen", 19), ("last seen", 19),
+    ("level", 13), ("hits", 9), ("rule", 0), ("tactics", 22), ("first seen", 19), ("last seen", 19),
 )
+MIN_RULE_WIDTH = 40
 #: The level column's style, by level.
 LEVEL_STYLES = {"critical": "bold reverse red", "high": "bold red", "medium": "yellow", "low": "", "informational": "dim"}
 
 
 class DetectionsScreen(SheetScreen):
-    """The detections of the index ``db_path``. Dismissed with the :class:`Detection` whose
-    events to show (Enter), or None (Esc)."""
+    """The detections of the index ``db_path``, the cursor on the rule whose id is ``select``
+    (the first row without). Dismissed with the :class:`Detection` whose events to show
+    (Enter), or None (Esc)."""
 
     BINDINGS = [*bindings("sheet"), *bindings("detections")]
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, select: str | None = None) -> None:
         super().__init__(db_path, compile_filter(""), [])
         self.found: list[Detection] = []
+        self._select = select
         self.running: str = ""  # "12/80 rules" while the loader runs them
 
     def on_mount(self) -> None:
@@ -60,10 +65,11 @@ class DetectionsScreen(SheetScreen):
 
     def _show(self, found: list[Detection]) -> None:
         chosen = self._current()
+        wanted = chosen.id if chosen is not None else self._select
         self.found = found
         table = self.table
         table.clear(columns=True)
-        spare = max(24, self.size.width - 4 - sum(width + 2 for _, width in DETECTION_COLUMNS if width))
+        spare = max(MIN_RULE_WIDTH, self.size.width - 4 - sum(width + 2 for _, width in DETECTION_COLUMNS if width))
         for title, width in DETECTION_COLUMNS:
             table.add_column(Text(title, "bold"), width=width or spare, key=title)
         select_row = 0
@@ -72,13 +78,13 @@ class DetectionsScreen(SheetScreen):
             cells = [
                 Text(detection.level, LEVEL_STYLES.get(detection.level, "")),
                 Text(f"{detection.hits:,}".rjust(DETECTION_COLUMNS[1][1])),
-                Text(fit(printable(tactics), DETECTION_COLUMNS[2][1]).rstrip()),
                 Text(fit(printable(detection.title), spare).rstrip()),
+                Text(fit(printable(tactics), DETECTION_COLUMNS[3][1]).rstrip()),
                 Text(shown_time(detection.first_seen)),
                 Text(shown_time(detection.last_seen)),
             ]
             table.add_row(*cells, key=str(index))
-            if chosen is not None and detection.id == chosen.id:
+            if detection.id == wanted:
                 select_row = index
         if found:
             table.move_cursor(row=select_row)
@@ -87,8 +93,8 @@ class DetectionsScreen(SheetScreen):
     def _show_info(self) -> None:
         found = self.found
         marked = sum(1 for detection in found if detection.level_rank >= 1)
-        info = Text(f"{plural(len(found), 'rule')} with hits · {plural(marked, 'rule')} of level low or above "
-                    "(their events are marked ▲ in the list)")
+        info = Text(f"{plural(len(found), 'rule')} with hits ({marked} low or above: ▲ in the list) · "
+                    "Enter: its events · v: the rule")
         if self.running:
             info.append(f" · running rules: {self.running}")
         elif not found:

@@ -1033,18 +1033,21 @@ class MainScreen(Screen):
         """``'``: the incident timeline."""
         self.marking.show_timeline()
 
-    def action_show_detections(self) -> None:
-        """``D``: the Detections view; Enter there shows a rule's events."""
+    def action_show_detections(self, select: str | None = None) -> None:
+        """``D``: the Detections view (the cursor on rule id ``select``); Enter there shows a
+        rule's events."""
         from trailtui.tui.detections import DetectionsScreen
 
-        self.app.push_screen(DetectionsScreen(self.db_path), self._detection_chosen)
+        self.app.push_screen(DetectionsScreen(self.db_path, select), self._detection_chosen)
 
     def _detection_chosen(self, detection) -> None:
         if detection is None:
             self.event_list.focus()
             return
-        # The rule's filter replaces the filter (Esc brings the previous one back), as a preset does.
-        self.apply_filter(detection.filter, crumb("detection", detection.title), restore=self.action_show_detections)
+        # The rule's filter replaces the filter, as a preset does; Esc brings the previous filter
+        # back and reopens the view on this rule.
+        self.apply_filter(detection.filter, crumb("detection", detection.title),
+                          restore=lambda: self.action_show_detections(detection.id))
         self.event_list.focus()
 
 def _identity_links(conn: sqlite3.Connection, event_id: int, details) -> tuple:
