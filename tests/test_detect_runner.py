@@ -135,3 +135,29 @@ def test_an_edited_rule_is_run_again_and_a_removed_one_forgotten(logs: Path) -> 
     assert {d.title: d.hits for d in detections(conn)} == {"Root used": 1, "Trail stopped": 1, "Access key created": 2}
     assert conn.execute("SELECT count(*) FROM detection_rules").fetchone()[0] == 3
     conn.close()
+
+
+def test_detect_runs_the_rules_beside_the_config_file_and_names_a_broken_one(logs: Path, capsys) -> None:
+    """The user's own rules live in rules/ beside the config file (each test has its own); a
+    file there that is not YAML is named with the reason, and the others still run (exit 3)."""
+    import json
+
+    from trailtui.cli import main
+    from trailtui.core.config import config_path
+    from trailtui.core.detect.rules import user_rules_dir
+
+    assert user_rules_dir() == config_path().with_name("rules")
+    write_rule(user_rules_dir(), "reads.yml", title="Objects read here", id="cccccccc-0000-4000-8000-000000000001",
+               level="medium", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    (user_rules_dir() / "broken.yml").write_text("title: [not closed\n")
+    code = main(["detect", str(logs / "logs"), "--db", str(logs / "cli.sqlite"), "--format", "json", "--level", "medium"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "broken.yml" in captured.err and "not a Sigma rule" in captured.err
+    printed = json.loads(captured.out)
+    mine = next(rule for rule in printed if rule["rule_title"] == "Objects read here")
+    assert [hit["eventID"] for hit in mine["hits"]] == ["read-1", "read-2", "read-3"]
+    assert {rule["level"] for rule in printed} <= {"medium", "high", "critical"}
+    # A --rules path that does not exist is a usage error, named.
+    assert main(["detect", str(logs / "logs"), "--db", str(logs / "cli.sqlite"), "--rules", str(logs / "nope")]) == 2
+    assert "nope: no such file or directory" in capsys.readouterr().err

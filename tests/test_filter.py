@@ -230,6 +230,7 @@ def columns_of(event: dict) -> dict:
     identity = event.get("userIdentity") or {}
     issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
     params = event.get("requestParameters") or {}
+    additional = event.get("additionalEventData") or {}
     return {
         "eventID": event["eventID"],
         "eventTime": event_time_seconds(event.get("eventTime")),  # the index keeps epoch seconds
@@ -254,6 +255,12 @@ def columns_of(event: dict) -> dict:
         "userIdentity_userName": identity.get("userName"),
         "userIdentity_invokedBy": identity.get("invokedBy"),
         "sessionIssuer_arn": issuer.get("arn"),
+        "sessionIssuer_type": issuer.get("type"),
+        "additionalEventData_SignatureVersion": additional.get("SignatureVersion"),
+        "additionalEventData_aclRequired": additional.get("aclRequired"),
+        "tlsDetails_tlsVersion": (event.get("tlsDetails") or {}).get("tlsVersion"),
+        "additionalEventData_MFAUsed": additional.get("MFAUsed"),
+        "responseElements_ConsoleLogin": (event.get("responseElements") or {}).get("ConsoleLogin"),
         "requestParameters_bucketName": params.get("bucketName"),
         "requestParameters_key": params.get("key"),
         "requestParameters_vaultName": params.get("vaultName"),

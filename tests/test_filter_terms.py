@@ -129,3 +129,40 @@ def test_same_compares_two_fields_of_each_event(tmp_path) -> None:
     assert ids("same:account,recipient") == {"own", "own-case", "other", "none"}
     assert ids("name:UpdateLoginProfile -same:user,requestParameters.userName") == {"other"}
     conn.close()
+
+
+def test_same_account_and_recipient_is_sigmas_fieldref_for_every_kind_of_caller(tmp_path) -> None:
+    """``same:userIdentity.accountId,recipientAccountId`` is read from the stored cross-account
+    flag for named accounts: the answer must be the plain comparison's (equal text, case aside;
+    no match when either is missing or empty) for every shape, the anonymous forms too."""
+    from tests.conftest import make_event, write_records
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    def caller(account):
+        identity = {"type": "AWSAccount", "principalId": "AIDAEXAMPLE"}
+        return identity if account is None else {**identity, "accountId": account}
+
+    accounts = [None, "", "111122223333", "444455556666", "ANONYMOUS_PRINCIPAL", "anonymous", "Anonymous", "abc", "ABC"]
+    recipients = [None, "", "111122223333", "ANONYMOUS_PRINCIPAL", "anonymous", "abc"]
+    events, expected = [], set()
+    for a, account in enumerate(accounts):
+        for r, recipient in enumerate(recipients):
+            event_id = f"a{a}-r{r}"
+            events.append(make_event(event_id, "GetObject", userIdentity=caller(account), recipientAccountId=recipient))
+            # Empty text is indexed as a missing field (extract._text).
+            if account and recipient and account.lower() == recipient.lower():
+                expected.add(event_id)
+    write_records(tmp_path / "logs" / "a.json", events)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+
+    def ids(text: str) -> set[str]:
+        compiled = compile_filter(text)
+        return {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+
+    everything = {event["eventID"] for event in events}
+    assert ids("same:userIdentity.accountId,recipientAccountId") == expected
+    assert ids("same:recipient,account") == expected
+    assert ids("-same:account,recipient") == everything - expected
+    conn.close()

@@ -211,29 +211,37 @@ def test_new_matches_hand_out_each_new_event_once(tmp_path: Path) -> None:
 
 
 def test_the_loader_process_follows_after_its_first_load(tmp_path: Path) -> None:
+    """The first load, the detection rules over it, then a round that reads a new file, and the
+    rules again over its events alone (the pack's s3-get-object counts the 6 new GetObjects)."""
     logs = tmp_path / "logs"
     write_records(logs / "first.json", _events("first", 4))
     loader = BackgroundLoader(tmp_path / "index.sqlite", [str(logs)], follow_interval=0.5)
     loader.start()
     kinds: list[str] = []
     added = 0
+    detected: list[dict] = []
     try:
         deadline = time.monotonic() + 60
         for kind, payload in loader.messages():
             kinds.append(kind)
-            if kind == "done":
+            if kind == "detected" and not detected:
                 write_records(logs / "later/second.json", _events("second", 6))
+            if kind == "detected":
+                detected.append(payload)
+                if added:
+                    break
             if kind == "follow":
                 assert payload["error"] is None
                 added += payload["events_added"]
-                if added:
-                    break
             assert kind != "error", payload
             assert time.monotonic() < deadline, kinds
     finally:
         loader.stop()
     assert added == 6
-    assert kinds.index("done") < kinds.index("follow")
+    assert kinds.index("done") < kinds.index("detected") < kinds.index("follow")
+    assert kinds[-1] == "detected" and kinds.index("follow") < len(kinds) - 1
+    assert detected[0]["hits"] >= 4 and not detected[-1]["full"]
+    assert detected[-1]["hits"] == 6  # the new GetObjects, once each: only the new events were run
 
 
 # --------------------------------------------------------------------------- query --follow

@@ -815,7 +815,8 @@ def _follow(
 
     def round_done(summary, error: str | None) -> None:
         post("follow", {**(asdict(summary) if summary is not None else {}), "error": error})
-        if detect is not None and summary is not None and error is None:
+        # The rules again when the round changed the events (a quiet round writes nothing).
+        if detect is not None and summary is not None and (summary.events_added or summary.files_removed):
             detect()
 
     follow(conn, follower, on_round=round_done, on_progress=lambda p: post("progress", asdict(p)))

@@ -289,18 +289,22 @@ def issued_key_of_response(response: object) -> str | None:
     return None
 
 
-def request_signing(additional: object, tls: object) -> tuple[str | None, str | None, str | None]:
+def request_details(additional: object, tls: object, response: object) -> tuple[str | None, ...]:
     """``(additionalEventData.SignatureVersion, additionalEventData.aclRequired,
-    tlsDetails.tlsVersion)`` of an event (the parsed objects, or anything else for none): how the
-    S3 user guide identifies Signature Version 2 requests and requests that needed an ACL
-    ("Identifying Amazon S3 requests using CloudTrail"), and the TLS version ("CloudTrail record
-    contents", tlsDetails). Values that are not text are None."""
+    tlsDetails.tlsVersion, additionalEventData.MFAUsed, responseElements.ConsoleLogin)`` of an
+    event (the parsed objects, or anything else for none): how the S3 user guide identifies
+    Signature Version 2 requests and requests that needed an ACL ("Identifying Amazon S3
+    requests using CloudTrail"), the TLS version ("CloudTrail record contents", tlsDetails), and
+    whether a console sign-in used MFA and succeeded ("AWS Management Console sign-in events",
+    AWS CloudTrail User Guide). Values that are not text are None."""
     if not isinstance(additional, dict):
         additional = {}
     return (
         _text(additional.get("SignatureVersion")),
         _text(additional.get("aclRequired")),
         _text(tls.get("tlsVersion")) if isinstance(tls, dict) else None,
+        _text(additional.get("MFAUsed")),
+        _text(response.get("ConsoleLogin")) if isinstance(response, dict) else None,
     )
 
 
@@ -418,7 +422,7 @@ def event_row(event: dict, original: bytes) -> tuple:
         category,
         _flag(event.get("managementEvent")),
         _text(event.get("recipientAccountId")),
-        *request_signing(event.get("additionalEventData"), event.get("tlsDetails")),
+        *request_details(event.get("additionalEventData"), event.get("tlsDetails"), event.get("responseElements")),
         *who,
         bucket,
         key,

@@ -43,7 +43,7 @@ from trailtui.core.ingest.extract import (
     identity_columns,
     ipv4_number,
     issued_key_of_response,
-    request_signing,
+    request_details,
     resource_of,
     synthetic_event_id,
     vault_name,
@@ -202,7 +202,6 @@ _behalf_words = _words_getter(_OnBehalfOf)
 if _free_text_fields(_SessionAttributes, _Text) or _free_text_fields(_SessionAttributes, msgspec.Raw):
     raise RuntimeError("sessionContext.attributes gained free-text fields: _typed_event must read them")
 _NO_IDENTITY = identity_columns({})
-_NO_SIGNING = request_signing(None, None)
 _EMPTY: dict = {}
 
 
@@ -396,13 +395,11 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         name, source = insight_name_and_source(name, source, _parse(record.insightDetails))
     read_only = record.readOnly
     management = record.managementEvent
-    if record.additionalEventData is None and record.tlsDetails is None:
-        signing = _NO_SIGNING
-    else:
-        signing = request_signing(
-            None if record.additionalEventData is None else _parse(record.additionalEventData),
-            None if record.tlsDetails is None else _parse(record.tlsDetails),
-        )
+    details = request_details(
+        None if record.additionalEventData is None else _parse(record.additionalEventData),
+        None if record.tlsDetails is None else _parse(record.tlsDetails),
+        response,
+    )
     return (
         (
             record.eventID or synthetic_event_id(item),
@@ -420,7 +417,7 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
             category,
             None if management is None else _flag(management),
             record.recipientAccountId or None,
-            *signing,
+            *details,
             *who,
             bucket,
             key,

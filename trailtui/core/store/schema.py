@@ -50,7 +50,7 @@ except ``events.eventTime``: whole seconds since the Unix epoch, see :mod:`trail
 from __future__ import annotations
 
 #: Bumped whenever the layout changes; an index with another version is rebuilt.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 
 #: The columns a decoded record gives (``ingest.extract.event_row`` and, last, the record's
 #: place in its file from ``ingest.prepare``), in that order. Each is ``(column, SQL type)``.
@@ -78,11 +78,15 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("recipientAccountId", "TEXT COLLATE NOCASE"),
     # The request's signing and transport, as the S3 user guide identifies requests by them
     # ("Identifying Amazon S3 requests using CloudTrail": Signature Version 2, requests that
-    # needed an ACL) and "CloudTrail record contents" documents tlsDetails: columns, so a rule
-    # on them does not read the original of every S3 event.
+    # needed an ACL) and "CloudTrail record contents" documents tlsDetails, and a console
+    # sign-in's MFA and result ("AWS Management Console sign-in events"): columns, so the rules
+    # on them (the S3 user guide's questions, every console sign-in rule) do not read the
+    # original of every candidate event (extract.request_details).
     ("additionalEventData_SignatureVersion", "TEXT COLLATE NOCASE"),
     ("additionalEventData_aclRequired", "TEXT COLLATE NOCASE"),
     ("tlsDetails_tlsVersion", "TEXT COLLATE NOCASE"),
+    ("additionalEventData_MFAUsed", "TEXT COLLATE NOCASE"),
+    ("responseElements_ConsoleLogin", "TEXT COLLATE NOCASE"),
     ("userIdentity_type", "TEXT COLLATE NOCASE"),
     ("userIdentity_arn", "TEXT COLLATE NOCASE"),
     ("userIdentity_accountId", "TEXT COLLATE NOCASE"),
@@ -142,6 +146,7 @@ ACTOR_ONLY_COLUMNS: frozenset[str] = frozenset(ACTOR_COLUMNS) - {"actor"}
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "userAgent", "awsRegion", "recipientAccountId", "eventType", "eventCategory",
     "additionalEventData_SignatureVersion", "additionalEventData_aclRequired", "tlsDetails_tlsVersion",
+    "additionalEventData_MFAUsed", "responseElements_ConsoleLogin",
 )
 
 #: The record columns read through a lookup table rather than stored in ``events``: column ->
@@ -260,7 +265,7 @@ VALUE_LIST_COLUMNS: frozenset[str] = frozenset(
         "userIdentity_principalId", "userIdentity_userName", "userIdentity_invokedBy",
         "sessionIssuer_arn", "sessionIssuer_type", "requestParameters_bucketName", "requestParameters_vaultName",
         "actor", "actorKey", "additionalEventData_SignatureVersion", "additionalEventData_aclRequired",
-        "tlsDetails_tlsVersion",
+        "tlsDetails_tlsVersion", "additionalEventData_MFAUsed", "responseElements_ConsoleLogin",
     )
 ) - frozenset(LOOKUP_COLUMNS)  # the actors and contexts tables already hold their distinct values
 
