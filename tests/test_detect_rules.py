@@ -53,8 +53,9 @@ def test_rules_load_and_every_unusable_one_is_named(tmp_path: Path) -> None:
         ("Login profile changed by someone else", "high", ("persistence",))]
     assert rules[0].filter == "eventName:UpdateLoginProfile AND NOT same:userIdentity.userName,requestParameters.userName"
     named = {Path(problem.path).name: problem.reason for problem in problems}
-    assert set(named) == {"cased.yml", "broken.yml", "missing"}
+    assert set(named) == {"cased.yml", "broken.yml", "again.yaml", "missing"}
     assert "Case-sensitive" in named["cased.yml"] and named["missing"] == "no such file or directory"
+    assert "the same id as" in named["again.yaml"] and "login_profile.yml" in named["again.yaml"]
 
 
 def test_a_rule_hits_its_events_oldest_first(tmp_path: Path) -> None:
@@ -81,3 +82,27 @@ def test_a_rule_hits_its_events_oldest_first(tmp_path: Path) -> None:
     assert {hit.actor for hit in hits} == {"alice"}
     assert [hit.eventID for hit in rule_hits(conn, rule, limit=1)] == ["bob-early"]
     conn.close()
+
+
+def test_odd_rule_files_are_named_and_a_users_rule_replaces_the_built_in_one(tmp_path: Path) -> None:
+    """A file holding no rule, a YAML list, nesting deep enough to stop the parser, a hidden
+    folder's files (a SigmaHQ clone's .github) left out; a rule with a pack rule's id edits it."""
+    from trailtui.core.detect.rules import PACK_DIR, builtin_rules
+
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "empty.yml").write_text("# nothing here yet\n")
+    (rules_dir / "list.yml").write_text("- a\n- b\n")
+    (rules_dir / "deep.yml").write_text("[" * 5000 + "]" * 5000 + "\n")
+    (rules_dir / ".github").mkdir()
+    (rules_dir / ".github" / "workflow.yml").write_text("on: push\n")
+    stop = next(rule for rule in builtin_rules() if rule.name == "logging-tampering")
+    write_rule(rules_dir, "my-stop.yml", title="Trail stopped (mine)", id=stop.id, level="critical",
+               detection="    sel:\n        eventName: StopLogging\n    condition: sel")
+    rules, problems = load_rules([PACK_DIR / "incident-response", rules_dir])
+    named = {Path(problem.path).name: problem.reason for problem in problems}
+    assert set(named) == {"empty.yml", "list.yml", "deep.yml"}, named
+    assert named["empty.yml"] == "no Sigma rule in the file"
+    assert all(reason for reason in named.values())
+    mine = [rule for rule in rules if rule.id == stop.id]
+    assert [(rule.title, rule.level) for rule in mine] == [("Trail stopped (mine)", "critical")]

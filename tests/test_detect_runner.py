@@ -161,3 +161,88 @@ def test_detect_runs_the_rules_beside_the_config_file_and_names_a_broken_one(log
     # A --rules path that does not exist is a usage error, named.
     assert main(["detect", str(logs / "logs"), "--db", str(logs / "cli.sqlite"), "--rules", str(logs / "nope")]) == 2
     assert "nope: no such file or directory" in capsys.readouterr().err
+
+
+def test_rules_for_other_log_sources_are_counted_in_one_line(logs: Path, capsys) -> None:
+    """A folder of every kind of Sigma rule: the Windows ones are not run against CloudTrail,
+    and are counted in one line naming the first, not one line each."""
+    from trailtui.cli import main
+
+    folder = logs / "all-rules"
+    for number in range(5):
+        (folder / f"win{number}.yml").parent.mkdir(parents=True, exist_ok=True)
+        (folder / f"win{number}.yml").write_text(
+            f"title: Windows {number}\nlogsource:\n  product: windows\n  category: process_creation\n"
+            "detection:\n  sel:\n    CommandLine|contains: whoami\n  condition: sel\n")
+    write_rule(folder, "aws.yml", title="Objects read", id="dddddddd-0000-4000-8000-000000000001",
+               level="low", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    code = main(["detect", str(logs / "logs"), "--db", str(logs / "i.sqlite"), "--rules", str(folder), "--no-builtin"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "5 rules not used: not a CloudTrail rule" in captured.err and "win0.yml" in captured.err
+    assert "win1.yml" not in captured.err
+    assert "Objects read" in captured.out
+
+
+def test_a_rule_without_new_hits_keeps_its_span_and_a_few_new_events_are_walked_by_id(tmp_path: Path) -> None:
+    """Many events, then one more: the later run walks the new id range only (the rules still
+    find it), and a rule that found nothing new keeps its first and last hit."""
+    events = [make_event(f"read-{n:02d}", "GetObject", eventTime=f"2026-03-14T10:{n:02d}:00Z") for n in range(40)]
+    events.append(make_event("stop-1", "StopLogging", eventSource="cloudtrail.amazonaws.com",
+                             eventTime="2026-03-14T09:00:00Z"))
+    write_records(tmp_path / "logs" / "a.json", events)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+    rules = rules_in(tmp_path / "rules")
+    run_rules(conn, rules)
+    write_records(tmp_path / "logs" / "b.json", [make_event("read-new", "GetObject", eventTime="2026-03-14T11:00:00Z")])
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+    assert run_rules(conn, rules).hits == 1
+    found = {d.title: (d.hits, d.first_seen, d.last_seen) for d in detections(conn)}
+    assert found["Trail stopped"] == (1, "2026-03-14T09:00:00Z", "2026-03-14T09:00:00Z")
+    assert found["Object read"] == (41, "2026-03-14T10:00:00Z", "2026-03-14T11:00:00Z")
+    conn.close()
+
+
+def test_a_rule_moved_to_a_marked_level_lists_its_events(logs: Path) -> None:
+    conn = connect(logs / "index.sqlite")
+    index_paths(conn, [str(logs / "logs")], workers=0)
+    run_rules(conn, rules_in(logs / "rules"))
+    read_ids = list(ids_of(conn, ["read-1", "read-2", "read-3"]).values())
+    assert hit_levels(conn, read_ids) == {}  # informational: counted, not listed
+    write_rule(logs / "rules", "reads.yml", title="Object read", id="aaaaaaaa-0000-4000-8000-000000000004",
+               level="high", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    rules, _ = load_rules([logs / "rules"])
+    assert run_rules(conn, rules).rules == 1
+    assert hit_levels(conn, read_ids) == {event_id: "high" for event_id in read_ids}
+    write_rule(logs / "rules", "reads.yml", title="Object read", id="aaaaaaaa-0000-4000-8000-000000000004",
+               level="informational", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    rules, _ = load_rules([logs / "rules"])
+    run_rules(conn, rules)
+    assert hit_levels(conn, read_ids) == {}
+    conn.close()
+
+
+def test_a_rule_whose_sql_fails_is_recorded_and_the_others_still_run(logs: Path) -> None:
+    """On a connection without trailtui's SQL functions, a rule on a JSON path cannot run: its
+    problem is kept with the rule, the others run, and it runs on a later run that can."""
+    import sqlite3
+
+    from trailtui.core.detect.rules import Rule
+
+    conn = connect(logs / "index.sqlite")
+    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn.close()
+    bare = sqlite3.connect(logs / "index.sqlite")
+    plain = Rule("r-plain", "Trail stopped", "high", (), "eventName:StopLogging", "p.yml")
+    json_rule = Rule("r-json", "Key in the request", "medium", (), "requestParameters.x.y:*", "r.yml")
+    run = run_rules(bare, [json_rule, plain])
+    assert [title for title, _ in run.problems] == ["Key in the request"]
+    assert "trailtui_json_value" in run.problems[0][1]
+    stored = {d.title: (d.hits, d.problem) for d in detections(bare, with_hits=False)}
+    assert stored["Trail stopped"] == (1, None) and "trailtui_json_value" in stored["Key in the request"][1]
+    bare.close()
+    conn = connect(logs / "index.sqlite")
+    assert run_rules(conn, [json_rule, plain]).rules == 1  # the failed rule, again
+    assert {d.title: d.problem for d in detections(conn, with_hits=False)}["Key in the request"] is None
+    conn.close()

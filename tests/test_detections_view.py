@@ -127,7 +127,8 @@ async def test_the_palette_opens_the_view_and_informational_rules_mark_no_event(
 
 async def test_the_loader_runs_the_rules_after_indexing_and_the_list_marks_the_hit(tmp_path: Path) -> None:
     """With a real loader process: rules given with --rules run beside the pack once the files
-    are indexed, and the list, untouched by the user, shows the hit's marker when they end."""
+    are indexed, and the list, untouched by the user, shows the hit's marker when they end; a
+    rule file that cannot be used is named in a message."""
     import asyncio
 
     from tests.conftest import make_event, write_records
@@ -139,6 +140,7 @@ async def test_the_loader_runs_the_rules_after_indexing_and_the_list_marks_the_h
     ])
     write_rule(tmp_path / "rules", "mine.yml", title="My rule, object read", id="bbbbbbbb-0000-4000-8000-000000000001",
                level="low", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    (tmp_path / "rules" / "broken.yml").write_text("title: [not closed\n")
     connect(tmp_path / "index.sqlite").close()  # as the command line does before the app starts
     app = TrailApp(db_path=tmp_path / "index.sqlite", paths=[str(tmp_path / "logs")],
                    rules=[str(tmp_path / "rules")])
@@ -152,6 +154,8 @@ async def test_the_loader_runs_the_rules_after_indexing_and_the_list_marks_the_h
         await settle(pilot)
         # Newest first: the GetObject (my rule, low: △), then the StopLogging (the pack's, high: ▲).
         assert [line[1] for line in lines] == ["△", "▲"]
+        # The rule file that is not YAML is named, the others ran.
+        assert any("broken.yml" in text and "not a Sigma rule" in text for _, text in app.messages)
         await pilot.press("D")
         await settle(pilot)
         assert [found.title for found in app.screen.found] == [get_preset("logging-tampering").title,

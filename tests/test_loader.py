@@ -458,3 +458,27 @@ def test_cross_account_calls_are_found_however_the_load_ran(tmp_path: Path) -> N
         assert {row.eventID for row in query.page(0, 10)} == {"other", "other-again"}
         assert EventQuery(conn, compile_filter("-is:crossaccount")).count() == 4
         conn.close()
+
+
+def test_the_planner_is_told_eventname_finds_fewer_events_than_eventsource(tmp_path) -> None:
+    """After a first load, the statistics say how many events share an eventName (events with
+    one / distinct names) and an eventSource, as column_values counts them, so a Sigma rule's
+    "eventSource AND eventName" reads the eventName index: here 2,000 S3 events of 40 names."""
+    from tests.conftest import make_event, write_records
+    from trailtui.core.loader import _BULK_FILES, index_paths
+    from trailtui.core.store.index import connect
+
+    events = [make_event(f"e{n:05d}", f"Call{n % 40}", eventSource="s3.amazonaws.com") for n in range(2000)]
+    events += [make_event(f"i{n:05d}", "ListUsers", eventSource="iam.amazonaws.com") for n in range(10)]
+    for part in range(_BULK_FILES):  # a first load of this many files is a bulk load, analysed at its end
+        write_records(tmp_path / "logs" / f"part-{part:03d}.json", events[part::_BULK_FILES])
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+    stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'events'"))
+    assert stats["events_eventName"].split()[:2] == ["2010", str(-(-2010 // 41))]
+    assert stats["events_eventSource"].split()[:2] == ["2010", "1005"]
+    plan = " ".join(row[3] for row in conn.execute(
+        'EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE "eventSource" = ? AND "eventName" = ?',
+        ("s3.amazonaws.com", "Call7")))
+    assert "events_eventName" in plan, plan
+    conn.close()

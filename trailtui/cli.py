@@ -144,7 +144,8 @@ def build_detect_parser() -> argparse.ArgumentParser:
         prog="trailtui detect",
         description="Index as needed, run the Sigma rules (the built-in pack, the rules directory beside the "
         "config file, and every --rules path) over every event, and print the hits. The results are kept in the "
-        "index: the app's Detections view (D) shows them.",
+        "index: the app's Detections view (D) shows them. The --rules paths are remembered by the index: a later "
+        "detect or the app on the same logs runs them again unless given others.",
     )
     detect.add_argument("paths", nargs="+", metavar="PATH")
     detect.add_argument("--rules", "-r", metavar="PATH", action="append", default=[],
@@ -616,7 +617,7 @@ def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
     :func:`build_detect_parser`). Exit 3 when some inputs or rules could not be used."""
     from trailtui.core.detect.report import write_detections
     from trailtui.core.detect.rules import PACK_DIR, load_rules, rule_sources
-    from trailtui.core.detect.runner import detections, run_rules
+    from trailtui.core.detect.runner import detections, rule_paths_for, run_rules
     from trailtui.core.store.index import indexing_lock
     from trailtui.core.store.originals import OriginalUnavailable
     from trailtui.core.text import printable
@@ -624,12 +625,6 @@ def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
     for given in args.rules:
         if not Path(given).expanduser().exists():
             parser.error(f"--rules {printable(given)}: no such file or directory")
-    sources = rule_sources(args.rules)
-    if args.no_builtin:
-        sources = [source for source in sources if Path(source).parent != PACK_DIR]
-    rules, problems = load_rules(sources)
-    for problem in problems:
-        print(f"trailtui: rule not used: {printable(problem.path)}: {printable(problem.reason)}", file=sys.stderr)
     options = _s3_options(args)
     if args.dry_run:
         return _dry_run(args.paths, options)
@@ -638,6 +633,11 @@ def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
     for notice in summary.notices:
         print(f"trailtui: notice: {notice}", file=sys.stderr)
     with indexing_lock(conn):
+        sources = rule_sources(rule_paths_for(conn, args.rules))
+        if args.no_builtin:
+            sources = [source for source in sources if Path(source).parent != PACK_DIR]
+        rules, problems = load_rules(sources)
+        _report_rule_problems(problems, sys.stderr)
         run = run_rules(conn, rules)
     for title, reason in run.problems:
         print(f"trailtui: rule failed: {printable(title)}: {printable(reason)}", file=sys.stderr)
@@ -658,6 +658,15 @@ def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
     _explain_if_empty(conn, args.paths)
     failed = summary.failures or summary.record_problems or problems or run.problems
     return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _report_rule_problems(problems, stream) -> None:
+    """Each rule file or rule not used, with its reason (:func:`problem_lines`), on ``stream``."""
+    from trailtui.core.detect.rules import problem_lines
+    from trailtui.core.text import printable
+
+    for line in problem_lines(problems):
+        print(f"trailtui: {printable(line)}", file=stream)
 
 
 def _query_follow(conn, db_path: Path, args, compiled, columns, summary, options, interval: float) -> int:

@@ -783,11 +783,10 @@ def _detector(conn: sqlite3.Connection, post, extra_rules: list[str]):
     ``problems``: ``[path, reason]`` of rule files not used, ``failed``: ``[title, reason]`` of
     rules whose SQL failed). The rules are loaded once."""
     from trailtui.core.detect.rules import load_rules, rule_sources
-    from trailtui.core.detect.runner import run_rules
+    from trailtui.core.detect.runner import rule_paths_for, run_rules
     from trailtui.core.store.index import indexing_lock
 
-    rules, problems = load_rules(rule_sources(extra_rules))
-    reported = [[problem.path, problem.reason] for problem in problems]
+    loaded: list = []  # (rules, reported problems), once
 
     def detect() -> None:
         done = 0
@@ -795,14 +794,30 @@ def _detector(conn: sqlite3.Connection, post, extra_rules: list[str]):
         def step(_detection) -> None:
             nonlocal done
             done += 1
-            post("detecting", {"done": done, "total": len(rules)})
+            post("detecting", {"done": done, "total": len(loaded[0][0])})
 
-        with indexing_lock(conn):
-            run = run_rules(conn, rules, on_rule=step)
-        post("detected", {"rules": len(rules), "hits": run.hits, "seconds": run.seconds, "full": run.full,
-                          "problems": reported, "failed": [list(item) for item in run.problems]})
+        # A rule run that fails (a rule file pySigma chokes on, the index busy or full) is
+        # reported; the events stay indexed and following goes on.
+        try:
+            with indexing_lock(conn):
+                if not loaded:
+                    rules, problems = load_rules(rule_sources(rule_paths_for(conn, extra_rules)))
+                    loaded.append((rules, [[problem.path, problem.reason] for problem in problems]))
+                rules, reported = loaded[0]
+                run = run_rules(conn, rules, on_rule=step)
+        except (sqlite3.Error, OSError, ValueError, RecursionError) as err:
+            post("detected", {"rules": 0, "hits": 0, "seconds": 0.0, "full": False, "problems": [],
+                              "failed": [], "error": describe_detection_error(err)})
+            return
+        post("detected", {"rules": run.rules, "hits": run.hits, "seconds": run.seconds, "full": run.full,
+                          "problems": reported, "failed": [list(item) for item in run.problems], "error": None})
 
     return detect
+
+
+def describe_detection_error(err: BaseException) -> str:
+    """One line on why the detection rules could not run (the loader's ``detected`` message)."""
+    return f"the detection rules could not run: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
 
 
 def _follow(
@@ -815,8 +830,9 @@ def _follow(
 
     def round_done(summary, error: str | None) -> None:
         post("follow", {**(asdict(summary) if summary is not None else {}), "error": error})
-        # The rules again when the round changed the events (a quiet round writes nothing).
-        if detect is not None and summary is not None and (summary.events_added or summary.files_removed):
+        # The rules again when the round read or removed a file (a quiet round writes nothing).
+        if detect is not None and summary is not None and (
+                summary.events_added or summary.files_removed or summary.files_read):
             detect()
 
     follow(conn, follower, on_round=round_done, on_progress=lambda p: post("progress", asdict(p)))

@@ -16,6 +16,7 @@ with an ellipsis and a ``(N chars)`` note; copying (``c``) still gives the whole
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import orjson
@@ -252,7 +253,7 @@ class EventDetail(Tree[JsonData]):
 
     # ------------------------------------------------------------------------ content
 
-    def show_event(self, original: bytes | None, *, title: str = "", detections: list[tuple[str, str]] = ()) -> None:
+    def show_event(self, original: bytes | None, *, title: str = "", detections: Sequence[tuple[str, str]] = ()) -> None:
         """Show the event whose exact bytes are ``original`` (``None``/empty: the hint).
 
         ``detections``: ``(level, rule title)`` of the detection rules that hit the event,

@@ -17,7 +17,8 @@ from rich.text import Text
 from textual import on
 from textual.widgets import DataTable
 
-from trailtui.core.detect.runner import Detection, detections
+from trailtui.core.detect.rules import LEVELS
+from trailtui.core.detect.runner import MARKED_LEVEL, Detection, detections
 from trailtui.core.filter import compile_filter
 from trailtui.core.text import fit, plural, printable
 from trailtui.core.times import shown_time
@@ -92,7 +93,7 @@ class DetectionsScreen(SheetScreen):
 
     def _show_info(self) -> None:
         found = self.found
-        marked = sum(1 for detection in found if detection.level_rank >= 1)
+        marked = sum(1 for detection in found if detection.level_rank >= LEVELS.index(MARKED_LEVEL))
         info = Text(f"{plural(len(found), 'rule')} with hits ({marked} low or above: ▲ in the list) · "
                     "Enter: its events · v: the rule")
         if self.running:

@@ -548,7 +548,7 @@ class EventList(ScrollView, can_focus=True):
             segments.append(Segment(" ", base))
         else:
             # The second gutter cell: a detection rule hit this event (▲ medium and above).
-            shown = _DETECTION_STYLES.get(level, "event-list--detection-high")
+            shown = _DETECTION_STYLES.get(level, "event-list--detection-low")
             segments.append(Segment("△" if level == "low" else "▲", base + self.get_component_rich_style(shown)))
         cells = [fit(cell_text(span.column, row.get(span.column.name)), span.width) for span in self._spans]
         mark_current = is_cursor and self.has_focus

@@ -78,16 +78,19 @@ class LoaderLink:
 
     class Detected(Message):
         """A detection run ended: ``rules`` run, ``hits`` new this time, ``seconds``,
-        ``problems`` (``[path, reason]`` of rule files not used) and ``failed`` (``[title,
-        reason]`` of rules whose SQL failed). Texts come from rule files: escape them."""
+        ``problems`` (``[path, reason]`` of rule files not used), ``failed`` (``[title,
+        reason]`` of rules whose SQL failed) and ``error`` (why no rule could run, else None).
+        Texts come from rule files: escape them."""
 
-        def __init__(self, rules: int, hits: int, seconds: float, problems: list, failed: list) -> None:
+        def __init__(self, rules: int, hits: int, seconds: float, problems: list, failed: list,
+                     error: str | None = None) -> None:
             super().__init__()
             self.rules = rules
             self.hits = hits
             self.seconds = seconds
             self.problems = problems
             self.failed = failed
+            self.error = error
 
     class Failed(Message):
         """The loader stopped with an error (``reason``; may quote a path: escape it)."""
@@ -144,6 +147,7 @@ class LoaderLink:
                 self.owner.post_message(self.Detected(
                     int(payload.get("rules", 0)), int(payload.get("hits", 0)), float(payload.get("seconds", 0.0)),
                     list(payload.get("problems", ())), list(payload.get("failed", ())),
+                    None if payload.get("error") is None else str(payload["error"]),
                 ))
             elif kind == "error":
                 self.owner.post_message(self.Failed(str(payload)))

@@ -661,13 +661,21 @@ class MainScreen(Screen):
         message.stop()
         from trailtui.tui.detections import DetectionsScreen
 
-        for path, reason in message.problems:
-            if (path, reason) not in self._rule_problems:  # each once, not after every follow round
-                self._rule_problems.add((path, reason))
-                self.notify(f"Rule not used: {printable(path)}: {printable(reason)}", severity="warning",
-                            timeout=10, markup=False)
+        from trailtui.core.detect.rules import RuleProblem, problem_lines
+
+        fresh = [RuleProblem(str(path), str(reason)) for path, reason in message.problems
+                 if (path, reason) not in self._rule_problems]  # each once, not after every follow round
+        self._rule_problems.update((problem.path, problem.reason) for problem in fresh)
+        for line in problem_lines(fresh):
+            self.notify(printable(line[:1].upper() + line[1:]), severity="warning", timeout=10, markup=False)
         for title, reason in message.failed:
-            self.notify(f"Rule {printable(title)} failed: {printable(reason)}", severity="warning", markup=False)
+            if (title, reason) not in self._rule_problems:
+                self._rule_problems.add((title, reason))
+                self.notify(f"Rule {printable(title)} failed: {printable(reason)}", severity="warning", markup=False)
+        if message.error is not None and ("", message.error) not in self._rule_problems:
+            self._rule_problems.add(("", message.error))
+            self.notify(printable(message.error[:1].upper() + message.error[1:]), severity="warning", timeout=10,
+                        markup=False)
         self.event_list.forget_detections()
         if self._selected_id is not None:
             self._show_event(self._selected_id)

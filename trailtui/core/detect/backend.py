@@ -20,9 +20,34 @@ from typing import ClassVar
 
 from sigma.conditions import ConditionAND, ConditionNOT, ConditionOR
 from sigma.conversion.base import TextQueryBackend
+from sigma.processing.conditions import LogsourceCondition
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import RuleFailureTransformation
 from sigma.types import SigmaRegularExpressionFlag
 
 from trailtui.core.filter.terms import SAFE_VALUE_CHARS
+
+
+#: Why a rule for another log source is not used (a folder of every SigmaHQ rule holds thousands).
+NOT_CLOUDTRAIL = "not a CloudTrail rule (its logsource is not product: aws, service: cloudtrail)"
+
+
+def cloudtrail_pipeline() -> ProcessingPipeline:
+    """The processing pipeline of :class:`TrailtuiBackend`: a rule whose ``logsource`` is not
+    ``product: aws, service: cloudtrail`` (Sigma's taxonomy for CloudTrail, as SigmaHQ's
+    ``rules/cloud/aws/cloudtrail`` write it) fails with :data:`NOT_CLOUDTRAIL`, instead of
+    running a Windows rule's ``CommandLine`` against CloudTrail events. CloudTrail's field names
+    need no mapping: the rules use them as the grammar reads them."""
+    return ProcessingPipeline(
+        name="trailtui CloudTrail",
+        priority=10,
+        items=[ProcessingItem(
+            identifier="trailtui_cloudtrail_only",
+            transformation=RuleFailureTransformation(NOT_CLOUDTRAIL),
+            rule_conditions=[LogsourceCondition(product="aws", service="cloudtrail")],
+            rule_condition_negation=True,
+        )],
+    )
 
 
 class TrailtuiBackend(TextQueryBackend):
@@ -33,6 +58,7 @@ class TrailtuiBackend(TextQueryBackend):
     name: ClassVar[str] = "trailtui"
     formats: ClassVar[dict[str, str]] = {"default": "trailtui filter text"}
     requires_pipeline: ClassVar[bool] = False
+    backend_processing_pipeline: ClassVar[ProcessingPipeline] = cloudtrail_pipeline()
 
     precedence: ClassVar[tuple] = (ConditionNOT, ConditionAND, ConditionOR)
     group_expression: ClassVar[str] = "({expr})"

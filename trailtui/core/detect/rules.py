@@ -85,6 +85,21 @@ class RuleProblem:
     reason: str
 
 
+def problem_lines(problems: list[RuleProblem]) -> list[str]:
+    """One line per rule problem (``rule not used: PATH: REASON``), except rules for other log
+    sources (a whole SigmaHQ checkout holds thousands): past three, one line counts them and
+    names the first. The lines hold file text: escape them for a terminal."""
+    from trailtui.core.detect.backend import NOT_CLOUDTRAIL
+
+    elsewhere = [problem for problem in problems if NOT_CLOUDTRAIL in problem.reason]
+    grouped = len(elsewhere) > 3
+    lines = [f"rule not used: {problem.path}: {problem.reason}"
+             for problem in problems if not (grouped and NOT_CLOUDTRAIL in problem.reason)]
+    if grouped:
+        lines.append(f"{len(elsewhere):,} rules not used: {NOT_CLOUDTRAIL} (the first: {elsewhere[0].path})")
+    return lines
+
+
 def _rule_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[RuleProblem]]:
     """Each rule file under ``paths`` with its group (see :attr:`Rule.group`)."""
     files: list[tuple[Path, str]] = []
@@ -92,7 +107,9 @@ def _rule_files(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]],
     for given in paths:
         path = Path(given).expanduser()
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()):
+            found_files = (p for p in path.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            for found in sorted(found_files):
                 group = PACK_GROUPS.get(found.parent.name) if found.parent.parent == PACK_DIR else None
                 files.append((found, group or str(given)))
         elif path.is_file():
@@ -110,40 +127,46 @@ def _columns(fields) -> tuple[str, ...] | None:
 
 
 def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RuleProblem]]:
-    """The rules in ``paths`` (rule files, and folders searched for ``*.yml``/``*.yaml``), in
-    path order, and a :class:`RuleProblem` for each path that does not exist, file that is not a
-    Sigma rule, and rule that cannot become a filter (with pySigma's or the grammar's reason).
-    Rules with the same id are kept once (the first)."""
+    """The rules in ``paths`` (rule files, and folders searched for ``*.yml``/``*.yaml``, hidden
+    folders left out), in path order, and a :class:`RuleProblem` for each path that does not
+    exist, file that is not a Sigma rule or holds none, rule that cannot become a filter (with
+    pySigma's or the grammar's reason), and rule whose id an earlier one has. A rule of the
+    user's with the id of a built-in one (:data:`PACK_DIR`) replaces it: that is how a pack rule
+    is edited."""
     # pySigma is imported here, not at the top: the app reaches this module on its first screen.
-    import yaml
     from sigma.collection import SigmaCollection
-    from sigma.exceptions import SigmaError
 
     from trailtui.core.detect.backend import RuleNotConverted, TrailtuiBackend, rule_filter
 
     files, problems = _rule_files(paths)
-    rules: list[Rule] = []
-    seen: set[str] = set()
+    rules: dict[str, Rule] = {}
     backend = TrailtuiBackend()
     for path, group in files:
         try:
             collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, SigmaError, ValueError, yaml.YAMLError) as err:
-            problems.append(RuleProblem(str(path), f"not a Sigma rule: {err}".splitlines()[0]))
+        except Exception as err:  # noqa: BLE001 - pySigma and PyYAML raise many kinds for a bad file
+            problems.append(RuleProblem(str(path), f"not a Sigma rule: {err or type(err).__name__}".splitlines()[0]))
             continue
         for problem in collection.errors:
             problems.append(RuleProblem(str(path), str(problem).splitlines()[0]))
+        if not collection.rules and not collection.errors:
+            problems.append(RuleProblem(str(path), "no Sigma rule in the file"))
         for sigma_rule in collection.rules:
             rule_id = str(sigma_rule.id) if sigma_rule.id else path.stem
-            if rule_id in seen:
+            earlier = rules.get(rule_id)
+            if earlier is not None and not _is_builtin(earlier.path):
+                problems.append(RuleProblem(str(path), f"{sigma_rule.title}: the same id as {earlier.path}, "
+                                                       "which is used"))
                 continue
             try:
                 text = rule_filter(sigma_rule, backend)
             except RuleNotConverted as err:
                 problems.append(RuleProblem(str(path), f"{sigma_rule.title}: {err}".splitlines()[0]))
                 continue
-            seen.add(rule_id)
-            rules.append(Rule(
+            except Exception as err:  # noqa: BLE001 - a rule pySigma cannot convert in a way it does not name
+                problems.append(RuleProblem(str(path), f"{sigma_rule.title}: cannot be converted ({err!r})"))
+                continue
+            rules[rule_id] = Rule(
                 id=rule_id,
                 title=str(sigma_rule.title or path.stem),
                 level=sigma_rule.level.name.lower() if sigma_rule.level else "informational",
@@ -155,8 +178,12 @@ def load_rules(paths: list[str | os.PathLike]) -> tuple[list[Rule], list[RulePro
                 columns=_columns(sigma_rule.fields),
                 time_range=sigma_rule.custom_attributes.get(TIME_RANGE_ATTRIBUTE) is True,
                 group=group,
-            ))
-    return rules, problems
+            )
+    return list(rules.values()), problems
+
+
+def _is_builtin(path: str) -> bool:
+    return Path(path).parent.parent == PACK_DIR
 
 
 @functools.cache

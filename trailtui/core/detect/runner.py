@@ -20,12 +20,17 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from trailtui.core.detect.rules import LEVELS, Rule
 from trailtui.core.times import event_time_text_of
 
 #: Rules of this level and above have their hits listed in ``detection_hits``.
 MARKED_LEVEL = "low"
+
+#: SQLite's generic error code (a statement that cannot run: a rule's SQL), as opposed to the
+#: index's own failures (SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR, ...): those are raised.
+_SQLITE_ERROR = 1
 
 # meta keys: the highest event id and the number of events up to it when the last run ended.
 _THROUGH_KEY = "detections_through"
@@ -82,6 +87,28 @@ def _rule_of(detection: Detection) -> Rule:
     return Rule(detection.id, detection.title, detection.level, detection.tags, detection.filter, detection.path)
 
 
+_RULE_PATHS_KEY = "detections_rule_paths"
+
+
+def rule_paths_for(conn: sqlite3.Connection, given: list[str]) -> list[str]:
+    """The ``--rules`` paths of a run on the index open on ``conn``: ``given`` (made absolute)
+    when there are any, and then remembered in the index; else the paths remembered from the
+    last run that named some (those that still exist), so ``trailtui detect --rules DIR`` then
+    ``trailtui`` on the same logs runs the same rules and keeps their results. ``conn`` must be
+    a writer connection when ``given`` is not empty."""
+    if given:
+        paths = [str(Path(path).expanduser().absolute()) for path in given]
+        with conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_RULE_PATHS_KEY, json.dumps(paths)))
+        return paths
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_RULE_PATHS_KEY,)).fetchone()
+    try:
+        remembered = json.loads(row[0]) if row else []
+    except ValueError:
+        return []
+    return [path for path in remembered if isinstance(path, str) and Path(path).exists()]
+
+
 def _meta(conn: sqlite3.Connection, key: str) -> int:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return int(row[0]) if row and str(row[0]).isdigit() else 0
@@ -89,10 +116,14 @@ def _meta(conn: sqlite3.Connection, key: str) -> int:
 
 def _sync_rules(conn: sqlite3.Connection, rules: list[Rule], full: bool) -> dict[str, tuple[int, int]]:
     """Make ``detection_rules`` hold exactly ``rules``; returns rule id -> (row, checked through).
-    A rule whose filter changed, or every rule when ``full``, starts again from no hits."""
-    stored = {rule_id: (key, text) for key, rule_id, text in conn.execute("SELECT id, rule_id, filter FROM detection_rules")}
+    A rule whose filter changed, or whose level moved across :data:`MARKED_LEVEL` (its events
+    listed in ``detection_hits`` or not), or every rule when ``full``, starts again from no hits.
+    Rows that would not change are not written."""
+    marked = LEVELS.index(MARKED_LEVEL)
+    stored = {row[1]: row for row in conn.execute(
+        "SELECT id, rule_id, name, title, level, level_rank, tags, filter, path, description FROM detection_rules")}
     wanted = {rule.id for rule in rules}
-    for rule_id, (key, _) in stored.items():
+    for rule_id, (key, *_) in stored.items():
         if rule_id not in wanted:
             conn.execute("DELETE FROM detection_hits WHERE rule = ?", (key,))
             conn.execute("DELETE FROM detection_rules WHERE id = ?", (key,))
@@ -103,8 +134,10 @@ def _sync_rules(conn: sqlite3.Connection, rules: list[Rule], full: bool) -> dict
         values = (rule.name, rule.title, rule.level, rule.level_rank, json.dumps(list(rule.tags)), rule.filter,
                   rule.path, rule.description)
         if rule.id in stored:
-            key, text = stored[rule.id]
-            if text != rule.filter:
+            key, _, *old = stored[rule.id]
+            if tuple(old) == values:
+                continue
+            if old[5] != rule.filter or (old[3] >= marked) != (rule.level_rank >= marked):
                 conn.execute("DELETE FROM detection_hits WHERE rule = ?", (key,))
                 conn.execute("UPDATE detection_rules SET hits = 0, first_seen = NULL, last_seen = NULL, "
                              "checked_through = 0, problem = NULL WHERE id = ?", (key,))
@@ -168,15 +201,22 @@ def run_rules(conn: sqlite3.Connection, rules: list[Rule], *, on_rule=None) -> D
                     found, first, last = conn.execute(
                         f'SELECT count(*), min("eventTime"), max("eventTime") FROM {source} WHERE {where}', params
                     ).fetchone()
+                # min/max of a value and NULL is NULL: a run without new hits keeps the span.
                 conn.execute(
-                    "UPDATE detection_rules SET hits = hits + ?, first_seen = min(coalesce(first_seen, ?), ?), "
-                    "last_seen = max(coalesce(last_seen, ?), ?), checked_through = ?, problem = NULL WHERE id = ?",
+                    "UPDATE detection_rules SET hits = hits + ?, first_seen = coalesce(min(first_seen, ?), first_seen, ?), "
+                    "last_seen = coalesce(max(last_seen, ?), last_seen, ?), checked_through = ?, problem = NULL "
+                    "WHERE id = ?",
                     (found, first, first, last, last, through, key),
                 )
         except sqlite3.OperationalError as err:
-            if "interrupted" in str(err):
-                raise
-            reason = str(err).splitlines()[0]
+            text = str(err)
+            if "interrupted" in text or "user-defined function raised exception" in text:
+                # Ctrl+C (or the loader's SIGTERM) while SQLite ran one of trailtui's SQL
+                # functions, which never raise otherwise: sqlite3 reports it as this error.
+                raise KeyboardInterrupt from err
+            if getattr(err, "sqlite_errorcode", _SQLITE_ERROR) != _SQLITE_ERROR:
+                raise  # the index itself: locked, full disk, read-only (Python 3.11+ tells)
+            reason = text.splitlines()[0]
             run.problems.append((rule.title, reason))
             with conn:
                 conn.execute("UPDATE detection_rules SET problem = ? WHERE id = ?", (reason, key))

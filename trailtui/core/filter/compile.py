@@ -154,9 +154,11 @@ def _negated(sql: str) -> str:
 
 
 def _is_positive_on(node: Node, column: str) -> bool:
-    """``node`` is a field term (not negated, not a regular expression) that reads ``column``
-    alone."""
-    if not isinstance(node, _Term) or node.field is None or node.negated or node.values[0].regex:
+    """``node`` is a field term (not negated, not a regular expression, not ``field:*``) that
+    reads ``column`` alone."""
+    if not isinstance(node, _Term) or node.field is None or node.negated:
+        return False
+    if any(value.regex or value.anything for value in node.values):
         return False
     try:
         return _lookup_field(node.field, node.field_position).columns == (column,)

@@ -22,8 +22,8 @@ from trailtui.core.store.schema import EVENT_INDEXES, LOOKUP_COLUMNS, VALUE_LIST
 def refine_value_statistics(conn: sqlite3.Connection) -> int:
     """Rewrite ``sqlite_stat1`` for the events indexes whose leading column is one of
     :data:`~trailtui.core.store.schema.VALUE_LIST_COLUMNS` stored in ``events``; returns how many
-    rows it changed (0 when ``ANALYZE`` has not run). The caller commits; new connections plan
-    with the new figures."""
+    rows it changed (0 when ``ANALYZE`` has not run). ``conn`` plans with them at once; the
+    caller commits, and other connections opened after that plan with them too."""
     try:
         stats = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'events'"))
     except sqlite3.OperationalError:  # no sqlite_stat1: never analysed
@@ -43,4 +43,8 @@ def refine_value_statistics(conn: sqlite3.Connection) -> int:
         parts[0], parts[1] = str(total), str(max(1, -(-valued // distinct)))
         conn.execute("UPDATE sqlite_stat1 SET stat = ? WHERE tbl = 'events' AND idx = ?", (" ".join(parts), name))
         changed += 1
+    if changed:
+        # Loaded with the schema: this connection plans with the new figures only after SQLite
+        # reads them again ("ANALYZE sqlite_schema" reloads them; sqlite_master is its older name).
+        conn.execute("ANALYZE sqlite_master")
     return changed
