@@ -246,3 +246,21 @@ def test_a_rule_whose_sql_fails_is_recorded_and_the_others_still_run(logs: Path)
     assert run_rules(conn, [json_rule, plain]).rules == 1  # the failed rule, again
     assert {d.title: d.problem for d in detections(conn, with_hits=False)}["Key in the request"] is None
     conn.close()
+
+
+def test_the_index_remembers_the_rules_a_detect_run_was_given(logs: Path, capsys) -> None:
+    """``trailtui detect --rules DIR`` then a run without --rules (the app's loader, or detect
+    again) uses DIR again, so its detections are not forgotten."""
+    from trailtui.cli import main
+    from trailtui.core.detect.runner import rule_paths_for
+
+    write_rule(logs / "mine", "reads.yml", title="Objects read here", id="eeeeeeee-0000-4000-8000-000000000001",
+               level="medium", detection="    sel:\n        eventName: GetObject\n    condition: sel")
+    db = logs / "cli.sqlite"
+    assert main(["detect", str(logs / "logs"), "--db", str(db), "--rules", str(logs / "mine")]) == 0
+    assert main(["detect", str(logs / "logs"), "--db", str(db)]) == 0
+    assert "Objects read here" in capsys.readouterr().out
+    conn = connect(db)
+    assert rule_paths_for(conn, []) == [str((logs / "mine").absolute())]
+    assert "Objects read here" in {d.title for d in detections(conn)}
+    conn.close()
