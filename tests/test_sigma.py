@@ -200,3 +200,46 @@ def test_detect_prints_each_rules_hits_as_the_rule_text_describes(stratus, tmp_p
     assert levels and set(levels) <= {"medium", "high", "critical"}
     assert levels == sorted(levels, key=["critical", "high", "medium"].index)
     assert any("AWS Successful Console Login Without MFA" in line and "initial-access" in line for line in table)
+
+
+def test_contains_all_on_a_json_object_needs_every_value(tmp_path: Path) -> None:
+    """SigmaHQ's only ``contains|all`` CloudTrail rule (S3 Browser's template bucket policy): the
+    request must hold all three texts; one missing (a Deny), or another client, is not a hit.
+    The Stratus logs have no S3 Browser event, so the events are written here, the expected
+    hits from the rule's YAML: the three quoted strings in requestParameters' JSON text."""
+    import json
+
+    from tests.conftest import make_event, write_records
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    name = "aws_iam_s3browser_templated_s3_bucket_policy_creation.yml"
+    if not (RULES / name).is_file():
+        pytest.skip("SigmaHQ's rules are not in ../shared (outside the repo)")
+
+    def policy(effect: str) -> dict:
+        return {"userName": "backup", "policyName": "s3-read",
+                "policyDocument": {"Statement": [{"Effect": effect, "Action": "s3:GetObject",
+                                                  "Resource": "arn:aws:s3:::<YOUR-BUCKET-NAME>/*"}]}}
+
+    s3_browser = "S3 Browser/11.5.7 (https://s3browser.com)"
+    events = [
+        make_event("template", "PutUserPolicy", eventSource="iam.amazonaws.com", userAgent=s3_browser,
+                   requestParameters=policy("Allow")),
+        make_event("deny", "PutUserPolicy", eventSource="iam.amazonaws.com", userAgent=s3_browser,
+                   requestParameters=policy("Deny")),
+        make_event("cli", "PutUserPolicy", eventSource="iam.amazonaws.com", userAgent="aws-cli/2.15.30",
+                   requestParameters=policy("Allow")),
+    ]
+    write_records(tmp_path / "logs" / "a.json", events)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+    (text,) = rule_filters((RULES / name).read_text())
+    compiled = compile_filter(text)
+    hits = {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+    wanted = ('"arn:aws:s3:::<YOUR-BUCKET-NAME>/*"', '"s3:GetObject"', '"Allow"')
+    expected = {event["eventID"] for event in events
+                if "s3 browser" in event["userAgent"].lower()
+                and all(value.lower() in json.dumps(event["requestParameters"]).lower() for value in wanted)}
+    assert hits == expected == {"template"}, text
+    conn.close()
