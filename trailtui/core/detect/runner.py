@@ -117,8 +117,9 @@ def _meta(conn: sqlite3.Connection, key: str) -> int:
 def _sync_rules(conn: sqlite3.Connection, rules: list[Rule], full: bool) -> dict[str, tuple[int, int]]:
     """Make ``detection_rules`` hold exactly ``rules``; returns rule id -> (row, checked through).
     A rule whose filter changed, or whose level moved across :data:`MARKED_LEVEL` (its events
-    listed in ``detection_hits`` or not), or every rule when ``full``, starts again from no hits.
-    Rows that would not change are not written."""
+    listed in ``detection_hits`` or not), or every rule when ``full``, runs again over every
+    event (``checked_through`` 0; its old hits are replaced when it has run, so a reader sees
+    them until then). Rows that would not change are not written."""
     marked = LEVELS.index(MARKED_LEVEL)
     stored = {row[1]: row for row in conn.execute(
         "SELECT id, rule_id, name, title, level, level_rank, tags, filter, path, description FROM detection_rules")}
@@ -128,8 +129,7 @@ def _sync_rules(conn: sqlite3.Connection, rules: list[Rule], full: bool) -> dict
             conn.execute("DELETE FROM detection_hits WHERE rule = ?", (key,))
             conn.execute("DELETE FROM detection_rules WHERE id = ?", (key,))
     if full:
-        conn.execute("DELETE FROM detection_hits")
-        conn.execute("UPDATE detection_rules SET hits = 0, first_seen = NULL, last_seen = NULL, checked_through = 0")
+        conn.execute("UPDATE detection_rules SET checked_through = 0")
     for rule in rules:
         values = (rule.name, rule.title, rule.level, rule.level_rank, json.dumps(list(rule.tags)), rule.filter,
                   rule.path, rule.description)
@@ -138,9 +138,7 @@ def _sync_rules(conn: sqlite3.Connection, rules: list[Rule], full: bool) -> dict
             if tuple(old) == values:
                 continue
             if old[5] != rule.filter or (old[3] >= marked) != (rule.level_rank >= marked):
-                conn.execute("DELETE FROM detection_hits WHERE rule = ?", (key,))
-                conn.execute("UPDATE detection_rules SET hits = 0, first_seen = NULL, last_seen = NULL, "
-                             "checked_through = 0, problem = NULL WHERE id = ?", (key,))
+                conn.execute("UPDATE detection_rules SET checked_through = 0 WHERE id = ?", (key,))
             conn.execute("UPDATE detection_rules SET name = ?, title = ?, level = ?, level_rank = ?, tags = ?, "
                          "filter = ?, path = ?, description = ? WHERE id = ?", (*values, key))
         else:
@@ -187,6 +185,10 @@ def run_rules(conn: sqlite3.Connection, rules: list[Rule], *, on_rule=None) -> D
         params = (checked, through, *compiled.params)
         try:
             with conn:
+                if not checked:  # from the first event: what an earlier run found is replaced
+                    conn.execute("DELETE FROM detection_hits WHERE rule = ?", (key,))
+                    conn.execute("UPDATE detection_rules SET hits = 0, first_seen = NULL, last_seen = NULL "
+                                 "WHERE id = ?", (key,))
                 if rule.level_rank >= LEVELS.index(MARKED_LEVEL):
                     found = conn.execute(
                         f"INSERT OR IGNORE INTO detection_hits SELECT events.id, {key:d} FROM {source} WHERE {where}",
