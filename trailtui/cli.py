@@ -1,4 +1,4 @@
-"""The ``trailtui`` command: browse (default), ``index``, ``query``, ``detect`` and ``marks``.
+"""The ``trailtui`` command: browse (default), ``index``, ``query``, ``detect``, ``marks`` and ``athena``.
 
 Exit codes: 0 every input loaded; 2 usage error (bad arguments, a path that does not exist, a
 filter that does not parse, an index that cannot be written or read: a full disk, a read-only
@@ -30,6 +30,7 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui query PATH ... --follow --format ndjson   print each new matching event as it arrives
   trailtui query --list-presets  list the presets (incident response, S3 user guide)
   trailtui detect PATH ... [--rules DIR] [--level high] [--format table|csv|json|ndjson]   run Sigma rules
+  trailtui athena ddl s3://BUCKET/AWSLogs/[o-ORG/] [--accounts ID,...] [--regions R,...]   the Athena table
   trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
@@ -162,6 +163,32 @@ def build_detect_parser() -> argparse.ArgumentParser:
     return detect
 
 
+def build_athena_parser() -> argparse.ArgumentParser:
+    """The ``athena`` subcommand's parser: ``athena ddl`` prints the Athena table of a trail."""
+    from trailtui.core.athena.ddl import DEFAULT_FIRST_DAY, DEFAULT_TABLE
+
+    athena = argparse.ArgumentParser(
+        prog="trailtui athena",
+        description="When the logs outgrow one machine: ask Amazon Athena. 'ddl' prints the CREATE EXTERNAL "
+        "TABLE of the Athena user guide's CloudTrail table over a trail's S3 delivery, with partition projection "
+        "on account, Region and day.",
+    )
+    commands = athena.add_subparsers(dest="athena_command", metavar="COMMAND", required=True)
+    ddl = commands.add_parser("ddl", help="print the CREATE EXTERNAL TABLE of a trail's delivery")
+    ddl.add_argument("url", metavar="s3://BUCKET/AWSLogs/[o-ORG/]", help="the trail's AWSLogs/ folder (or an "
+                     "organization's folder in it)")
+    ddl.add_argument("--table", default=DEFAULT_TABLE, help=f"the table's name (default {DEFAULT_TABLE})")
+    ddl.add_argument("--accounts", "--account", dest="account", metavar="ID[,ID...]",
+                     help="the accounts it covers (default: the account folders found by listing)")
+    ddl.add_argument("--regions", "--region", dest="region", metavar="R[,R...]",
+                     help="the Regions it covers (default: the Region folders found by listing)")
+    ddl.add_argument("--first-day", default=DEFAULT_FIRST_DAY, metavar="YYYY/MM/DD",
+                     help=f"the first day of the day projection (default {DEFAULT_FIRST_DAY})")
+    ddl.add_argument("--profile", metavar="NAME", help="AWS profile for the listing (default: boto3's credential chain)")
+    ddl.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint (a local test server)")
+    return athena
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     argv = _join_negated_filters(list(sys.argv[1:] if argv is None else argv))
@@ -174,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         if argv and argv[0] == "detect":
             detect = build_detect_parser()
             return _cmd_detect(detect, detect.parse_args(argv[1:]))
+        if argv and argv[0] == "athena":
+            athena = build_athena_parser()
+            return _cmd_athena(athena, athena.parse_args(argv[1:]))
         if argv and argv[0] == "marks":
             marks = build_marks_parser()
             return _cmd_marks(marks, marks.parse_args(argv[1:]))
@@ -667,6 +697,32 @@ def _report_rule_problems(problems, stream) -> None:
 
     for line in problem_lines(problems):
         print(f"trailtui: {printable(line)}", file=stream)
+
+
+def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
+    """``trailtui athena ddl``: the table on stdout; what was listed, and anything that could
+    not be, on stderr. Exit 2 for a URL or value the table cannot be made of, or S3 unusable."""
+    from trailtui.core.athena.ddl import DdlError, create_table, discover_partitions, table_location
+    from trailtui.core.sources.s3 import S3SourceError, make_client
+    from trailtui.core.text import printable
+
+    options = _s3_options(args)
+    try:
+        where = table_location(args.url)
+        accounts, regions = list(options.accounts), list(options.regions)
+        if not accounts or not regions:
+            found_accounts, found_regions, listing = discover_partitions(make_client(options), where, options)
+            for prefix, message in listing.problems:
+                print(f"trailtui: could not list {printable(prefix)}: {printable(message)}", file=sys.stderr)
+            accounts, regions = accounts or found_accounts, regions or found_regions
+            print(f"trailtui: found {len(found_accounts)} account(s) and {len(found_regions)} Region(s) under "
+                  f"{printable(where.location)} ({listing.requests} listing requests)", file=sys.stderr)
+        sys.stdout.write(create_table(where, accounts=accounts, regions=regions, table=args.table,
+                                      first_day=args.first_day))
+    except (DdlError, S3SourceError) as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 def _query_follow(conn, db_path: Path, args, compiled, columns, summary, options, interval: float) -> int:
