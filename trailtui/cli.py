@@ -31,6 +31,7 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui query --list-presets  list the presets (incident response, S3 user guide)
   trailtui detect PATH ... [--rules DIR] [--level high] [--format table|csv|json|ndjson]   run Sigma rules
   trailtui athena ddl s3://BUCKET/AWSLogs/[o-ORG/] [--accounts ID,...] [--regions R,...]   the Athena table
+  trailtui athena sql --filter EXPR --since TIME --account ID,... --region R,...   the filter as Athena SQL
   trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
@@ -186,6 +187,16 @@ def build_athena_parser() -> argparse.ArgumentParser:
                      help=f"the first day of the day projection (default {DEFAULT_FIRST_DAY})")
     ddl.add_argument("--profile", metavar="NAME", help="AWS profile for the listing (default: boto3's credential chain)")
     ddl.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint (a local test server)")
+    sql = commands.add_parser("sql", help="print the Athena SQL of a filter (notes on stderr)")
+    sql.add_argument("--filter", "-f", metavar="EXPR", default="", help="the filter (the grammar of trailtui query)")
+    sql.add_argument("--since", metavar="TIME", help="since:TIME, ANDed (also the day partitions read)")
+    sql.add_argument("--until", metavar="TIME", help="until:TIME, ANDed")
+    sql.add_argument("--account", "--accounts", dest="account", metavar="ID[,ID...]", required=True,
+                     help="the accounts to read (the account partition)")
+    sql.add_argument("--region", "--regions", dest="region", metavar="R[,R...]", required=True,
+                     help="the Regions to read (the region partition)")
+    sql.add_argument("--table", default=DEFAULT_TABLE, help=f"the table of athena ddl (default {DEFAULT_TABLE})")
+    sql.add_argument("--limit", type=int, metavar="N", help="LIMIT N (none by default)")
     return athena
 
 
@@ -301,8 +312,8 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
         until=moment(until if until is not None else getattr(args, "until", None), "--until"),
         accounts=listed(args.account, layout.ACCOUNT_ID, "--account"),
         regions=listed(args.region, layout.REGION, "--region"),
-        profile=args.profile,
-        endpoint_url=args.endpoint_url,
+        profile=getattr(args, "profile", None),
+        endpoint_url=getattr(args, "endpoint_url", None),
     )
 
 
@@ -701,11 +712,15 @@ def _report_rule_problems(problems, stream) -> None:
 
 def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
     """``trailtui athena ddl``: the table on stdout; what was listed, and anything that could
-    not be, on stderr. Exit 2 for a URL or value the table cannot be made of, or S3 unusable."""
+    not be, on stderr. Exit 2 for a URL or value the table cannot be made of, or S3 unusable.
+    ``athena sql``: the SQL on stdout, the terms applied locally on stderr; exit 2 for a filter
+    the grammar refuses, or a bad account, Region, table or limit."""
     from trailtui.core.athena.ddl import DdlError, create_table, discover_partitions, table_location
     from trailtui.core.sources.s3 import S3SourceError, make_client
     from trailtui.core.text import printable
 
+    if args.athena_command == "sql":
+        return _athena_sql(args)
     options = _s3_options(args)
     try:
         where = table_location(args.url)
@@ -722,6 +737,31 @@ def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
     except (DdlError, S3SourceError) as err:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def _athena_sql(args) -> int:
+    """``trailtui athena sql`` (see :func:`_cmd_athena`)."""
+    from trailtui.core.athena.sql import athena_query
+    from trailtui.core.filter import FilterError
+    from trailtui.core.filter.terms import and_text, field_term
+    from trailtui.core.text import printable
+
+    options = _s3_options(args)  # checks the accounts, Regions and times
+    text = and_text(args.filter, *(field_term(name, value) for name, value in (("since", args.since),
+                                                                               ("until", args.until)) if value))
+    try:
+        query = athena_query(text, accounts=list(options.accounts), regions=list(options.regions), table=args.table,
+                             limit=args.limit)
+    except FilterError as err:
+        _print_filter_error(text, err)
+        return EXIT_USAGE
+    except ValueError as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(query.sql)
+    for note in query.notes:
+        print(f"trailtui: athena: {printable(note)}", file=sys.stderr)
     return EXIT_OK
 
 
