@@ -169,20 +169,25 @@ def _json_path(info: FieldInfo) -> exp.Expression:
                         "serviceEventDetails are JSON text in the Athena table")
     if not rest:
         return _expression(column)
-    steps = []
     for step in rest:
-        if isinstance(step, int):
-            steps.append(f"[{step}]")
-        elif _SIMPLE_KEY.match(step):
-            steps.append(f".{step}")
-        else:
+        if isinstance(step, str) and not _SIMPLE_KEY.match(step):
             raise LocalTerm(f"{info.name}: a JSON key Athena's path syntax would need quoted")
-    path = exp.Literal.string("$" + "".join(steps))
-    scalar = exp.Anonymous(this="json_extract_scalar", expressions=[_expression(column), path])
-    whole = exp.Anonymous(this="json_format", expressions=[
-        exp.Anonymous(this="json_extract", expressions=[_expression(column), path.copy()])])
+    # trailtui looks a key up case aside when it is missing as typed; Athena's JSON paths match
+    # case exactly. The path as typed, then in camelCase and in PascalCase (CloudTrail writes
+    # both: requestParameters.maxResults, and MaxResults for some services) keep Athena's answer
+    # a superset in practice; other case differences are a documented gap.
+    spellings = dict.fromkeys(
+        "$" + "".join(f"[{step}]" if isinstance(step, int) else "." + change(step) for step in rest)
+        for change in (str, lambda key: key[:1].lower() + key[1:], lambda key: key[:1].upper() + key[1:])
+    )
+    scalars = [exp.Anonymous(this="json_extract_scalar", expressions=[_expression(column), exp.Literal.string(path)])
+               for path in spellings]
     # json_format of a JSON null is 'null': trailtui takes a null leaf as missing.
-    return exp.Coalesce(this=scalar, expressions=[exp.Nullif(this=whole, expression=exp.Literal.string("null"))])
+    wholes = [exp.Nullif(this=exp.Anonymous(this="json_format", expressions=[exp.Anonymous(
+        this="json_extract", expressions=[_expression(column), exp.Literal.string(path)])]),
+        expression=exp.Literal.string("null")) for path in spellings]
+    first, *others = scalars + wholes
+    return exp.Coalesce(this=first, expressions=others)
 
 
 def _cidr(network: str) -> exp.Expression:
