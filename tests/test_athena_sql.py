@@ -170,3 +170,27 @@ def test_the_command_prints_the_sql_and_the_notes(capsys) -> None:
     assert main(["athena", "sql", "--filter", "name:x OR", "--account", "111122223333", "--region", "us-east-1"]) == 2
     assert "^" in capsys.readouterr().err
     assert main(["athena", "sql", "--filter", "name:x", "--region", "us-east-1"]) == 2  # --account is required
+
+
+def test_any_filter_tree_is_athena_sql_on_the_table_or_refused_with_a_position() -> None:
+    """Random filter trees (the round-trip test's: any field, any values, regexes, NOT, AND, OR,
+    hostile text) become SQL that parses as Trino and qualifies against the table, or are
+    refused as the local compiler refuses them."""
+    from hypothesis import given, settings
+
+    from tests.test_filter_terms import trees
+    from trailtui.core.filter.terms import write
+
+    @settings(max_examples=300, deadline=None)
+    @given(trees)
+    def run(tree) -> None:
+        text = write(tree)
+        try:
+            compile_filter(text, now=NOW)
+        except FilterError:
+            with pytest.raises(FilterError):
+                athena_query(text, accounts=ACCOUNTS, regions=REGIONS, now=NOW)
+            return
+        check(athena_query(text, accounts=ACCOUNTS, regions=REGIONS, now=NOW).sql)
+
+    run()
