@@ -32,6 +32,7 @@ _BROWSE_HELP = """Browse AWS CloudTrail logs in the terminal.
   trailtui detect PATH ... [--rules DIR] [--level high] [--format table|csv|json|ndjson]   run Sigma rules
   trailtui athena ddl s3://BUCKET/AWSLogs/[o-ORG/] [--accounts ID,...] [--regions R,...]   the Athena table
   trailtui athena sql --filter EXPR --since TIME --account ID,... --region R,...   the filter as Athena SQL
+  trailtui athena run --filter EXPR --since TIME --account ... --region ... --workgroup WG   run it, browse what it found
   trailtui marks [PATH ...] [--format md|csv|ndjson] [--output BASE]   the incident timeline of your marks
 
 Filter examples: 'name:GetObject is:anonymous', 'actor:*alice* -error:*', 'ip:203.0.113.0/24'.
@@ -164,6 +165,21 @@ def build_detect_parser() -> argparse.ArgumentParser:
     return detect
 
 
+def _add_athena_query(parser: argparse.ArgumentParser) -> None:
+    """The query options of ``athena sql`` and ``athena run``."""
+    from trailtui.core.athena.ddl import DEFAULT_TABLE
+
+    parser.add_argument("--filter", "-f", metavar="EXPR", default="", help="the filter (the grammar of trailtui query)")
+    parser.add_argument("--since", metavar="TIME", help="since:TIME, ANDed (also the day partitions read)")
+    parser.add_argument("--until", metavar="TIME", help="until:TIME, ANDed")
+    parser.add_argument("--account", "--accounts", dest="account", metavar="ID[,ID...]", required=True,
+                        help="the accounts to read (the account partition)")
+    parser.add_argument("--region", "--regions", dest="region", metavar="R[,R...]", required=True,
+                        help="the Regions to read (the region partition)")
+    parser.add_argument("--table", default=DEFAULT_TABLE, help=f"the table of athena ddl (default {DEFAULT_TABLE})")
+    parser.add_argument("--limit", type=int, metavar="N", help="LIMIT N (none by default)")
+
+
 def build_athena_parser() -> argparse.ArgumentParser:
     """The ``athena`` subcommand's parser: ``athena ddl`` prints the Athena table of a trail."""
     from trailtui.core.athena.ddl import DEFAULT_FIRST_DAY, DEFAULT_TABLE
@@ -188,15 +204,19 @@ def build_athena_parser() -> argparse.ArgumentParser:
     ddl.add_argument("--profile", metavar="NAME", help="AWS profile for the listing (default: boto3's credential chain)")
     ddl.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint (a local test server)")
     sql = commands.add_parser("sql", help="print the Athena SQL of a filter (notes on stderr)")
-    sql.add_argument("--filter", "-f", metavar="EXPR", default="", help="the filter (the grammar of trailtui query)")
-    sql.add_argument("--since", metavar="TIME", help="since:TIME, ANDed (also the day partitions read)")
-    sql.add_argument("--until", metavar="TIME", help="until:TIME, ANDed")
-    sql.add_argument("--account", "--accounts", dest="account", metavar="ID[,ID...]", required=True,
-                     help="the accounts to read (the account partition)")
-    sql.add_argument("--region", "--regions", dest="region", metavar="R[,R...]", required=True,
-                     help="the Regions to read (the region partition)")
-    sql.add_argument("--table", default=DEFAULT_TABLE, help=f"the table of athena ddl (default {DEFAULT_TABLE})")
-    sql.add_argument("--limit", type=int, metavar="N", help="LIMIT N (none by default)")
+    _add_athena_query(sql)
+    run = commands.add_parser("run", parents=[], help="run the filter in Athena, download exactly the files it "
+                              "found, and browse them (or print them with --no-ui)")
+    _add_athena_query(run)
+    run.add_argument("--database", default="default", help="the Glue database of the table (default: default)")
+    run.add_argument("--workgroup", metavar="WG", help="the Athena workgroup (default: primary)")
+    run.add_argument("--output", metavar="s3://...", help="where Athena writes results (default: the workgroup's)")
+    run.add_argument("--no-ui", action="store_true", help="print the matching events instead of opening the app")
+    run.add_argument("--format", choices=("table", "csv", "json", "ndjson"), default="table", help="with --no-ui")
+    run.add_argument("--athena-region", metavar="REGION", help="the Region Athena runs in (default: the profile's)")
+    run.add_argument("--profile", metavar="NAME", help="AWS profile (default: boto3's credential chain)")
+    run.add_argument("--endpoint-url", metavar="URL", help="an Athena- and S3-compatible endpoint (a local test server)")
+    _add_common(run)
     return athena
 
 
@@ -343,9 +363,10 @@ def _dry_run(paths: list[str], options) -> int:
     return EXIT_OK
 
 
-def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None):
+def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None, s3_lister=None):
     """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path
-    or an S3 source that cannot be used (no credentials)."""
+    or an S3 source that cannot be used (no credentials). ``s3_lister``: lists the S3 URLs
+    instead of the layout-aware listing (``athena run``: exactly the objects it found)."""
     from trailtui.core.discover import InputPathError
     from trailtui.core.loader import DecoderStopped, default_workers, index_paths
     from trailtui.core.sources.s3 import S3SourceError
@@ -355,7 +376,7 @@ def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_optio
     progress = _Progress(enabled=not quiet)
     try:
         summary = index_paths(conn, paths, on_progress=progress.update, workers=default_workers(interactive=False),
-                              s3_options=s3_options)
+                              s3_options=s3_options, s3_lister=s3_lister)
     except (InputPathError, S3SourceError) as err:
         from trailtui.core.text import printable
 
@@ -721,6 +742,8 @@ def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
 
     if args.athena_command == "sql":
         return _athena_sql(args)
+    if args.athena_command == "run":
+        return _athena_run(args)
     options = _s3_options(args)
     try:
         where = table_location(args.url)
@@ -740,8 +763,9 @@ def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
     return EXIT_OK
 
 
-def _athena_sql(args) -> int:
-    """``trailtui athena sql`` (see :func:`_cmd_athena`)."""
+def _athena_query(args):
+    """The filter text and :class:`AthenaQuery` of ``athena sql``/``run``'s options, with its
+    notes on stderr; exits 2 for a filter or value that cannot be queried."""
     from trailtui.core.athena.sql import athena_query
     from trailtui.core.filter import FilterError
     from trailtui.core.filter.terms import and_text, field_term
@@ -755,14 +779,72 @@ def _athena_sql(args) -> int:
                              limit=args.limit)
     except FilterError as err:
         _print_filter_error(text, err)
-        return EXIT_USAGE
+        raise SystemExit(EXIT_USAGE) from None
     except ValueError as err:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
-        return EXIT_USAGE
-    sys.stdout.write(query.sql)
+        raise SystemExit(EXIT_USAGE) from None
     for note in query.notes:
         print(f"trailtui: athena: {printable(note)}", file=sys.stderr)
+    return text, query
+
+
+def _athena_sql(args) -> int:
+    """``trailtui athena sql`` (see :func:`_cmd_athena`)."""
+    _, query = _athena_query(args)
+    sys.stdout.write(query.sql)
     return EXIT_OK
+
+
+def _athena_run(args) -> int:
+    """``trailtui athena run``: the query in Athena (state, data scanned and cost on stderr;
+    Ctrl+C stops it, exit 130), then exactly the objects its ``"$path"`` names downloaded and
+    indexed, then the app on them with the whole filter (``--no-ui``: the matching events
+    printed as ``query`` prints them). Exit 2 when the query cannot run, 3 when some objects
+    could not be read."""
+    from trailtui.core.athena.run import AthenaRunError, ExactObjects, make_athena_client, run_query
+    from trailtui.core.sources.s3 import S3Options, make_client
+    from trailtui.core.text import printable
+
+    text, query = _athena_query(args)
+
+    def show(progress) -> None:
+        print(f"trailtui: athena: {progress.state.lower()} · {progress.scanned / 1e9:,.2f} GB scanned · "
+              f"${progress.cost:,.4f} · {progress.seconds:.0f} s", file=sys.stderr)
+
+    try:
+        client = make_athena_client(args.profile, args.endpoint_url, args.athena_region)
+        outcome = run_query(client, query.sql, database=args.database, workgroup=args.workgroup, output=args.output,
+                            on_progress=show)
+    except AthenaRunError as err:
+        print(f"trailtui: {printable(str(err))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("trailtui: the Athena query was stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    paths = sorted(set(outcome.column('"$path"') if '"$path"' in outcome.columns else outcome.column("$path")))
+    print(f"trailtui: athena: {len(outcome.rows):,} rows in {len(paths):,} objects", file=sys.stderr)
+    if not paths:
+        return EXIT_OK
+    options = S3Options(profile=args.profile, endpoint_url=args.endpoint_url)
+    db_path = _db_path(args, paths[:1])
+    conn, summary = _run_index(paths, db_path, quiet=True, s3_options=options,
+                               s3_lister=ExactObjects(make_client(options), paths))
+    _report_problems(summary, sys.stderr)
+    failed = EXIT_PARTIAL if summary.failures or summary.record_problems else EXIT_OK
+    if args.no_ui:
+        from trailtui.core.export import write_events
+        from trailtui.core.filter import compile_filter
+        from trailtui.core.query import EventQuery
+
+        write_events(EventQuery(conn, compile_filter(text), newest_first=True), args.format, sys.stdout,
+                     terminal=sys.stdout.isatty())
+        return failed
+    conn.close()
+    from trailtui.tui.app import TrailApp
+
+    app = TrailApp(db_path=db_path, paths=[], initial_filter=text)  # the index as Athena's files made it
+    app.run()
+    return app.return_code or failed
 
 
 def _query_follow(conn, db_path: Path, args, compiled, columns, summary, options, interval: float) -> int:

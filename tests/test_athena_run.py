@@ -1,0 +1,183 @@
+"""``trailtui athena run``: the query in Athena (polling, paging, a failure's reason, Ctrl+C
+stopping it), then exactly the S3 objects its ``"$path"`` rows name downloaded, indexed and read
+with the whole filter. The boto3 flow runs against moto's Athena and S3 in server mode (moto does
+not run SQL: its results are seeded); paging and the failure reasons use botocore's Stubber."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import make_event, write_records
+from tests.test_s3_source import aws_env, s3  # noqa: F401 - fixtures: moto's server behind a counting proxy
+from trailtui.core.athena.run import AthenaRunError, ExactObjects, make_athena_client, run_query
+
+SQL = "SELECT \"$path\", eventid, eventtime FROM cloudtrail_logs WHERE account IN ('111122223333')"
+
+
+def _execution(query_id: str, state: str, scanned: int = 0, **status) -> dict:
+    return {"QueryExecution": {"QueryExecutionId": query_id, "Status": {"State": state, **status},
+                               "Statistics": {"DataScannedInBytes": scanned}}}
+
+
+def _page(rows: list[list[str]], columns: list[str] | None = None, token: str | None = None) -> dict:
+    page = {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": value} for value in row]} for row in rows],
+                          "ResultSetMetadata": {"ColumnInfo": [{"Name": name, "Type": "varchar"}
+                                                               for name in (columns or [])]}}}
+    if token:
+        page["NextToken"] = token
+    return page
+
+
+@pytest.fixture
+def stubbed(aws_env):  # noqa: F811
+    client = make_athena_client(region="us-east-1")
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def test_a_query_is_polled_to_its_end_and_every_page_read(stubbed) -> None:
+    client, stub = stubbed
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"},
+                      {"QueryString": SQL, "QueryExecutionContext": {"Database": "security"}, "WorkGroup": "ir",
+                       "ResultConfiguration": {"OutputLocation": "s3://results/"}})
+    stub.add_response("get_query_execution", _execution("q-1", "QUEUED"), {"QueryExecutionId": "q-1"})
+    stub.add_response("get_query_execution", _execution("q-1", "RUNNING", 2 * 10**12), {"QueryExecutionId": "q-1"})
+    stub.add_response("get_query_execution", _execution("q-1", "SUCCEEDED", 25 * 10**11), {"QueryExecutionId": "q-1"})
+    columns = ["$path", "eventid", "eventtime"]
+    stub.add_response("get_query_results", _page([columns, ["s3://t/a.json.gz", "e1", "2026-03-14T10:00:00Z"]],
+                                                 columns, token="next"), {"QueryExecutionId": "q-1"})
+    stub.add_response("get_query_results", _page([["s3://t/b.json.gz", "e2", "2026-03-14T10:01:00Z"]], columns),
+                      {"QueryExecutionId": "q-1", "NextToken": "next"})
+    seen, waits = [], []
+    outcome = run_query(client, SQL, database="security", workgroup="ir", output="s3://results/",
+                        on_progress=lambda progress: seen.append((progress.state, progress.scanned)),
+                        sleep=waits.append)
+    assert seen == [("QUEUED", 0), ("RUNNING", 2 * 10**12), ("SUCCEEDED", 25 * 10**11)]
+    assert waits == [0.5, 1.0]  # the wait doubles
+    assert outcome.progress.cost == pytest.approx(12.5)  # $5 per TB scanned
+    assert outcome.columns == columns
+    assert outcome.rows == [["s3://t/a.json.gz", "e1", "2026-03-14T10:00:00Z"], ["s3://t/b.json.gz", "e2", "2026-03-14T10:01:00Z"]]
+    assert outcome.column("$path") == ["s3://t/a.json.gz", "s3://t/b.json.gz"]
+
+
+def test_a_failed_query_says_athenas_reason_and_a_missing_table_points_at_ddl(stubbed) -> None:
+    client, stub = stubbed
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-2"})
+    stub.add_response("get_query_execution", _execution(
+        "q-2", "FAILED", StateChangeReason="TABLE_NOT_FOUND: line 1:40: Table 'awsdatacatalog.default.cloudtrail_logs' does not exist",
+        AthenaError={"ErrorCategory": 2, "ErrorType": 1006,
+                     "ErrorMessage": "TABLE_NOT_FOUND: line 1:40: Table 'awsdatacatalog.default.cloudtrail_logs' does not exist"}))
+    with pytest.raises(AthenaRunError) as caught:
+        run_query(client, SQL, database="default", sleep=lambda _: None)
+    assert "failed: TABLE_NOT_FOUND" in str(caught.value) and "athena ddl" in str(caught.value)
+    stub.add_client_error("start_query_execution", "InvalidRequestException",
+                          "No output location provided. An output location is required either through the Workgroup "
+                          "result configuration setting or as an API input.")
+    with pytest.raises(AthenaRunError) as caught:
+        run_query(client, SQL, database="default", sleep=lambda _: None)
+    assert "could not start: No output location provided" in str(caught.value)
+
+
+def test_ctrl_c_stops_the_query(stubbed) -> None:
+    client, stub = stubbed
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
+    stub.add_response("get_query_execution", _execution("q-3", "RUNNING"))
+    stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-3"})
+
+    def interrupt(progress) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_query(client, SQL, database="default", on_progress=interrupt, sleep=lambda _: None)
+
+
+def _seed(endpoint: str, rows: list[list[str]]) -> None:
+    """moto's API for the results of the next query ("Athena", moto's documentation)."""
+    columns = rows[0]
+    body = {"account_id": "123456789012", "region": "us-east-1", "results": [{
+        "rows": [{"Data": [{"VarCharValue": value} for value in row]} for row in rows],
+        "column_info": [{"CatalogName": "", "SchemaName": "", "TableName": "", "Name": name, "Label": name,
+                         "Type": "varchar", "Precision": 0, "Scale": 0, "Nullable": "UNKNOWN", "CaseSensitive": True}
+                        for name in columns],
+    }]}
+    request = urllib.request.Request(f"{endpoint}/moto-api/static/athena/query-results", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
+def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, capsys) -> None:  # noqa: F811
+    from trailtui.cli import main
+    from trailtui.core.sources.s3 import S3Options, make_client
+
+    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
+    client.create_bucket(Bucket="athena-trail")
+    client.create_bucket(Bucket="athena-results")
+    prefix = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/"
+    for name, events in {
+        "a.json": [make_event("a-get", "GetObject", eventTime="2026-03-14T10:00:00Z"),
+                   make_event("a-list", "ListBuckets", eventTime="2026-03-14T10:01:00Z")],
+        "b.json": [make_event("b-get", "GetObject", eventTime="2026-03-14T11:00:00Z")],
+        "c.json": [make_event("c-get", "GetObject", eventTime="2026-03-14T12:00:00Z")],  # not in Athena's answer
+    }.items():
+        write_records(tmp_path / name, events)
+        client.upload_file(str(tmp_path / name), "athena-trail", prefix + name)
+    _seed(s3.endpoint_url, [
+        ["$path", "eventid", "eventtime"],
+        [f"s3://athena-trail/{prefix}a.json", "a-get", "2026-03-14T10:00:00Z"],
+        [f"s3://athena-trail/{prefix}b.json", "b-get", "2026-03-14T11:00:00Z"],
+    ])
+    s3.take_requests()
+    code = main(["athena", "run", "--filter", "name:GetObject", "--since", "2026-03-14", "--account", "111122223333",
+                 "--region", "us-east-1", "--output", "s3://athena-results/", "--endpoint-url", s3.endpoint_url,
+                 "--athena-region", "us-east-1", "--db", str(tmp_path / "index.sqlite"), "--no-ui", "--format", "ndjson"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    # The objects Athena named, each read once; the third never.
+    fetched = sorted(request.key for request in s3.take_requests() if request.is_get_object and request.bucket == "athena-trail")
+    assert fetched == [prefix + "a.json", prefix + "b.json"]
+    # The whole filter, applied locally to what came back: a's ListBuckets is not printed.
+    assert sorted(json.loads(line)["eventID"] for line in out.splitlines()) == ["a-get", "b-get"]
+    assert "athena: succeeded" in err and "2 rows in 2 objects" in err
+
+
+def test_exact_objects_names_an_object_that_is_gone(s3) -> None:  # noqa: F811
+    from trailtui.core.sources.s3 import S3Options, make_client
+
+    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
+    client.create_bucket(Bucket="athena-gone")
+    client.put_object(Bucket="athena-gone", Key="AWSLogs/x.json", Body=b'{"Records": []}')
+    lister = ExactObjects(client, ["s3://athena-gone/AWSLogs/x.json", "s3://athena-gone/AWSLogs/deleted.json"])
+    objects, problems = lister.list([])
+    assert [obj.key for obj in objects] == ["AWSLogs/x.json"] and objects[0].size == len(b'{"Records": []}')
+    assert [url for url, _ in problems] == ["s3://athena-gone/AWSLogs/deleted.json"]
+
+
+def test_athena_run_opens_the_app_on_what_it_found_with_the_whole_filter(s3, tmp_path: Path, monkeypatch,  # noqa: F811
+                                                                       capsys) -> None:
+    """Without --no-ui the app opens on the index of the downloaded objects, with the filter the
+    user gave (its local terms included), and no loader (the index is what Athena found)."""
+    from trailtui.cli import main
+    from trailtui.core.sources.s3 import S3Options, make_client
+    from trailtui.tui.app import TrailApp
+
+    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
+    client.create_bucket(Bucket="athena-app")
+    client.create_bucket(Bucket="athena-app-results")
+    key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/a.json"
+    write_records(tmp_path / "a.json", [make_event("only", "GetObject", eventTime="2026-03-14T10:00:00Z")])
+    client.upload_file(str(tmp_path / "a.json"), "athena-app", key)
+    _seed(s3.endpoint_url, [["$path", "eventid", "eventtime"], [f"s3://athena-app/{key}", "only", "2026-03-14T10:00:00Z"]])
+    opened = []
+    monkeypatch.setattr(TrailApp, "run", lambda app: opened.append((app.db_path, app.initial_filter, app.start_loader)))
+    code = main(["athena", "run", "--filter", "name:GetObject actor:*alice*", "--since", "2026-03-14", "--account",
+                 "111122223333", "--region", "us-east-1", "--output", "s3://athena-app-results/", "--endpoint-url",
+                 s3.endpoint_url, "--athena-region", "us-east-1", "--db", str(tmp_path / "app.sqlite")])
+    assert code == 0, capsys.readouterr().err
+    assert opened == [(tmp_path / "app.sqlite", "name:GetObject actor:*alice* since:2026-03-14", False)]
