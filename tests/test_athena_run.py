@@ -181,3 +181,25 @@ def test_athena_run_opens_the_app_on_what_it_found_with_the_whole_filter(s3, tmp
                  s3.endpoint_url, "--athena-region", "us-east-1", "--db", str(tmp_path / "app.sqlite")])
     assert code == 0, capsys.readouterr().err
     assert opened == [(tmp_path / "app.sqlite", "name:GetObject actor:*alice* since:2026-03-14", False)]
+
+
+def test_a_cancelled_query_and_missing_credentials_are_said(stubbed, monkeypatch, tmp_path: Path, capsys) -> None:
+    client, stub = stubbed
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-4"})
+    stub.add_response("get_query_execution", _execution("q-4", "CANCELLED", StateChangeReason="Query cancelled by user"))
+    with pytest.raises(AthenaRunError) as caught:
+        run_query(client, SQL, database="default", sleep=lambda _: None)
+    assert str(caught.value) == "the query cancelled: Query cancelled by user"
+    # No credentials anywhere: boto3's reason, from the command, exit 2.
+    from trailtui.cli import main
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code = main(["athena", "run", "--filter", "is:root", "--since", "-1d", "--account", "111122223333", "--region",
+                 "us-east-1", "--athena-region", "us-east-1", "--endpoint-url", "http://127.0.0.1:9", "--db",
+                 str(tmp_path / "i.sqlite"), "--no-ui"])
+    assert code == 2
+    assert "the query could not start: Unable to locate credentials" in capsys.readouterr().err
