@@ -126,3 +126,14 @@ def test_accounts_and_regions_are_found_by_listing_the_layout(s3, tmp_path, caps
     assert s3.take_requests() == []
     assert main(["athena", "ddl", f"s3://org-trail/AWSLogs/{ORG}/111122223333/"]) == 2
     assert "--accounts and --regions" in capsys.readouterr()[1]
+
+
+def test_a_quote_in_a_trail_prefix_stays_inside_the_location() -> None:
+    """Hive joins two quoted strings side by side, so a doubled quote would cut the LOCATION:
+    quotes and backslashes are escaped as Hive reads them, and the statement has no comment
+    lines (Athena runs them as part of the DDL)."""
+    ddl = create_table(table_location("s3://b/it's\\x"), accounts=ACCOUNTS, regions=REGIONS)
+    create = parsed(ddl)
+    assert create.find(exp.LocationProperty).this.name == "s3://b/it's\\x/AWSLogs/"
+    assert properties(create)["storage.location.template"].startswith("s3://b/it's\\x/AWSLogs/${account}")
+    assert ddl.startswith("CREATE EXTERNAL TABLE") and "--" not in ddl

@@ -84,6 +84,24 @@ def test_a_failed_query_says_athenas_reason_and_a_missing_table_points_at_ddl(st
     assert "could not start: No output location provided" in str(caught.value)
 
 
+def test_an_aws_error_while_following_a_query_stops_it_and_is_said(stubbed) -> None:
+    client, stub = stubbed
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-5"})
+    stub.add_client_error("get_query_execution", "AccessDeniedException", "User is not authorized to perform: "
+                          "athena:GetQueryExecution")
+    stub.add_response("stop_query_execution", {}, {"QueryExecutionId": "q-5"})
+    with pytest.raises(AthenaRunError) as caught:
+        run_query(client, SQL, database="default", sleep=lambda _: None)
+    assert "q-5 could not be followed, so it was stopped: User is not authorized" in str(caught.value)
+    # Results that cannot be read (no s3:GetObject on the output location): said; the query had ended.
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-6"})
+    stub.add_response("get_query_execution", _execution("q-6", "SUCCEEDED"))
+    stub.add_client_error("get_query_results", "InvalidRequestException", "Access denied when reading s3://results/")
+    with pytest.raises(AthenaRunError) as caught:
+        run_query(client, SQL, database="default", sleep=lambda _: None)
+    assert "results of query q-6 could not be read: Access denied" in str(caught.value)
+
+
 def test_ctrl_c_stops_the_query(stubbed) -> None:
     client, stub = stubbed
     stub.add_response("start_query_execution", {"QueryExecutionId": "q-3"})
@@ -144,7 +162,7 @@ def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, c
     assert fetched == [prefix + "a.json", prefix + "b.json"]
     # The whole filter, applied locally to what came back: a's ListBuckets is not printed.
     assert sorted(json.loads(line)["eventID"] for line in out.splitlines()) == ["a-get", "b-get"]
-    assert "athena: succeeded" in err and "2 rows in 2 objects" in err
+    assert "athena: succeeded" in err and "2 objects hold events that may match" in err
 
 
 def test_exact_objects_names_an_object_that_is_gone(s3) -> None:  # noqa: F811
@@ -153,10 +171,13 @@ def test_exact_objects_names_an_object_that_is_gone(s3) -> None:  # noqa: F811
     client = make_client(S3Options(endpoint_url=s3.endpoint_url))
     client.create_bucket(Bucket="athena-gone")
     client.put_object(Bucket="athena-gone", Key="AWSLogs/x.json", Body=b'{"Records": []}')
-    lister = ExactObjects(client, ["s3://athena-gone/AWSLogs/x.json", "s3://athena-gone/AWSLogs/deleted.json"])
+    client.put_object(Bucket="athena-gone", Key="AWSLogs/odd name+1.json", Body=b"{}")
+    lister = ExactObjects(client, ["s3://athena-gone/AWSLogs/x.json", "s3://athena-gone/AWSLogs/deleted.json",
+                                   "s3://athena-gone/AWSLogs/odd name+1.json", "https://elsewhere/x"])
     objects, problems = lister.list([])
-    assert [obj.key for obj in objects] == ["AWSLogs/x.json"] and objects[0].size == len(b'{"Records": []}')
-    assert [url for url, _ in problems] == ["s3://athena-gone/AWSLogs/deleted.json"]
+    assert [(obj.key, obj.size) for obj in objects] == [("AWSLogs/odd name+1.json", 2),
+                                                        ("AWSLogs/x.json", len(b'{"Records": []}'))]
+    assert sorted(url for url, _ in problems) == ["https://elsewhere/x", "s3://athena-gone/AWSLogs/deleted.json"]
 
 
 def test_athena_run_opens_the_app_on_what_it_found_with_the_whole_filter(s3, tmp_path: Path, monkeypatch,  # noqa: F811

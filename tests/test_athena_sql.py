@@ -24,10 +24,16 @@ ACCOUNTS, REGIONS = ["111122223333"], ["us-east-1"]
 DDL = create_table(table_location("s3://b/AWSLogs/"), accounts=ACCOUNTS, regions=REGIONS)
 #: The functions (sqlglot's classes, and names it does not model) the SQL may call: nothing that
 #: reads another table, runs code or reaches outside the row.
-ALLOWED_FUNCTIONS = {exp.And, exp.Or, exp.Not, exp.Lower, exp.Coalesce, exp.Nullif, exp.Case, exp.If,
+ALLOWED_FUNCTIONS = {exp.And, exp.Or, exp.Not, exp.Translate, exp.Coalesce, exp.Nullif, exp.Case, exp.If,
                      exp.JSONExtractScalar, exp.JSONExtract, exp.JSONFormat, exp.ArrayContains, exp.TryCast,
                      exp.StrPosition, exp.Anonymous}
 ALLOWED_NAMES = {"contains", "strpos", "json_extract_scalar", "json_extract", "json_format"}
+FOLD = "TRANSLATE({}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+
+
+def ascii_lower(text: str) -> str:
+    """Folded as SQLite's NOCASE folds: ASCII capitals only."""
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
 def _columns() -> dict:
@@ -106,17 +112,17 @@ def test_values_reach_the_sql_as_literals(value: str) -> None:
         sql = athena_query(text, accounts=ACCOUNTS, regions=REGIONS, now=NOW).sql
         check(sql)
         literals = {node.this for node in sqlglot.parse_one(sql, read="trino").find_all(exp.Literal) if node.is_string}
-        escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        assert value.lower() in literals or f"%{escaped}%" in literals, (text, literals)
+        escaped = ascii_lower(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        assert ascii_lower(value) in literals or f"%{escaped}%" in literals, (text, literals)
 
 
 def test_terms_athena_cannot_run_are_named_and_keep_a_superset() -> None:
     query = athena_query('actor:*alice* name:GetObject "exfil" -(is:marked OR error:AccessDenied) user~"^a"',
                          accounts=ACCOUNTS, regions=REGIONS, now=NOW)
     where = sqlglot.parse_one(query.sql, read="trino").args["where"].sql("trino")
-    assert "LOWER(eventname) = 'getobject'" in where
+    assert f"{FOLD.format('eventname')} = 'getobject'" in where
     # -(is:marked OR error:X): is:marked under one negation becomes FALSE, so the NOT keeps more.
-    assert "CASE WHEN LOWER(errorcode) = 'accessdenied' THEN FALSE ELSE TRUE END" in where
+    assert f"CASE WHEN {FOLD.format('errorcode')} = 'accessdenied' THEN FALSE ELSE TRUE END" in where
     named = " ".join(query.notes)
     for term in ("'actor:*alice*'", "'exfil'", "'is:marked'", "'user~"):
         assert term in named
@@ -124,21 +130,38 @@ def test_terms_athena_cannot_run_are_named_and_keep_a_superset() -> None:
 
 
 def test_a_negated_term_keeps_events_without_the_field() -> None:
-    where = sqlglot.parse_one(athena_query("-bucket:logs", accounts=ACCOUNTS, regions=REGIONS, now=NOW).sql,
+    """``-bucket:logs`` keeps events without a bucket: CASE, whose ELSE takes a NULL comparison,
+    not NOT, which would drop it. Only ASCII capitals are folded, as trailtui folds them:
+    ``-message:É`` must not drop a message ``é`` that trailtui keeps."""
+    where = sqlglot.parse_one(athena_query("-bucket:logs -message:É", accounts=ACCOUNTS, regions=REGIONS, now=NOW).sql,
                               read="trino").args["where"]
-    case = where.find(exp.Case)
-    assert case is not None and "NOT" not in case.sql("trino").split("CASE")[0]
+    assert not list(where.find_all(exp.Not))
+    cases = list(where.find_all(exp.Case))
+    assert len(cases) == 2 and all(case.args["default"] == exp.true() for case in cases)
+    assert "'É'" in where.sql("trino") and not list(where.find_all(exp.Lower))
 
 
-def test_the_day_partitions_follow_the_time_window_with_a_day_of_slack() -> None:
+def test_the_day_partitions_follow_the_time_window_and_late_deliveries() -> None:
+    """From the window's first day (a folder is never dated before its events) to ``late_days``
+    past its last (deliveries come after the events)."""
     now = datetime(2026, 3, 20, 12, 0, tzinfo=timezone.utc)
     query = athena_query("since:2026-03-14T10:00:00Z until:2026-03-15 name:GetObject", accounts=ACCOUNTS,
                          regions=REGIONS, now=now)
-    assert query.days == ("2026/03/13", "2026/03/17")
-    assert "day BETWEEN '2026/03/13' AND '2026/03/17'" in query.sql
+    assert query.days == ("2026/03/14", "2026/03/17")  # until:2026-03-15 is before 03-16T00:00
+    assert "day BETWEEN '2026/03/14' AND '2026/03/17'" in query.sql
     assert "eventtime >= '2026-03-14T10:00:00Z'" in query.sql and "eventtime < '2026-03-16T00:00:00Z'" in query.sql
+    assert any("more than 1 day(s) after" in note for note in query.notes)
+    late = athena_query("since:2026-12-31 until:2027-01-01", accounts=ACCOUNTS, regions=REGIONS, now=now, late_days=3)
+    assert late.days == ("2026/12/31", "2027/01/05")  # across a year
     relative = athena_query("since:-2d", accounts=ACCOUNTS, regions=REGIONS, now=now)
-    assert relative.days == ("2026/03/17", "2026/03/21") and "eventtime >= '2026-03-18T12:00:00Z'" in relative.sql
+    assert relative.days == ("2026/03/18", "2026/03/21") and "eventtime >= '2026-03-18T12:00:00Z'" in relative.sql
+    until_only = athena_query("until:2026-03-01", accounts=ACCOUNTS, regions=REGIONS, now=now)
+    assert until_only.days is None and "day <= '2026/03/03'" in until_only.sql
+    assert any("every day folder up to 2026/03/03" in note for note in until_only.notes)
+    # The calendar's ends: no bound on that side, not a crash; years keep four digits.
+    assert "day <= '1000/01/03'" in athena_query("until:1000-01-01", accounts=ACCOUNTS, regions=REGIONS, now=now).sql
+    far = athena_query("since:9999-12-31 until:9999-12-31T12:00:00Z", accounts=ACCOUNTS, regions=REGIONS, now=now)
+    assert "day >= '9999/12/31'" in far.sql
     # A bound only inside an OR does not bound the days read: said, not guessed.
     loose = athena_query("since:-2d OR name:x", accounts=ACCOUNTS, regions=REGIONS, now=now)
     assert loose.days is None and any("every day folder" in note for note in loose.notes)

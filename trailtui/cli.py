@@ -178,6 +178,8 @@ def _add_athena_query(parser: argparse.ArgumentParser) -> None:
                         help="the Regions to read (the region partition)")
     parser.add_argument("--table", default=DEFAULT_TABLE, help=f"the table of athena ddl (default {DEFAULT_TABLE})")
     parser.add_argument("--limit", type=int, metavar="N", help="LIMIT N (none by default)")
+    parser.add_argument("--late-days", type=int, default=1, metavar="N",
+                        help="day folders read after the window's last day, for late deliveries (default 1)")
 
 
 def build_athena_parser() -> argparse.ArgumentParser:
@@ -736,7 +738,7 @@ def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
     not be, on stderr. Exit 2 for a URL or value the table cannot be made of, or S3 unusable.
     ``athena sql``: the SQL on stdout, the terms applied locally on stderr; exit 2 for a filter
     the grammar refuses, or a bad account, Region, table or limit."""
-    from trailtui.core.athena.ddl import DdlError, create_table, discover_partitions, table_location
+    from trailtui.core.athena.ddl import SOURCE_PAGE, DdlError, create_table, discover_partitions, table_location
     from trailtui.core.sources.s3 import S3SourceError, make_client
     from trailtui.core.text import printable
 
@@ -757,15 +759,18 @@ def _cmd_athena(parser: argparse.ArgumentParser, args) -> int:
                   f"{printable(where.location)} ({listing.requests} listing requests)", file=sys.stderr)
         sys.stdout.write(create_table(where, accounts=accounts, regions=regions, table=args.table,
                                       first_day=args.first_day))
+        print(f"trailtui: the CloudTrail table of the Athena user guide ({SOURCE_PAGE}), partitioned by account, "
+              "Region and day as CloudTrail delivers (partition projection: no MSCK REPAIR needed)", file=sys.stderr)
     except (DdlError, S3SourceError) as err:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
 
 
-def _athena_query(args):
-    """The filter text and :class:`AthenaQuery` of ``athena sql``/``run``'s options, with its
-    notes on stderr; exits 2 for a filter or value that cannot be queried."""
+def _athena_query(args, *, now=None, paths_only: bool = False):
+    """The filter text and :class:`AthenaQuery` of ``athena sql``/``run``'s options (``now``:
+    the moment relative times count back from), with its notes on stderr; exits 2 for a filter
+    or value that cannot be queried."""
     from trailtui.core.athena.sql import athena_query
     from trailtui.core.filter import FilterError
     from trailtui.core.filter.terms import and_text, field_term
@@ -776,7 +781,7 @@ def _athena_query(args):
                                                                                ("until", args.until)) if value))
     try:
         query = athena_query(text, accounts=list(options.accounts), regions=list(options.regions), table=args.table,
-                             limit=args.limit)
+                             limit=args.limit, late_days=args.late_days, now=now, paths_only=paths_only)
     except FilterError as err:
         _print_filter_error(text, err)
         raise SystemExit(EXIT_USAGE) from None
@@ -801,11 +806,14 @@ def _athena_run(args) -> int:
     indexed, then the app on them with the whole filter (``--no-ui``: the matching events
     printed as ``query`` prints them). Exit 2 when the query cannot run, 3 when some objects
     could not be read."""
+    from datetime import datetime, timezone
+
     from trailtui.core.athena.run import AthenaRunError, ExactObjects, make_athena_client, run_query
     from trailtui.core.sources.s3 import S3Options, make_client
     from trailtui.core.text import printable
 
-    text, query = _athena_query(args)
+    now = datetime.now(timezone.utc)  # one moment for Athena's SQL and the local filter
+    text, query = _athena_query(args, now=now, paths_only=True)
 
     def show(progress) -> None:
         print(f"trailtui: athena: {progress.state.lower()} · {progress.scanned / 1e9:,.2f} GB scanned · "
@@ -819,14 +827,20 @@ def _athena_run(args) -> int:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("trailtui: the Athena query was stopped", file=sys.stderr)
+        print("trailtui: interrupted; a query Athena had started was stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
-    paths = sorted(set(outcome.column('"$path"') if '"$path"' in outcome.columns else outcome.column("$path")))
-    print(f"trailtui: athena: {len(outcome.rows):,} rows in {len(paths):,} objects", file=sys.stderr)
+    column = next((name for name in ("$path", '"$path"') if name in outcome.columns), None)
+    if column is None:
+        print(f"trailtui: the query's result has no \"$path\" column (it has: {printable(', '.join(outcome.columns))})",
+              file=sys.stderr)
+        return EXIT_USAGE
+    paths = sorted(set(outcome.column(column)))
+    print(f"trailtui: athena: {len(paths):,} objects hold events that may match", file=sys.stderr)
     if not paths:
         return EXIT_OK
     options = S3Options(profile=args.profile, endpoint_url=args.endpoint_url)
-    db_path = _db_path(args, paths[:1])
+    # One index per set of objects found (unless --db): another query's objects do not mix in.
+    db_path = _db_path(args, paths)
     conn, summary = _run_index(paths, db_path, quiet=True, s3_options=options,
                                s3_lister=ExactObjects(make_client(options), paths))
     _report_problems(summary, sys.stderr)
@@ -836,8 +850,9 @@ def _athena_run(args) -> int:
         from trailtui.core.filter import compile_filter
         from trailtui.core.query import EventQuery
 
-        write_events(EventQuery(conn, compile_filter(text), newest_first=True), args.format, sys.stdout,
+        write_events(EventQuery(conn, compile_filter(text, now=now), newest_first=True), args.format, sys.stdout,
                      terminal=sys.stdout.isatty())
+        conn.close()
         return failed
     conn.close()
     from trailtui.tui.app import TrailApp

@@ -174,8 +174,9 @@ def discover_partitions(client, where: TableLocation, options: S3Options) -> tup
 
 
 def _literal(text: str) -> str:
-    """A Hive string literal (validated values only reach here; quotes doubled all the same)."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+    """A Hive string literal: Hive's lexer reads ``\\'`` as a quote inside one (two quotes
+    side by side are two literals, joined), and ``\\\\`` as a backslash."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def create_table(
@@ -214,10 +215,8 @@ def create_table(
         ("storage.location.template", where.template()),
     ]
     partitions = ", ".join(f"`{name}` string" for name in PARTITIONS)
+    # No comment lines in the statement: Athena's DDL runs them as part of it (said on stderr).
     lines = [
-        f"-- The CloudTrail table of the Athena user guide ({SOURCE_PAGE}),",
-        "-- partitioned by account, Region and day as CloudTrail delivers (partition projection: no",
-        "-- MSCK REPAIR or ADD PARTITION needed). Made by `trailtui athena ddl`.",
         f"CREATE EXTERNAL TABLE `{table}` (",
         DOCUMENTED_COLUMNS,
         ")",

@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from trailtui.core.sources.s3 import S3Object, describe_client_error, parse_s3_url
+from trailtui.core.sources.s3 import SCHEME, S3Object, describe_client_error
 
 #: US dollars per byte scanned: $5 per TB ("Amazon Athena pricing"; a query is billed at least 10 MB).
 DOLLARS_PER_BYTE = 5.0 / 1e12
 #: Seconds between state polls: the first, and the longest (the wait doubles up to it).
 FIRST_POLL, LONGEST_POLL = 0.5, 5.0
+#: HeadObject requests in flight at once (the objects a query names can be thousands).
+HEAD_THREADS = 16
 
 
 class AthenaRunError(Exception):
@@ -98,7 +100,9 @@ def run_query(
     URL; default the workgroup's). ``on_progress`` is called after each poll. Returns the
     :class:`QueryOutcome` once SUCCEEDED. Raises :class:`AthenaRunError` with Athena's reason for a
     query that FAILED or was CANCELLED, or could not start (with a pointer to ``athena ddl`` when
-    the table does not exist); on KeyboardInterrupt the query is stopped, then it is re-raised."""
+    the table does not exist), or whose state or results could not be read (AWS's reason; a
+    query still running is stopped); on KeyboardInterrupt while it runs the query is stopped,
+    then the interrupt re-raised."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     request: dict = {"QueryString": sql, "QueryExecutionContext": {"Database": database}}
@@ -129,13 +133,20 @@ def run_query(
                 raise AthenaRunError(f"the query {progress.state.lower()}: {reason}{hint}")
             sleep(wait)
             wait = min(wait * 2, LONGEST_POLL)
-        return _results(client, progress)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ClientError, BotoCoreError) as err:
+        # A query left running goes on scanning, and billing: stop it (a courtesy; the
+        # interrupt or the error goes on either way).
         try:
             client.stop_query_execution(QueryExecutionId=query_id)
         except (ClientError, BotoCoreError):
-            pass  # stopping is a courtesy: the interrupt goes on either way
-        raise
+            pass
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        raise AthenaRunError(f"the query {query_id} could not be followed, so it was stopped: {_client_reason(err)}") from None
+    try:
+        return _results(client, progress)
+    except (ClientError, BotoCoreError) as err:  # the query ran: its results are in the output location
+        raise AthenaRunError(f"the results of query {query_id} could not be read: {_client_reason(err)}") from None
 
 
 def _missing_table(reason: str) -> bool:
@@ -174,18 +185,25 @@ class ExactObjects:
         self.notes: list[str] = []
 
     def list(self, _urls) -> tuple[list[S3Object], list[tuple[str, str]]]:
-        """``(objects, problems)``: each object found, and ``(URL, reason)`` for each that could
-        not be read (gone since the query, access denied)."""
+        """``(objects, problems)``: each object found, in URL order, and ``(URL, reason)`` for
+        each that could not be read (gone since the query, access denied, not an s3:// URL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(HEAD_THREADS) as pool:
+            found = list(pool.map(self._head, self.urls))
+        objects = [item for item in found if isinstance(item, S3Object)]
+        problems = [item for item in found if isinstance(item, tuple)]
+        return objects, problems
+
+    def _head(self, url: str) -> S3Object | tuple[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        objects, problems = [], []
-        for url in self.urls:
-            parsed = parse_s3_url(url)
-            key = parsed.prefix.rstrip("/")  # parse_s3_url reads a prefix as a folder
-            try:
-                head = self.client.head_object(Bucket=parsed.bucket, Key=key)
-            except (ClientError, BotoCoreError) as err:
-                problems.append((url, describe_client_error(err)))
-                continue
-            objects.append(S3Object(parsed.bucket, key, int(head["ContentLength"]), str(head["ETag"])))
-        return objects, problems
+        # The key exactly as Athena wrote it (not parse_s3_url: it makes a prefix a folder).
+        bucket, _, key = url[len(SCHEME):].partition("/") if url.startswith(SCHEME) else ("", "", "")
+        if not bucket or not key:
+            return url, "not an s3://BUCKET/KEY URL"
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except (ClientError, BotoCoreError) as err:
+            return url, describe_client_error(err)
+        return S3Object(bucket, key, int(head["ContentLength"]), str(head["ETag"]))

@@ -4,7 +4,7 @@ The same grammar, parsed by the same parser (:mod:`trailtui.core.filter.parse`),
 second way: to a Trino expression on the Athena user guide's CloudTrail table, built as a
 sqlglot syntax tree, so that every value from the user reaches the SQL as a string literal
 (sqlglot writes it, quotes doubled), never as text spliced into it. Matching follows trailtui's:
-case aside (``lower()`` on both sides), ``*`` wildcards as ``LIKE`` with ``%``/``_``/``\\``
+ASCII case aside (``translate`` of the capitals on both sides, as SQLite's NOCASE), ``*`` wildcards as ``LIKE`` with ``%``/``_``/``\\``
 escaped, ``field:*`` as "has a non-empty value", a negated term keeping events that lack the
 field (``CASE WHEN c THEN false ELSE true END``, never ``NOT c``, which drops NULLs).
 
@@ -17,10 +17,11 @@ superset of the events the filter matches, and is named in :attr:`AthenaQuery.no
 applies the whole filter to what comes back.
 
 Every query names its partitions (:data:`~trailtui.core.athena.ddl.PARTITIONS`): the accounts
-and Regions asked for, and the ``day`` folders of the time window with one day of slack each
-side (the folder date is the delivery date: "Finding your CloudTrail log files", AWS CloudTrail
-User Guide). Times are resolved to absolute UTC when the query is made: the same text gives the
-same SQL.
+and Regions asked for, and the ``day`` folders of the time window, from its first day to
+``late_days`` past its last (the folder date is the delivery date, never before the event; "a
+log file delivered at a specific time can contain records written at any point before that
+time": "CloudTrail log file examples", AWS CloudTrail User Guide). Times are resolved to absolute
+UTC when the query is made: the same text gives the same SQL.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ JSON_TEXT_COLUMNS: dict[str, str] = {
 SELECTED = ('"$path"', "eventid", "eventtime", "eventsource", "eventname", "useridentity.arn",
             "sourceipaddress", "errorcode")
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_JSON_CASE_NOTE = ("JSON keys are looked up in Athena as typed, in camelCase and in PascalCase; trailtui finds any "
+                   "case, so an event whose key is written otherwise is not found in Athena")
 
 
 class LocalTerm(Exception):
@@ -112,8 +115,20 @@ def _expression(text: str) -> exp.Expression:
     return sqlglot.parse_one(text, read="trino")
 
 
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_ASCII_FOLD = str.maketrans(_UPPER, _LOWER)
+
+
+def _fold_text(text: str) -> str:
+    """``text`` with ASCII capitals made small, as SQLite's NOCASE and LIKE fold (only those)."""
+    return text.translate(_ASCII_FOLD)
+
+
 def _lower(node: exp.Expression) -> exp.Expression:
-    return exp.Lower(this=node)
+    """``node`` folded as :func:`_fold_text` folds: ``translate`` of the ASCII capitals, not
+    ``lower()``, which folds every Unicode capital and would make a negated term drop events
+    trailtui keeps (``-message:É``)."""
+    return exp.Anonymous(this="translate", expressions=[node, exp.Literal.string(_UPPER), exp.Literal.string(_LOWER)])
 
 
 def _not(node: exp.Expression) -> exp.Expression:
@@ -125,7 +140,7 @@ def _not(node: exp.Expression) -> exp.Expression:
 def _like_pattern(value: _Value) -> str:
     """The LIKE pattern of a wildcard value, lower-cased: the user's ``%``, ``_`` and ``\\`` are literal."""
     escaped = (chunk.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for chunk in value.chunks)
-    return "%".join(escaped).lower()
+    return _fold_text("%".join(escaped))
 
 
 def _present(target: exp.Expression) -> exp.Expression:
@@ -142,7 +157,7 @@ def _match(target: exp.Expression, value: _Value) -> exp.Expression:
     if value.wild:
         like = exp.Like(this=_lower(target), expression=exp.Literal.string(_like_pattern(value)))
         return exp.Escape(this=like, expression=exp.Literal.string("\\"))
-    return exp.EQ(this=_lower(target), expression=exp.Literal.string(value.literal.lower()))
+    return exp.EQ(this=_lower(target), expression=exp.Literal.string(_fold_text(value.literal)))
 
 
 def _any(parts: list[exp.Expression]) -> exp.Expression:
@@ -333,6 +348,8 @@ def _compile(node: Node, now: datetime, notes: list[str], *, positive: bool) -> 
                 found = _same(node)
             else:
                 found = _any([_value(info, value, now) for value in node.values])
+            if info.kind == "json" and len(info.path) > 1 and _JSON_CASE_NOTE not in notes:
+                notes.append(_JSON_CASE_NOTE)
         except LocalTerm as reason:
             notes.append(f"applied locally, not in Athena: {_term_text(node)!r} ({reason})")
             return exp.true() if positive else exp.false()
@@ -379,9 +396,14 @@ def _top_level_window(tree: Node | None, now: datetime) -> tuple[str | None, str
     return since, until
 
 
-def _day(moment: str, slack: int) -> str:
-    when = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=slack)
-    return when.strftime("%Y/%m/%d")
+def _day(moment: str, slack: int) -> str | None:
+    """The ``day`` folder (``YYYY/MM/DD``) ``slack`` days after the UTC time ``moment``; None
+    past the calendar's ends (year 1 or 9999: no bound on that side)."""
+    try:
+        when = datetime.strptime(moment, "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=slack)
+    except OverflowError:
+        return None
+    return f"{when.year:04d}/{when.month:02d}/{when.day:02d}"  # %Y drops a year's leading zeros
 
 
 def athena_query(
@@ -392,11 +414,18 @@ def athena_query(
     table: str = DEFAULT_TABLE,
     limit: int | None = None,
     now: datetime | None = None,
+    late_days: int = 1,
+    paths_only: bool = False,
 ) -> AthenaQuery:
     """The Athena SQL of the filter ``text`` on ``table`` for ``accounts`` and ``regions`` (the
     partitions to read: both required). ``now`` resolves relative times (default the current UTC
-    time). Raises :class:`FilterError` (with the position) for a filter the grammar refuses, and
-    ValueError for no or malformed accounts, Regions, table name or limit."""
+    time). ``late_days``: the day folders read after the window's last day (events delivered
+    that much later are found; CloudTrail's log file examples: "a log file delivered at a
+    specific time can contain records written at any point before that time"). ``paths_only``:
+    select only the distinct ``"$path"`` (what ``athena run`` needs) instead of
+    :data:`SELECTED`. Raises :class:`FilterError` (with the position) for a filter the grammar
+    refuses, and ValueError for no or malformed accounts, Regions, table name, limit or
+    late_days."""
     if not TABLE_NAME.match(table):
         raise ValueError(f"table name {table!r}: lower-case letters, digits and _")
     for kind, values, pattern in (("account", accounts, layout.ACCOUNT_ID), ("Region", regions, layout.REGION)):
@@ -407,6 +436,8 @@ def athena_query(
                 raise ValueError(f"{value!r} is not an AWS {kind}")
     if limit is not None and limit < 0:
         raise ValueError("limit: 0 or more")
+    if late_days < 0:
+        raise ValueError("late days: 0 or more")
     now = now or datetime.now(timezone.utc)
     # The local compiler first: it refuses exactly what the grammar refuses (a bad time, CIDR,
     # is: word, regex), with the position; what it accepts, this one can write or leave local.
@@ -419,26 +450,35 @@ def athena_query(
         exp.In(this=exp.column("region"), expressions=[exp.Literal.string(r) for r in sorted(set(regions))]),
     ]
     since, until = _top_level_window(tree, now)
-    days = None
-    if since or until:
-        # One day of slack each side: a folder holds what was delivered that day (UTC).
-        first = _day(since, -1) if since else None
-        last = _day(until, 1) if until else _day(now.strftime("%Y-%m-%dT%H:%M:%SZ"), 1)
-        if first is None:
-            conditions.append(exp.LTE(this=exp.column("day"), expression=exp.Literal.string(last)))
-            notes.append(f"no since: bound: every day folder up to {last} is read")
-        else:
-            conditions.append(exp.Between(this=exp.column("day"), low=exp.Literal.string(first),
-                                          high=exp.Literal.string(last)))
-            days = (first, last)
+    # A folder holds what was delivered that day (UTC), never before the event: the window's
+    # first day is the first folder, and late deliveries reach up to late_days past its last.
+    first = _day(since, 0) if since else None
+    last = _day(until if until else now.strftime("%Y-%m-%dT%H:%M:%SZ"), late_days) if since or until else None
+    days = (first, last) if first and last else None
+    if first and last:
+        conditions.append(exp.Between(this=exp.column("day"), low=exp.Literal.string(first),
+                                      high=exp.Literal.string(last)))
+    elif first:
+        conditions.append(exp.GTE(this=exp.column("day"), expression=exp.Literal.string(first)))
+    elif last:
+        conditions.append(exp.LTE(this=exp.column("day"), expression=exp.Literal.string(last)))
+        notes.append(f"no since: at the top of the filter: every day folder up to {last} is read (and billed)")
     else:
         notes.append("no since:/until: at the top of the filter: every day folder since the table's first day "
                      "is read (and billed); add --since")
+    if last:
+        notes.append(f"events delivered more than {late_days} day(s) after the window are not read (--late-days)")
     if tree is not None:
         condition = _compile(tree, now, notes, positive=True)
         if not isinstance(condition, exp.Boolean):  # TRUE: every term runs locally
             conditions.append(condition)
-    select = exp.select(*(_expression(name) for name in SELECTED)).from_(exp.to_table(table)).where(exp.and_(*conditions))
+    if paths_only:
+        select = exp.select(_expression('"$path"')).distinct()
+    else:
+        select = exp.select(*(_expression(name) for name in SELECTED))
+    select = select.from_(exp.to_table(table)).where(exp.and_(*conditions))
     if limit is not None:
         select = select.limit(limit)
+        if any(note.startswith("applied locally") for note in notes):
+            notes.append("LIMIT applies to Athena's answer before the terms applied locally: fewer may match")
     return AthenaQuery(select.sql(dialect="trino", pretty=True) + "\n", notes, days)
