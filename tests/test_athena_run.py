@@ -146,10 +146,10 @@ def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, c
     }.items():
         write_records(tmp_path / name, events)
         client.upload_file(str(tmp_path / name), "athena-trail", prefix + name)
-    _seed(s3.endpoint_url, [
-        ["$path", "eventid", "eventtime"],
-        [f"s3://athena-trail/{prefix}a.json", "a-get", "2026-03-14T10:00:00Z"],
-        [f"s3://athena-trail/{prefix}b.json", "b-get", "2026-03-14T11:00:00Z"],
+    _seed(s3.endpoint_url, [  # what athena run selects: one row per object (sql.PATHS_SELECTED)
+        ["$path", "events", "first_event", "last_event"],
+        [f"s3://athena-trail/{prefix}a.json", "1", "2026-03-14T10:00:00Z", "2026-03-14T10:00:00Z"],
+        [f"s3://athena-trail/{prefix}b.json", "1", "2026-03-14T11:00:00Z", "2026-03-14T11:00:00Z"],
     ])
     s3.take_requests()
     code = main(["athena", "run", "--filter", "name:GetObject", "--since", "2026-03-14", "--account", "111122223333",
@@ -162,7 +162,7 @@ def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, c
     assert fetched == [prefix + "a.json", prefix + "b.json"]
     # The whole filter, applied locally to what came back: a's ListBuckets is not printed.
     assert sorted(json.loads(line)["eventID"] for line in out.splitlines()) == ["a-get", "b-get"]
-    assert "athena: succeeded" in err and "2 objects hold events that may match" in err
+    assert "athena: succeeded" in err and "2 objects hold events that may match (2 events)" in err
 
 
 def test_exact_objects_names_an_object_that_is_gone(s3) -> None:  # noqa: F811

@@ -217,3 +217,14 @@ def test_any_filter_tree_is_athena_sql_on_the_table_or_refused_with_a_position()
         check(athena_query(text, accounts=ACCOUNTS, regions=REGIONS, now=NOW).sql)
 
     run()
+
+
+def test_athena_run_asks_for_one_row_per_object() -> None:
+    """``athena run`` needs the objects, not every event: one row per ``"$path"`` with its count
+    and time span, so a broad query is a few pages of results, not one per thousand events."""
+    sql = athena_query("name:GetObject since:2026-03-14", accounts=ACCOUNTS, regions=REGIONS, now=NOW,
+                       paths_only=True).sql
+    tree = sqlglot.parse_one(sql, read="trino")
+    qualify(tree.copy(), schema=SCHEMA, dialect="trino", validate_qualify_columns=True)
+    assert [column.alias_or_name for column in tree.expressions] == ["$path", "events", "first_event", "last_event"]
+    assert [group.name for group in tree.args["group"].expressions] == ["$path"]

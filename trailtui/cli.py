@@ -835,7 +835,9 @@ def _athena_run(args) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     paths = sorted(set(outcome.column(column)))
-    print(f"trailtui: athena: {len(paths):,} objects hold events that may match", file=sys.stderr)
+    counted = sum(int(count) for count in outcome.column("events") if count.isdigit()) if "events" in outcome.columns else None
+    print(f"trailtui: athena: {len(paths):,} objects hold events that may match"
+          + (f" ({counted:,} events)" if counted is not None else ""), file=sys.stderr)
     if not paths:
         return EXIT_OK
     options = S3Options(profile=args.profile, endpoint_url=args.endpoint_url)

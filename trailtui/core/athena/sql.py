@@ -90,6 +90,10 @@ JSON_TEXT_COLUMNS: dict[str, str] = {
 #: downloads), then enough to read the result in the console.
 SELECTED = ('"$path"', "eventid", "eventtime", "eventsource", "eventname", "useridentity.arn",
             "sourceipaddress", "errorcode")
+#: What ``athena run`` selects: each object holding matches (``"$path"``, what it downloads) with
+#: how many events matched in it and their first and last eventTime.
+PATHS_SELECTED = ('"$path"', "count(eventid) AS events", "min(eventtime) AS first_event",
+                  "max(eventtime) AS last_event")
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _JSON_CASE_NOTE = ("JSON keys are looked up in Athena as typed, in camelCase and in PascalCase; trailtui finds any "
                    "case, so an event whose key is written otherwise is not found in Athena")
@@ -422,8 +426,8 @@ def athena_query(
     time). ``late_days``: the day folders read after the window's last day (events delivered
     that much later are found; CloudTrail's log file examples: "a log file delivered at a
     specific time can contain records written at any point before that time"). ``paths_only``:
-    select only the distinct ``"$path"`` (what ``athena run`` needs) instead of
-    :data:`SELECTED`. Raises :class:`FilterError` (with the position) for a filter the grammar
+    one row per object (:data:`PATHS_SELECTED`: what ``athena run`` needs; a row per object,
+    not per event) instead of :data:`SELECTED`. Raises :class:`FilterError` (with the position) for a filter the grammar
     refuses, and ValueError for no or malformed accounts, Regions, table name, limit or
     late_days."""
     if not TABLE_NAME.match(table):
@@ -473,10 +477,12 @@ def athena_query(
         if not isinstance(condition, exp.Boolean):  # TRUE: every term runs locally
             conditions.append(condition)
     if paths_only:
-        select = exp.select(_expression('"$path"')).distinct()
+        select = exp.select(*(sqlglot.parse_one(column, read="trino") for column in PATHS_SELECTED))
     else:
         select = exp.select(*(_expression(name) for name in SELECTED))
     select = select.from_(exp.to_table(table)).where(exp.and_(*conditions))
+    if paths_only:
+        select = select.group_by(_expression('"$path"'))
     if limit is not None:
         select = select.limit(limit)
         if any(note.startswith("applied locally") for note in notes):
