@@ -193,8 +193,10 @@ def _words_getter(struct: type):
 
 
 #: Nested values parsed for the columns anyway (their words are added from that parse).
-_READ_FOR_COLUMNS = ("requestParameters", "responseElements", "resources")
+_READ_FOR_COLUMNS = ("requestParameters", "responseElements", "resources", "additionalEventData", "tlsDetails")
 _record_words = _words_getter(Record)
+#: Of the values read for columns, those whose words go in the free text.
+_COLUMN_VALUES_WITH_WORDS = frozenset(_free_text_fields(Record, msgspec.Raw)) & frozenset(_READ_FOR_COLUMNS)
 _identity_words = _words_getter(Identity)
 _context_words = _words_getter(_SessionContext)
 _issuer_words = _words_getter(_SessionIssuer)
@@ -348,6 +350,11 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         resources = _parse(record.resources)
         if resources is not None:
             stack.append(resources)
+    additional = None if record.additionalEventData is None else _parse(record.additionalEventData)
+    tls = None if record.tlsDetails is None else _parse(record.tlsDetails)
+    for name, value in (("additionalEventData", additional), ("tlsDetails", tls)):
+        if value is not None and name in _COLUMN_VALUES_WITH_WORDS:
+            stack.append(value)
     if free_text:
         strings, raws = _record_words(record)
         if identity is not None:
@@ -395,11 +402,7 @@ def _typed_event(record: Record, item: msgspec.Raw, free_text: bool) -> tuple[tu
         name, source = insight_name_and_source(name, source, _parse(record.insightDetails))
     read_only = record.readOnly
     management = record.managementEvent
-    details = request_details(
-        None if record.additionalEventData is None else _parse(record.additionalEventData),
-        None if record.tlsDetails is None else _parse(record.tlsDetails),
-        response,
-    )
+    details = request_details(additional, tls, response)
     return (
         (
             record.eventID or synthetic_event_id(item),
