@@ -73,6 +73,15 @@ def visible_controls(text: str) -> str:
 _SIBILANT_ENDINGS = ("s", "x", "z", "ch", "sh")
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with ASCII capitals made small and nothing else: how SQLite's NOCASE and LIKE
+    compare, so how every trailtui filter matches text (``É`` stays ``É``)."""
+    return text.translate(_ASCII_LOWER)
+
+
 def plural(count: int, noun: str, plural: str | None = None) -> str:
     """``count`` (with thousands separators) and ``noun``, in the plural unless ``count`` is 1.
 

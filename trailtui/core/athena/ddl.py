@@ -173,6 +173,20 @@ def discover_partitions(client, where: TableLocation, options: S3Options) -> tup
     return sorted(accounts), sorted(regions), listing
 
 
+def check_names(table: str, accounts: list[str], regions: list[str], *, needed: str) -> None:
+    """Raise :class:`DdlError` unless ``table`` is an Athena table name and ``accounts`` and
+    ``regions`` are non-empty lists of AWS account IDs and Regions (the layout's forms);
+    ``needed`` says why an empty list cannot do (``{kind}`` is filled in)."""
+    if not TABLE_NAME.match(table):
+        raise DdlError(f"table name {table!r}: lower-case letters, digits and _ (Athena's rule), not starting with a digit")
+    for kind, values, pattern in (("account", accounts, layout.ACCOUNT_ID), ("Region", regions, layout.REGION)):
+        if not values:
+            raise DdlError(f"no {kind}: {needed.format(kind=kind)} (--{kind.lower()}s)")
+        for value in values:
+            if not pattern.match(value):
+                raise DdlError(f"{value!r} is not an AWS {kind}")
+
+
 def _literal(text: str) -> str:
     """A Hive string literal: Hive's lexer reads ``\\'`` as a quote inside one (two quotes
     side by side are two literals, joined), and ``\\\\`` as a backslash."""
@@ -191,16 +205,9 @@ def create_table(
     over ``where``, projecting ``accounts`` (12-digit IDs) and ``regions`` (``us-east-1``...) as
     enums and the days from ``first_day`` (``YYYY/MM/DD``) to today. Raises :class:`DdlError`
     for an empty or malformed account, Region, table name or day."""
-    if not TABLE_NAME.match(table):
-        raise DdlError(f"table name {table!r}: lower-case letters, digits and _ (Athena's rule), not starting with a digit")
+    check_names(table, accounts, regions, needed="partition projection needs every {kind} the table covers")
     if not _DAY.match(first_day):
         raise DdlError(f"first day {first_day!r}: YYYY/MM/DD")
-    for kind, values, pattern in (("account", accounts, layout.ACCOUNT_ID), ("Region", regions, layout.REGION)):
-        if not values:
-            raise DdlError(f"no {kind}: partition projection needs every {kind} the table covers (--{kind.lower()}s)")
-        for value in values:
-            if not pattern.match(value):
-                raise DdlError(f"{value!r} is not an AWS {kind}")
     properties = [
         ("projection.enabled", "true"),
         ("projection.account.type", "enum"),

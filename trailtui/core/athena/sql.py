@@ -34,15 +34,15 @@ from datetime import datetime, timedelta, timezone
 import sqlglot
 from sqlglot import exp
 
-from trailtui.core.athena.ddl import DEFAULT_TABLE, TABLE_NAME
-from trailtui.core.filter.compile import compile_filter
+from trailtui.core.athena.ddl import DEFAULT_TABLE, check_names
+from trailtui.core.filter.compile import _like_pattern, compile_filter
 from trailtui.core.filter.fields import _CATEGORIES, _CATEGORIES_EXPECTED, FieldInfo, _lookup_field
 from trailtui.core.filter.moments import _time_bound
 from trailtui.core.filter.nodes import And, FilterError, Node, Not, _Term, _Value
 from trailtui.core.filter.parse import _check_text, _parse
 from trailtui.core.filter.terms import write_value
 from trailtui.core.s3 import S3_EVENT_SOURCE, S3_LEVELS, soap_event_name
-from trailtui.core.sources import layout
+from trailtui.core.text import ascii_lower
 
 #: trailtui's columns (``store.schema``) -> the Athena table's expression for the same field
 #: (Trino SQL, constant text: column names and JSON paths, never user text). Columns trailtui
@@ -120,16 +120,10 @@ def _expression(text: str) -> exp.Expression:
 
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-_ASCII_FOLD = str.maketrans(_UPPER, _LOWER)
-
-
-def _fold_text(text: str) -> str:
-    """``text`` with ASCII capitals made small, as SQLite's NOCASE and LIKE fold (only those)."""
-    return text.translate(_ASCII_FOLD)
 
 
 def _lower(node: exp.Expression) -> exp.Expression:
-    """``node`` folded as :func:`_fold_text` folds: ``translate`` of the ASCII capitals, not
+    """``node`` folded as :func:`~trailtui.core.text.ascii_lower` folds: ``translate`` of the ASCII capitals, not
     ``lower()``, which folds every Unicode capital and would make a negated term drop events
     trailtui keeps (``-message:É``)."""
     return exp.Anonymous(this="translate", expressions=[node, exp.Literal.string(_UPPER), exp.Literal.string(_LOWER)])
@@ -139,12 +133,6 @@ def _not(node: exp.Expression) -> exp.Expression:
     """Events for which ``node`` is not true: NULL (a missing field) counts as not true, as in
     trailtui (``compile._negated``)."""
     return exp.Case(ifs=[exp.If(this=node, true=exp.false())], default=exp.true())
-
-
-def _like_pattern(value: _Value) -> str:
-    """The LIKE pattern of a wildcard value, lower-cased: the user's ``%``, ``_`` and ``\\`` are literal."""
-    escaped = (chunk.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for chunk in value.chunks)
-    return _fold_text("%".join(escaped))
 
 
 def _present(target: exp.Expression) -> exp.Expression:
@@ -159,9 +147,9 @@ def _match(target: exp.Expression, value: _Value) -> exp.Expression:
     if value.anything:
         return _present(target)
     if value.wild:
-        like = exp.Like(this=_lower(target), expression=exp.Literal.string(_like_pattern(value)))
+        like = exp.Like(this=_lower(target), expression=exp.Literal.string(ascii_lower(_like_pattern(value))))
         return exp.Escape(this=like, expression=exp.Literal.string("\\"))
-    return exp.EQ(this=_lower(target), expression=exp.Literal.string(_fold_text(value.literal)))
+    return exp.EQ(this=_lower(target), expression=exp.Literal.string(ascii_lower(value.literal)))
 
 
 def _any(parts: list[exp.Expression]) -> exp.Expression:
@@ -226,10 +214,6 @@ def _cidr(network: str) -> exp.Expression:
     return exp.and_(contains, same_version(this=version, expression=exp.Literal.number(0)))
 
 
-def _bound(value: _Value, now: datetime, *, until: bool) -> str:
-    return _time_bound(value, now, until=until)
-
-
 def _is(word: str) -> exp.Expression:
     """``is:WORD`` on the Athena table, as ``compile._IS_CONDITIONS`` on the index."""
     account = _expression("useridentity.accountid")
@@ -291,9 +275,9 @@ def _value(info: FieldInfo, value: _Value, now: datetime) -> exp.Expression:
     if kind == "is":
         return _is(value.literal.lower() if not value.wild else "*")
     if kind == "since":
-        return exp.GTE(this=_expression("eventtime"), expression=exp.Literal.string(_bound(value, now, until=False)))
+        return exp.GTE(this=_expression("eventtime"), expression=exp.Literal.string(_time_bound(value, now, until=False)))
     if kind == "until":
-        return exp.LT(this=_expression("eventtime"), expression=exp.Literal.string(_bound(value, now, until=True)))
+        return exp.LT(this=_expression("eventtime"), expression=exp.Literal.string(_time_bound(value, now, until=True)))
     if kind == "time":
         if value.anything:
             return exp.Not(this=exp.Is(this=_expression("eventtime"), expression=exp.Null()))
@@ -392,7 +376,7 @@ def _top_level_window(tree: Node | None, now: datetime) -> tuple[str | None, str
         kind = _lookup_field(term.field, term.field_position).kind
         if kind not in ("since", "until") or len(term.values) != 1:
             continue
-        bound = _bound(term.values[0], now, until=kind == "until")
+        bound = _time_bound(term.values[0], now, until=kind == "until")
         if kind == "since":
             since = bound if since is None else max(since, bound)
         else:
@@ -430,14 +414,7 @@ def athena_query(
     not per event) instead of :data:`SELECTED`. Raises :class:`FilterError` (with the position) for a filter the grammar
     refuses, and ValueError for no or malformed accounts, Regions, table name, limit or
     late_days."""
-    if not TABLE_NAME.match(table):
-        raise ValueError(f"table name {table!r}: lower-case letters, digits and _")
-    for kind, values, pattern in (("account", accounts, layout.ACCOUNT_ID), ("Region", regions, layout.REGION)):
-        if not values:
-            raise ValueError(f"no {kind}: a query names the {kind}s it reads (--{kind.lower()})")
-        for value in values:
-            if not pattern.match(value):
-                raise ValueError(f"{value!r} is not an AWS {kind}")
+    check_names(table, accounts, regions, needed="a query names the {kind}s it reads")
     if limit is not None and limit < 0:
         raise ValueError("limit: 0 or more")
     if late_days < 0:

@@ -42,6 +42,7 @@ import apsw
 
 from trailtui.core.ingest.prepare import prepare_file
 from trailtui.core.store.rawstore import pack_event
+from trailtui.core.text import ascii_lower
 from trailtui.core.store.schema import (
     ACTOR_COLUMNS,
     CONTEXT_COLUMNS,
@@ -248,16 +249,10 @@ def cross_account(account: str | None, recipient: str | None) -> int | None:
     anonymous principal ("Identifying Amazon S3 requests using CloudTrail", Amazon S3 User
     Guide; or ``anonymous``, today's form: extract.ANONYMOUS_ACCOUNT) and differs from ``recipientAccountId`` (compared as SQLite's NOCASE does: ASCII
     letters folded), else None."""
-    if not account or not recipient or _ascii_lower(account) in ("anonymous_principal", "anonymous"):
+    if not account or not recipient or ascii_lower(account) in ("anonymous_principal", "anonymous"):
         return None
-    return 1 if _ascii_lower(account) != _ascii_lower(recipient) else None
+    return 1 if ascii_lower(account) != ascii_lower(recipient) else None
 
-
-def _ascii_lower(text: str) -> str:
-    return text.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def actor_digest(combination: tuple) -> bytes:
