@@ -37,6 +37,18 @@ PACK_GROUPS = {"s3-user-guide": "S3 user guide", "incident-response": "incident 
 TIME_RANGE_ATTRIBUTE = "trailtui_time_range"
 
 
+def attack_tactics(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The ATT&CK tactics among Sigma ``tags`` (``attack.persistence`` → ``persistence``; not
+    techniques, groups or software: ``attack.t1098``)."""
+    names = (tag[len("attack."):] for tag in tags if tag.startswith("attack."))
+    return tuple(name for name in names if not _ATTACK_ID.fullmatch(name))
+
+
+def level_rank(level: str) -> int:
+    """0 (informational) to 4 (critical); 0 for a level Sigma does not name."""
+    return LEVELS.index(level) if level in LEVELS else 0
+
+
 @dataclass(frozen=True)
 class Rule:
     """One Sigma rule as a filter: ``id`` (the rule's UUID, or the file name without one),
@@ -68,13 +80,12 @@ class Rule:
     @property
     def level_rank(self) -> int:
         """0 (informational) to 4 (critical)."""
-        return LEVELS.index(self.level) if self.level in LEVELS else 0
+        return level_rank(self.level)
 
     @property
     def tactics(self) -> tuple[str, ...]:
-        """The ATT&CK tactics among the tags (``attack.persistence`` → ``persistence``)."""
-        names = (tag[len("attack."):] for tag in self.tags if tag.startswith("attack."))
-        return tuple(name for name in names if not _ATTACK_ID.fullmatch(name))
+        """The ATT&CK tactics among the tags (:func:`attack_tactics`)."""
+        return attack_tactics(self.tags)
 
 
 @dataclass(frozen=True)

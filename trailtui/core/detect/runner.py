@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trailtui.core.detect.rules import LEVELS, Rule
+from trailtui.core.detect.rules import LEVELS, Rule, attack_tactics, level_rank
 from trailtui.core.times import event_time_text_of
 
 #: Rules of this level and above have their hits listed in ``detection_hits``.
@@ -75,16 +75,12 @@ class Detection:
     @property
     def tactics(self) -> tuple[str, ...]:
         """The ATT&CK tactics among the tags (``attack.persistence`` → ``persistence``)."""
-        return _rule_of(self).tactics
+        return attack_tactics(self.tags)
 
     @property
     def level_rank(self) -> int:
         """0 (informational) to 4 (critical)."""
-        return LEVELS.index(self.level) if self.level in LEVELS else 0
-
-
-def _rule_of(detection: Detection) -> Rule:
-    return Rule(detection.id, detection.title, detection.level, detection.tags, detection.filter, detection.path)
+        return level_rank(self.level)
 
 
 _RULE_PATHS_KEY = "detections_rule_paths"
