@@ -130,22 +130,32 @@ def _seed(endpoint: str, rows: list[list[str]]) -> None:
         assert response.status == 201
 
 
-def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, capsys) -> None:  # noqa: F811
-    from trailtui.cli import main
+PREFIX = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/"
+
+
+def _trail(s3, tmp_path: Path, bucket: str, files: dict[str, list[dict]]) -> None:  # noqa: F811
+    """A trail bucket holding ``files`` (name -> events) in one day folder (:data:`PREFIX`), and
+    ``BUCKET-results`` for Athena's output."""
     from trailtui.core.sources.s3 import S3Options, make_client
 
     client = make_client(S3Options(endpoint_url=s3.endpoint_url))
-    client.create_bucket(Bucket="athena-trail")
-    client.create_bucket(Bucket="athena-results")
-    prefix = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/"
-    for name, events in {
+    client.create_bucket(Bucket=bucket)
+    client.create_bucket(Bucket=f"{bucket}-results")
+    for name, events in files.items():
+        write_records(tmp_path / name, events)
+        client.upload_file(str(tmp_path / name), bucket, PREFIX + name)
+
+
+def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, capsys) -> None:  # noqa: F811
+    from trailtui.cli import main
+
+    prefix = PREFIX
+    _trail(s3, tmp_path, "athena-trail", {
         "a.json": [make_event("a-get", "GetObject", eventTime="2026-03-14T10:00:00Z"),
                    make_event("a-list", "ListBuckets", eventTime="2026-03-14T10:01:00Z")],
         "b.json": [make_event("b-get", "GetObject", eventTime="2026-03-14T11:00:00Z")],
         "c.json": [make_event("c-get", "GetObject", eventTime="2026-03-14T12:00:00Z")],  # not in Athena's answer
-    }.items():
-        write_records(tmp_path / name, events)
-        client.upload_file(str(tmp_path / name), "athena-trail", prefix + name)
+    })
     _seed(s3.endpoint_url, [  # what athena run selects: one row per object (sql.PATHS_SELECTED)
         ["$path", "events", "first_event", "last_event"],
         [f"s3://athena-trail/{prefix}a.json", "1", "2026-03-14T10:00:00Z", "2026-03-14T10:00:00Z"],
@@ -153,7 +163,7 @@ def test_athena_run_downloads_exactly_the_objects_it_found(s3, tmp_path: Path, c
     ])
     s3.take_requests()
     code = main(["athena", "run", "--filter", "name:GetObject", "--since", "2026-03-14", "--account", "111122223333",
-                 "--region", "us-east-1", "--output", "s3://athena-results/", "--endpoint-url", s3.endpoint_url,
+                 "--region", "us-east-1", "--output", "s3://athena-trail-results/", "--endpoint-url", s3.endpoint_url,
                  "--athena-region", "us-east-1", "--db", str(tmp_path / "index.sqlite"), "--no-ui", "--format", "ndjson"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -185,15 +195,10 @@ def test_athena_run_opens_the_app_on_what_it_found_with_the_whole_filter(s3, tmp
     """Without --no-ui the app opens on the index of the downloaded objects, with the filter the
     user gave (its local terms included), and no loader (the index is what Athena found)."""
     from trailtui.cli import main
-    from trailtui.core.sources.s3 import S3Options, make_client
     from trailtui.tui.app import TrailApp
 
-    client = make_client(S3Options(endpoint_url=s3.endpoint_url))
-    client.create_bucket(Bucket="athena-app")
-    client.create_bucket(Bucket="athena-app-results")
-    key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/14/a.json"
-    write_records(tmp_path / "a.json", [make_event("only", "GetObject", eventTime="2026-03-14T10:00:00Z")])
-    client.upload_file(str(tmp_path / "a.json"), "athena-app", key)
+    _trail(s3, tmp_path, "athena-app", {"a.json": [make_event("only", "GetObject", eventTime="2026-03-14T10:00:00Z")]})
+    key = PREFIX + "a.json"
     _seed(s3.endpoint_url, [["$path", "eventid", "eventtime"], [f"s3://athena-app/{key}", "only", "2026-03-14T10:00:00Z"]])
     opened = []
     monkeypatch.setattr(TrailApp, "run", lambda app: opened.append((app.db_path, app.initial_filter, app.start_loader)))

@@ -35,6 +35,13 @@ def rules_in(folder: Path):
     return rules
 
 
+def indexed(root: Path):
+    """A writer connection to ``root``'s index with ``root/logs`` indexed (in this process)."""
+    conn = connect(root / "index.sqlite")
+    index_paths(conn, [str(root / "logs")], workers=0)
+    return conn
+
+
 def ids_of(conn, event_ids: list[str]) -> dict[str, int]:
     marks = ",".join("?" for _ in event_ids)
     return dict(conn.execute(f'SELECT "eventID", id FROM events WHERE "eventID" IN ({marks})', event_ids))
@@ -56,8 +63,7 @@ def logs(tmp_path: Path):
 
 
 def test_a_run_keeps_each_rules_hits_and_the_view_lists_them_by_level_then_hits(logs: Path) -> None:
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     run = run_rules(conn, rules_in(logs / "rules"))
     assert run.rules == 4 and not run.problems
     listed = [(d.title, d.level, d.hits, d.first_seen, d.last_seen) for d in detections(conn)]
@@ -79,8 +85,7 @@ def test_a_run_keeps_each_rules_hits_and_the_view_lists_them_by_level_then_hits(
 
 
 def test_a_later_run_looks_only_at_new_events_and_nothing_when_none_came(logs: Path) -> None:
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     rules = rules_in(logs / "rules")
     run_rules(conn, rules)
     assert run_rules(conn, rules).rules == 0  # nothing new: no rule runs
@@ -103,8 +108,7 @@ def test_a_later_run_looks_only_at_new_events_and_nothing_when_none_came(logs: P
 
 
 def test_replaced_events_make_every_rule_run_again_and_no_hit_points_at_a_gone_event(logs: Path) -> None:
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     rules = rules_in(logs / "rules")
     run_rules(conn, rules)
     # The file changes: its events are removed and read again under new ids.
@@ -121,8 +125,7 @@ def test_replaced_events_make_every_rule_run_again_and_no_hit_points_at_a_gone_e
 
 
 def test_an_edited_rule_is_run_again_and_a_removed_one_forgotten(logs: Path) -> None:
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     rules = rules_in(logs / "rules")
     run_rules(conn, rules)
     write_rule(logs / "rules", "keys.yml", title="Access key created", id="aaaaaaaa-0000-4000-8000-000000000002",
@@ -191,8 +194,7 @@ def test_a_rule_without_new_hits_keeps_its_span_and_a_few_new_events_are_walked_
     events.append(make_event("stop-1", "StopLogging", eventSource="cloudtrail.amazonaws.com",
                              eventTime="2026-03-14T09:00:00Z"))
     write_records(tmp_path / "logs" / "a.json", events)
-    conn = connect(tmp_path / "index.sqlite")
-    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+    conn = indexed(tmp_path)
     rules = rules_in(tmp_path / "rules")
     run_rules(conn, rules)
     write_records(tmp_path / "logs" / "b.json", [make_event("read-new", "GetObject", eventTime="2026-03-14T11:00:00Z")])
@@ -205,8 +207,7 @@ def test_a_rule_without_new_hits_keeps_its_span_and_a_few_new_events_are_walked_
 
 
 def test_a_rule_moved_to_a_marked_level_lists_its_events(logs: Path) -> None:
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     run_rules(conn, rules_in(logs / "rules"))
     read_ids = list(ids_of(conn, ["read-1", "read-2", "read-3"]).values())
     assert hit_levels(conn, read_ids) == {}  # informational: counted, not listed
@@ -230,8 +231,7 @@ def test_a_rule_whose_sql_fails_is_recorded_and_the_others_still_run(logs: Path)
 
     from trailtui.core.detect.rules import Rule
 
-    conn = connect(logs / "index.sqlite")
-    index_paths(conn, [str(logs / "logs")], workers=0)
+    conn = indexed(logs)
     conn.close()
     bare = sqlite3.connect(logs / "index.sqlite")
     plain = Rule("r-plain", "Trail stopped", "high", (), "eventName:StopLogging", "p.yml")

@@ -43,6 +43,11 @@ async def settle(pilot) -> None:
             return
 
 
+def list_line(app, y: int) -> str:
+    """The text of the event list's screen line ``y`` (0 is the header), gutter first."""
+    return "".join(segment.text for segment in app.event_list.render_line(y))
+
+
 def detail_text(app) -> str:
     lines = []
     stack = [app.main_screen.detail.root]
@@ -72,7 +77,7 @@ async def test_from_the_highest_detection_to_the_session_behind_it(demo_db: Path
         assert app.event_list.count == 1
         assert app.event_list.selected_row.get("eventName") == "StopLogging"
         # The list's gutter marks the hit; the detail pane names the rule and its level.
-        row_line = "".join(segment.text for segment in app.event_list.render_line(1))
+        row_line = list_line(app, 1)
         assert row_line[1] == "▲"
         assert f"detections: {top.title} (high)" in detail_text(app)
         # Up the credential chain: the AssumeRole that handed out the session's key, by ci-deploy.
@@ -114,7 +119,7 @@ async def test_the_palette_opens_the_view_and_informational_rules_mark_no_event(
         await settle(pilot)
         # Anonymous GetObjects: the S3 user guide's question (informational), not a detection.
         assert app.event_list.count > 0
-        row_line = "".join(segment.text for segment in app.event_list.render_line(1))
+        row_line = list_line(app, 1)
         assert row_line[1] == " "
         assert "detections:" not in detail_text(app)
         app.main_screen.action_show_detections()
@@ -148,7 +153,7 @@ async def test_the_loader_runs_the_rules_after_indexing_and_the_list_marks_the_h
         for _ in range(200):  # the loader process indexes, then runs 24 rules
             await asyncio.sleep(0.1)
             await pilot.pause()
-            lines = ["".join(segment.text for segment in app.event_list.render_line(y)) for y in (1, 2)]
+            lines = [list_line(app, y) for y in (1, 2)]
             if app.event_list.count == 2 and all(line[1:2] in ("▲", "△") for line in lines):
                 break
         await settle(pilot)

@@ -101,12 +101,28 @@ def test_an_or_of_indexed_terms_reads_the_indexes(tmp_path) -> None:
     conn.close()
 
 
+def _indexed(tmp_path, events: list[dict]):
+    """``events`` indexed in one file: the connection, and a function giving the eventIDs a
+    filter selects."""
+    from tests.conftest import write_records
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    write_records(tmp_path / "logs" / "a.json", events)
+    conn = connect(tmp_path / "index.sqlite")
+    index_paths(conn, [str(tmp_path / "logs")], workers=0)
+
+    def ids(text: str) -> set[str]:
+        compiled = compile_filter(text)
+        return {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+
+    return conn, ids
+
+
 def test_same_compares_two_fields_of_each_event(tmp_path) -> None:
     """``same:FIELD,OTHER`` (Sigma's fieldref): alice changing her own login profile, ALICE (any
     case), alice changing bob's, and a call without a target user."""
-    from tests.conftest import alice, make_event, write_records
-    from trailtui.core.loader import index_paths
-    from trailtui.core.store.index import connect
+    from tests.conftest import alice, make_event
 
     events = [
         make_event("own", "UpdateLoginProfile", requestParameters={"userName": "alice"}),
@@ -115,13 +131,7 @@ def test_same_compares_two_fields_of_each_event(tmp_path) -> None:
         make_event("none", "GetObject"),  # requestParameters without userName
     ]
     assert alice()["userName"] == "alice"
-    write_records(tmp_path / "logs" / "a.json", events)
-    conn = connect(tmp_path / "index.sqlite")
-    index_paths(conn, [str(tmp_path / "logs")], workers=0)
-
-    def ids(text: str) -> set[str]:
-        compiled = compile_filter(text)
-        return {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+    conn, ids = _indexed(tmp_path, events)
 
     assert ids("same:user,requestParameters.userName") == {"own", "own-case"}
     assert ids("same:userIdentity.userName,requestParameters.userName") == {"own", "own-case"}
@@ -135,9 +145,7 @@ def test_same_account_and_recipient_is_sigmas_fieldref_for_every_kind_of_caller(
     """``same:userIdentity.accountId,recipientAccountId`` is read from the stored cross-account
     flag for named accounts: the answer must be the plain comparison's (equal text, case aside;
     no match when either is missing or empty) for every shape, the anonymous forms too."""
-    from tests.conftest import make_event, write_records
-    from trailtui.core.loader import index_paths
-    from trailtui.core.store.index import connect
+    from tests.conftest import make_event
 
     def caller(account):
         identity = {"type": "AWSAccount", "principalId": "AIDAEXAMPLE"}
@@ -153,13 +161,7 @@ def test_same_account_and_recipient_is_sigmas_fieldref_for_every_kind_of_caller(
             # Empty text is indexed as a missing field (extract._text).
             if account and recipient and account.lower() == recipient.lower():
                 expected.add(event_id)
-    write_records(tmp_path / "logs" / "a.json", events)
-    conn = connect(tmp_path / "index.sqlite")
-    index_paths(conn, [str(tmp_path / "logs")], workers=0)
-
-    def ids(text: str) -> set[str]:
-        compiled = compile_filter(text)
-        return {row[0] for row in conn.execute(f'SELECT "eventID" FROM events WHERE {compiled.where}', compiled.params)}
+    conn, ids = _indexed(tmp_path, events)
 
     everything = {event["eventID"] for event in events}
     assert ids("same:userIdentity.accountId,recipientAccountId") == expected
