@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import functools
 import gzip
-import hashlib
 import re
 import shutil
 import sqlite3
@@ -49,9 +48,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmarks.common import text_table, write_json
-from benchmarks.list_moves import ensure_index
+from benchmarks.list_moves import add_corpus_arguments, corpus_name, ensure_index
 from benchmarks.run import (
-    DEFAULT_EVENTS,
     _ratio,
     _s,
     corpus_files,
@@ -423,13 +421,7 @@ def print_report(results: dict, out_path: Path) -> None:
 def parse_args(argv: list[str] | None):
     """The command line (see the module's docstring)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.detections", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="corpus size (default 1,000,000)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--corpus", help="measure this directory instead of a generated corpus")
-    parser.add_argument(
-        "--workdir", help="corpus, indexes and results (default $TRAILTUI_BENCH_DIR or ~/.cache/trailtui-bench)"
-    )
-    parser.add_argument("--generator", help="path of gen_cloudtrail.py")
+    add_corpus_arguments(parser)
     parser.add_argument("--index", help="an existing index of the corpus, copied instead of indexing the corpus")
     parser.add_argument("--rules", nargs="*", default=[SIGMA_RULES],
                         help=f"rule files or folders besides the built-in pack (default {SIGMA_RULES})")
@@ -444,8 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     corpus = ensure_corpus(args, workdir)
     corpus_path = Path(corpus["path"])
-    name = f"{corpus.get('events')}-{corpus.get('seed')}" if corpus.get("generated") is not False else (
-        hashlib.sha256(str(corpus_path).encode()).hexdigest()[:12])
+    name = corpus_name(corpus)
     base = Path(args.index).expanduser() if args.index else Path(
         ensure_index(corpus_path, workdir / f"detect-{name}.sqlite")["path"])
     results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "corpus": corpus,

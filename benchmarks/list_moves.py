@@ -313,15 +313,28 @@ def render(rows: list[tuple[str, str, str, str]]) -> str:
     return text_table(("what", "trailtui", "DuckDB", "ratio"), rows, (76, 76, 76, 76))
 
 
-def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.list_moves", description=__doc__.split("\n\n")[0])
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the corpus and the work directory (``ensure_corpus`` reads them)."""
     parser.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="corpus size (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--corpus", help="measure this directory instead of a generated corpus")
     parser.add_argument(
-        "--workdir", help="corpus, index and results (default $TRAILTUI_BENCH_DIR or ~/.cache/trailtui-bench)"
+        "--workdir", help="corpus, indexes and results (default $TRAILTUI_BENCH_DIR or ~/.cache/trailtui-bench)"
     )
     parser.add_argument("--generator", help="path of gen_cloudtrail.py")
+
+
+def corpus_name(corpus: dict) -> str:
+    """A file-name part for a corpus of ``ensure_corpus``: ``EVENTS-SEED`` when generated, else a
+    hash of its path."""
+    if corpus.get("generated") is not False:
+        return f"{corpus.get('events')}-{corpus.get('seed')}"
+    return hashlib.sha256(str(corpus["path"]).encode()).hexdigest()[:12]
+
+
+def parse_args(argv: list[str] | None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.list_moves", description=__doc__.split("\n\n")[0])
+    add_corpus_arguments(parser)
     parser.add_argument("--quick", action="store_true", help="3 repetitions per screen instead of 7 (CI's smoke run)")
     return parser.parse_args(argv)
 
@@ -333,8 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     corpus = ensure_corpus(args, workdir)
     corpus_path = Path(corpus["path"])
-    name = f"{corpus.get('events')}-{corpus.get('seed')}" if corpus.get("generated") is not False else (
-        hashlib.sha256(str(corpus_path).encode()).hexdigest()[:12])
+    name = corpus_name(corpus)
     reps = 3 if args.quick else 7
     results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "corpus": corpus,
                      "quick": args.quick, "reps": reps}
