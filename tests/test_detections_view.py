@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("sigma", reason="pySigma (a dependency) parses the rules")
 
+from tests.test_snapshots import settle  # noqa: E402 - the timers and query workers a step started
 from trailtui.core.demo import STORY, write_demo_logs  # noqa: E402
 from trailtui.core.detect.rules import builtin_rules  # noqa: E402
 from trailtui.core.detect.runner import run_rules  # noqa: E402
@@ -32,15 +33,6 @@ def demo_db(tmp_path: Path) -> Path:
     run_rules(conn, list(builtin_rules()))
     conn.close()
     return tmp_path / "index.sqlite"
-
-
-async def settle(pilot) -> None:
-    await pilot.pause(0.3)
-    for _ in range(10):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        if all(worker.is_finished for worker in pilot.app.workers):
-            return
 
 
 def list_line(app, y: int) -> str:
