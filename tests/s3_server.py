@@ -21,6 +21,21 @@ ERROR_BODY = (
 )
 
 
+# What S3 answers a GET of an SSE-KMS object when the caller may not use the KMS key.
+KMS_DENIED = (
+    "The ciphertext refers to a customer master key that does not exist, does not exist in this region,"
+    " or you are not allowed to access."
+)
+
+
+def _signed_region(authorization: str) -> str:
+    """The Region of a SigV4 ``Authorization`` header's credential scope
+    (``Credential=AKID/20240507/eu-west-1/s3/aws4_request``); "" for none."""
+    _, found, rest = authorization.partition("Credential=")
+    scope = rest.split(",", 1)[0].split("/") if found else []
+    return scope[2] if len(scope) >= 4 else ""
+
+
 class _QuietServer(ThreadingHTTPServer):
     """A client that hangs up mid-request (a loader stopped while downloading) is no error."""
 
@@ -54,10 +69,16 @@ class Request:
 class Faults:
     """``denied``: keys answered 403 AccessDenied; ``slow_down``: key -> how many of its next
     GETs are answered 503 SlowDown; ``denied_prefixes``: listing prefixes answered 403;
-    ``get_delay``: seconds each object GET waits before it is answered (a slow link)."""
+    ``get_delay``: seconds each object GET waits before it is answered (a slow link);
+    ``kms_denied``: keys answered as S3 answers a GET of an SSE-KMS object whose key the caller
+    may not use (403 AccessDenied naming the KMS key); ``bucket_regions``: bucket -> the Region
+    it lives in: a request signed for another Region gets S3's 301 PermanentRedirect with the
+    ``x-amz-bucket-region`` header, as S3 answers a client configured for the wrong Region."""
 
     get_delay: float = 0.0
     denied: set[str] = field(default_factory=set)
+    kms_denied: set[str] = field(default_factory=set)
+    bucket_regions: dict[str, str] = field(default_factory=dict)
     slow_down: dict[str, int] = field(default_factory=dict)
     denied_prefixes: set[str] = field(default_factory=set)
 
@@ -71,6 +92,8 @@ class S3TestServer:
 
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.requests: list[Request] = []
+        #: The Region each request was signed for (its Authorization header's credential scope).
+        self.signed_regions: list[str] = []
         self.faults = Faults()
         self._lock = threading.Lock()
         self._proxy: ThreadingHTTPServer | None = None
@@ -94,15 +117,19 @@ class S3TestServer:
                 request = Request(self.command, bucket, key, query)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                fault = server._fault(request)
+                signed = _signed_region(self.headers.get("Authorization") or "")
+                fault = server._fault(request, signed)
                 with server._lock:
                     server.requests.append(request)
+                    server.signed_regions.append(signed)
                 if request.is_get_object and server.faults.get_delay:
                     time.sleep(server.faults.get_delay)
                 if fault:
                     status, code, message = fault
                     payload = ERROR_BODY.format(code=code, message=message).encode()
                     self.send_response(status)
+                    if code == "PermanentRedirect":
+                        self.send_header("x-amz-bucket-region", server.faults.bucket_regions[bucket])
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
@@ -133,10 +160,17 @@ class S3TestServer:
         threading.Thread(target=self._proxy.serve_forever, daemon=True).start()
         return self
 
-    def _fault(self, request: Request) -> tuple[int, str, str] | None:
+    def _fault(self, request: Request, signed_region: str) -> tuple[int, str, str] | None:
         with self._lock:
+            home = self.faults.bucket_regions.get(request.bucket)
+            if home and signed_region != home:
+                return 301, "PermanentRedirect", (
+                    "The bucket you are attempting to access must be addressed using the specified endpoint."
+                )
             if request.is_get_object and request.key in self.faults.denied:
                 return 403, "AccessDenied", "Access Denied"
+            if request.is_get_object and request.key in self.faults.kms_denied:
+                return 403, "AccessDenied", KMS_DENIED
             if request.is_get_object and self.faults.slow_down.get(request.key, 0) > 0:
                 self.faults.slow_down[request.key] -= 1
                 return 503, "SlowDown", "Please reduce your request rate."
@@ -151,9 +185,9 @@ class S3TestServer:
         return f"http://{host}:{port}"
 
     def take_requests(self) -> list[Request]:
-        """The requests seen since the last call (and forget them)."""
+        """The requests seen since the last call (and forget them, and their signed Regions)."""
         with self._lock:
-            taken, self.requests = self.requests, []
+            taken, self.requests, self.signed_regions = self.requests, [], []
         return taken
 
     def stop(self) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3_server import KMS_DENIED
 from trailtui.core.sources import layout
 from trailtui.core.sources.s3 import S3Options, cache_path, list_objects, make_client, parse_s3_url
 
@@ -273,8 +274,9 @@ def test_a_reopen_downloads_only_what_is_new(trail: Trail, s3, tmp_path: Path) -
 
 def test_denied_and_throttled_objects_are_reported_and_the_rest_loads(trail: Trail, s3, tmp_path: Path) -> None:
     day = sorted(trail.local_files(days={date(2024, 5, 7)}))
-    denied, throttled = day[0], day[1]
+    denied, throttled, encrypted = day[0], day[1], day[2]
     s3.faults.denied.add(denied)
+    s3.faults.kms_denied.add(encrypted)  # SSE-KMS, and the caller may not use the key
     s3.faults.slow_down[throttled] = 2  # botocore's retries get through
     s3.faults.denied_prefixes.add(f"AWSLogs/{ORG}/444455556666/CloudTrail/eu-west-1/2024/05/07/")
     options = S3Options(since="2024-05-07T00:00:00Z", until="2024-05-07T23:59:59Z", endpoint_url=s3.endpoint_url)
@@ -284,14 +286,21 @@ def test_denied_and_throttled_objects_are_reported_and_the_rest_loads(trail: Tra
         conn, summary = _index(db, [url], options)
     finally:
         s3.faults.denied.clear()
+        s3.faults.kms_denied.clear()
         s3.faults.denied_prefixes.clear()
     failures = dict(summary.failures)
     assert failures[f"s3://{BUCKET}/{denied}"] == "AccessDenied: Access Denied"
+    assert failures[f"s3://{BUCKET}/{encrypted}"] == f"AccessDenied: {KMS_DENIED}"
     assert failures[f"s3://{BUCKET}/AWSLogs/{ORG}/444455556666/CloudTrail/eu-west-1/2024/05/07/"].startswith(
         "cannot list: AccessDenied"
     )
     loaded = {path for (path,) in conn.execute("SELECT path FROM files")}
     assert f"s3://{BUCKET}/{throttled}" in loaded and f"s3://{BUCKET}/{denied}" not in loaded
+    assert f"s3://{BUCKET}/{encrypted}" not in loaded
+    window = [date(2024, 5, day) for day in (6, 7, 8)]  # a day of slack each side
+    unlisted = trail.local_files(account="444455556666", region="eu-west-1", days={date(2024, 5, 7)})
+    expected = trail.local_files(days=window) - unlisted - {denied, encrypted}
+    assert loaded == {f"s3://{BUCKET}/{key}" for key in expected}
     problems = {path for (path,) in conn.execute("SELECT path FROM load_errors")}
     assert f"s3://{BUCKET}/{denied}" in problems
     conn.close()
@@ -300,6 +309,33 @@ def test_denied_and_throttled_objects_are_reported_and_the_rest_loads(trail: Tra
     assert f"s3://{BUCKET}/{denied}" in {path for (path,) in conn.execute("SELECT path FROM files")}
     assert not again.failures
     conn.close()
+
+
+def test_a_bucket_in_another_region_is_followed(trail: Trail, s3, tmp_path: Path) -> None:
+    # The client is set up for us-east-1 (the environment's Region); the bucket answers from
+    # eu-west-1, as S3 does: 301 PermanentRedirect with x-amz-bucket-region. botocore's region
+    # redirector signs again for eu-west-1; nothing is reported, everything loads.
+    assert _AWS_ENV["AWS_DEFAULT_REGION"] == "us-east-1"
+    s3.faults.bucket_regions[BUCKET] = "eu-west-1"
+    s3.take_requests()
+    options = S3Options(since="2024-05-07T00:00:00Z", until="2024-05-07T23:59:59Z", accounts=("111122223333",),
+                        endpoint_url=s3.endpoint_url)
+    try:
+        conn, summary = _index(tmp_path / "index.sqlite", [f"s3://{BUCKET}/AWSLogs/{ORG}/"], options)
+        signed = list(s3.signed_regions)
+        requests = s3.take_requests()
+    finally:
+        s3.faults.bucket_regions.clear()
+    assert not summary.failures
+    days = [date(2024, 5, day) for day in (6, 7, 8)]  # the window and a day of slack each side
+    expected = trail.local_files(account="111122223333", days=days)
+    assert {path for (path,) in conn.execute("SELECT path FROM files")} == {f"s3://{BUCKET}/{key}" for key in expected}
+    conn.close()
+    # The first request was signed for the client's Region and redirected; every object was
+    # fetched signed for the bucket's.
+    assert signed[0] == "us-east-1" and "eu-west-1" in signed
+    fetched = [region for request, region in zip(requests, signed) if request.is_get_object]
+    assert len(fetched) == len(expected) and set(fetched) == {"eu-west-1"}
 
 
 # --------------------------------------------------------------------------- the command line
