@@ -73,12 +73,15 @@ class Faults:
     ``kms_denied``: keys answered as S3 answers a GET of an SSE-KMS object whose key the caller
     may not use (403 AccessDenied naming the KMS key); ``bucket_regions``: bucket -> the Region
     it lives in: a request signed for another Region gets S3's 301 PermanentRedirect with the
-    ``x-amz-bucket-region`` header, as S3 answers a client configured for the wrong Region."""
+    ``x-amz-bucket-region`` header, as S3 answers a client configured for the wrong Region;
+    ``listing_delays``: prefix -> seconds a listing of exactly that prefix waits (a slow
+    folder among many)."""
 
     get_delay: float = 0.0
     denied: set[str] = field(default_factory=set)
     kms_denied: set[str] = field(default_factory=set)
     bucket_regions: dict[str, str] = field(default_factory=dict)
+    listing_delays: dict[str, float] = field(default_factory=dict)
     slow_down: dict[str, int] = field(default_factory=dict)
     denied_prefixes: set[str] = field(default_factory=set)
 
@@ -124,6 +127,8 @@ class S3TestServer:
                     server.signed_regions.append(signed)
                 if request.is_get_object and server.faults.get_delay:
                     time.sleep(server.faults.get_delay)
+                if request.is_listing:
+                    time.sleep(server.faults.listing_delays.get(request.query.get("prefix", ""), 0.0))
                 if fault:
                     status, code, message = fault
                     payload = ERROR_BODY.format(code=code, message=message).encode()

@@ -229,6 +229,26 @@ async def test_background_loader_fills_the_list_while_the_app_runs(tmp_path: Pat
         assert "200 events" in _plain(app.main_screen.status.render())
 
 
+async def test_the_total_is_counted_again_when_a_load_with_a_filter_ends(tmp_path: Path) -> None:
+    # With a filter in the bar (an S3 window starts with since:), the total is counted apart
+    # from the matches; one counted while loading must not stay once the load is done.
+    logs = tmp_path / "logs"
+    write_records(logs / "first.json", [make_event(f"a-{i}") for i in range(10)])
+    db_path = tmp_path / "index.sqlite"
+    index_paths(connect(db_path), [logs])
+    for part in range(4):
+        write_records(logs / f"part{part}.json", [make_event(f"p{part}-{i}", "PutObject") for i in range(50)])
+    app = TrailApp(db_path=db_path, paths=[str(logs)], initial_filter="name:GetObject")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if not app.main_screen.indexing:
+                break
+        await settle(pilot)
+        assert "Events 10 / 210" in str(app.query_one("#list-pane").border_title)
+
+
 async def test_small_terminal_stacks_panes(indexed) -> None:
     db_path, _ = indexed
     app = TrailApp(db_path=db_path, start_loader=False)

@@ -28,6 +28,7 @@ from trailtui.core.store import index as index_module
 from trailtui.core.store.index import IndexError_, connect, default_db_path
 from trailtui.core.loader import index_paths
 from tests.conftest import make_event, write_records
+from tests.test_snapshots import settle
 
 FILES, PER_FILE, REPEATED = 60, 500, 25
 MARKER = "zq-private-marker-7c1e"
@@ -170,9 +171,7 @@ async def test_the_app_browses_while_another_process_indexes(trail, tmp_path: Pa
                 await pilot.pause(0.1)
                 if not app.main_screen.indexing:
                     break
-            await pilot.pause(0.3)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)  # the last count, list and selected event
             assert not app.main_screen.indexing
             assert app.event_list.count == len(expected)
         out, err = loader.communicate(timeout=120)

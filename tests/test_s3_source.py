@@ -311,6 +311,35 @@ def test_denied_and_throttled_objects_are_reported_and_the_rest_loads(trail: Tra
     conn.close()
 
 
+def test_the_first_folders_are_read_while_others_are_still_being_listed(trail: Trail, s3, tmp_path: Path) -> None:
+    # An organization's hundreds of folders take a while to list: the load does not wait for
+    # the last listing before reading what the first ones found.
+    slow = max(trail.local_files(days={date(2024, 5, 9)})).rsplit("/", 1)[0] + "/"
+    s3.faults.listing_delays[slow] = 4.0
+    options = S3Options(since="2024-05-09T00:00:00Z", until="2024-05-09T23:59:59Z", endpoint_url=s3.endpoint_url)
+    seen: list = []
+    from trailtui.core.loader import index_paths
+    from trailtui.core.store.index import connect
+
+    conn = connect(tmp_path / "index.sqlite")
+    try:
+        summary = index_paths(conn, [f"s3://{BUCKET}/AWSLogs/"], s3_options=options, on_progress=seen.append)
+    finally:
+        s3.faults.listing_delays.clear()
+    early = [progress for progress in seen if progress.s3_listing and progress.events_added]
+    assert early, "nothing was read before the slow folder's listing ended"
+    assert "(still listing)" in early[0].download_note
+    assert early[0].objects_listed < summary.objects_listed
+    # Everything arrives in the end, the slow folder too.
+    days = [date(2024, 5, day) for day in (8, 9, 10)]
+    assert {path for (path,) in conn.execute("SELECT path FROM files")} == {
+        f"s3://{BUCKET}/{key}" for key in trail.local_files(days=days)
+    }
+    assert any(path.startswith(f"s3://{BUCKET}/{slow}") for (path,) in conn.execute("SELECT path FROM files"))
+    assert not seen[-1].s3_listing and summary.files_done == summary.files_total == summary.objects_listed
+    conn.close()
+
+
 def test_a_bucket_in_another_region_is_followed(trail: Trail, s3, tmp_path: Path) -> None:
     # The client is set up for us-east-1 (the environment's Region); the bucket answers from
     # eu-west-1, as S3 does: 301 PermanentRedirect with x-amz-bucket-region. botocore's region
@@ -361,6 +390,9 @@ def test_cli_dry_run_index_and_query_on_a_bucket(trail: Trail, s3, tmp_path: Pat
     indexed = _cli("index", url, *window, "--db", str(db))
     assert indexed.returncode == 0, indexed.stderr
     assert f"files: {len(expected) + 1} found, {len(expected)} read" in indexed.stdout
+    assert f"would download {len(expected) + 1:,} " in dry.stdout and "nothing was downloaded" in dry.stdout
+    again = _cli("index", url, *window, "--dry-run", "--db", str(db))
+    assert f"would download 0 (0 bytes), {len(expected) + 1:,} already in" in again.stdout, again.stdout
     printed = _cli("query", url, "--filter", "name:GetObject", "--format", "ndjson", "--db", str(db), *window)
     assert printed.returncode == 0, printed.stderr
     events = [json.loads(line) for line in printed.stdout.splitlines()]
@@ -370,6 +402,36 @@ def test_cli_dry_run_index_and_query_on_a_bucket(trail: Trail, s3, tmp_path: Pat
         with gzip.open(trail.root / key) as stream:
             originals.update({r["eventID"]: r for r in json.load(stream)["Records"] if r["eventName"] == "GetObject"})
     assert originals and {event["eventID"]: event for event in events} == originals
+
+
+def test_account_and_region_narrow_what_is_shown_not_only_what_is_listed(trail: Trail, s3, tmp_path: Path) -> None:
+    # The index of a URL keeps what earlier runs read: other accounts and Regions must not show.
+    url = f"s3://{BUCKET}/AWSLogs/{ORG}/"
+    window = ["--since", "2024-05-04", "--until", "2024-05-04T23:59:59Z", "--endpoint-url", s3.endpoint_url]
+    db = tmp_path / "cli.sqlite"
+    assert _cli("index", url, *window, "--db", str(db)).returncode == 0  # every account and Region
+    narrow = _cli("query", url, *window, "--account", "111122223333,444455556666", "--region", "us-east-1",
+                  "--format", "ndjson", "--db", str(db))
+    assert narrow.returncode == 0, narrow.stderr
+    events = [json.loads(line) for line in narrow.stdout.splitlines()]
+    expected = set()
+    for account in ("111122223333", "444455556666"):
+        for key in trail.local_files(account=account, region="us-east-1", days={date(2024, 5, 4)}):
+            with gzip.open(trail.root / key) as stream:
+                expected |= {r["eventID"] for r in json.load(stream)["Records"] if r["eventTime"].startswith("2024-05-04")}
+    assert expected and {event["eventID"] for event in events} == expected
+    nobody = _cli("query", url, *window, "--account", "123456789012", "--count", "--db", str(db))
+    assert nobody.returncode == 0 and nobody.stdout.strip() == "0"
+
+
+def test_a_bucket_that_does_not_exist_is_said_once(s3, tmp_path: Path) -> None:
+    done = _cli("index", f"s3://no-such-trail-bucket/AWSLogs/{ORG}/", "--since", "2024-05-01", "--until", "2024-05-05",
+                "--account", "111122223333", "--region", "us-east-1", "--endpoint-url", s3.endpoint_url,
+                "--db", str(tmp_path / "index.sqlite"))
+    assert done.returncode == 3
+    problems = [line for line in done.stderr.splitlines() if "NoSuchBucket" in line]
+    assert len(problems) == 1 and "s3://no-such-trail-bucket/" in problems[0], done.stderr
+    assert "reads files of any name" not in done.stdout + done.stderr  # not a question of file formats
 
 
 def test_no_credentials_is_one_clear_message(s3, tmp_path: Path) -> None:
@@ -416,6 +478,32 @@ async def test_the_app_browses_a_bucket_while_objects_arrive(trail: Trail, s3, t
         await pilot.pause()
         text = app.query_one("EventDetail").event_text() or ""
         assert json.loads(text)["eventID"] in expected, "the detail pane shows no event of the bucket"
+
+
+async def test_the_app_without_credentials_says_why_in_the_list(s3, tmp_path: Path, monkeypatch) -> None:
+    # The message area is a few lines; the empty list has room for the whole reason.
+    from trailtui.core.store.index import connect
+    from trailtui.tui.app import TrailApp
+
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/x")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    db = tmp_path / "app.sqlite"
+    connect(db).close()
+    app = TrailApp(db_path=db, paths=[f"s3://{BUCKET}/AWSLogs/"], s3_options=S3Options(endpoint_url=s3.endpoint_url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if not app.main_screen.indexing:
+                break
+        await pilot.pause(0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = app.event_list.empty_text.plain
+        assert text.startswith("Indexing stopped: no AWS credentials found") and "--profile NAME" in text, text
+        assert "reads files of any name" not in text
 
 
 def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trail: Trail, s3, tmp_path: Path) -> None:

@@ -261,3 +261,8 @@ def test_index_verbose_names_every_skipped_file(tmp_path: Path) -> None:
                              "-v"], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr
     assert f"skipped: {logs / 'README.md'}: not CloudTrail: not JSON" in result.stdout
+    # Run again: the file is unchanged, so not read again, and still named.
+    again = subprocess.run(result.args, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert f"skipped earlier, unchanged since: {logs / 'README.md'}: not CloudTrail: not JSON" in again.stdout
+    quiet = subprocess.run(result.args[:-1], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert "skipped earlier, unchanged since: 1 file (-v names them)" in quiet.stdout

@@ -80,9 +80,14 @@ async def settle(pilot) -> None:
     """Let the timers that start queries fire, then wait until no query worker is left (a
     finished query may start the next: the count, then the rows, then the selected event)
     and the screen has drawn what they posted."""
+    from textual.worker import WorkerCancelled
+
     await pilot.pause(SETTLE_SECONDS)
     for _ in range(20):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive query replaced by a newer one: wait for that one
+            pass
         await pilot.pause()
         if all(worker.is_finished for worker in pilot.app.workers):
             return

@@ -312,11 +312,11 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
     from trailtui.core.sources import layout
     from trailtui.core.sources.s3 import S3Options
 
-    def listed(text: str | None, form, what: str) -> tuple[str, ...]:
+    def listed(text: str | None, form, what: str, expected: str) -> tuple[str, ...]:
         values = tuple(value.strip() for value in (text or "").split(",") if value.strip())
         for value in values:
             if not form.match(value):
-                print(f"trailtui: {what} {value!r}: expected {form.pattern.rstrip(chr(92) + 'Z')}", file=sys.stderr)
+                print(f"trailtui: {what} {printable(value)}: expected {expected}", file=sys.stderr)
                 raise SystemExit(EXIT_USAGE)
         return values
 
@@ -332,17 +332,29 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
     return S3Options(
         since=moment(since if since is not None else getattr(args, "since", None), "--since"),
         until=moment(until if until is not None else getattr(args, "until", None), "--until"),
-        accounts=listed(args.account, layout.ACCOUNT_ID, "--account"),
-        regions=listed(args.region, layout.REGION, "--region"),
+        accounts=listed(args.account, layout.ACCOUNT_ID, "--account", "a 12-digit AWS account ID (111122223333)"),
+        regions=listed(args.region, layout.REGION, "--region", "an AWS Region name (us-east-1, eu-west-2)"),
         profile=getattr(args, "profile", None),
         endpoint_url=getattr(args, "endpoint_url", None),
     )
 
 
-def _dry_run(paths: list[str], options) -> int:
-    """``--dry-run``: what an S3 source would list and read (nothing is downloaded)."""
+def _scope_filter(options) -> str:
+    """The filter terms ``--account`` and ``--region`` stand for (``recipientAccountId``,
+    ``awsRegion``; several values OR'd): an S3 listing reads only their folders, but the index
+    may hold other accounts' and Regions' events from earlier runs or other paths."""
+    from trailtui.core.filter.terms import and_text, field_term
+
+    return and_text(*(" OR ".join(field_term(field, value) for value in values)
+                      for field, values in (("recipientAccountId", options.accounts), ("awsRegion", options.regions))
+                      if values))
+
+
+def _dry_run(paths: list[str], options, db_path: Path) -> int:
+    """``--dry-run``: what an S3 source would list and download into the index at ``db_path``
+    (objects it holds unchanged are not downloaded again); nothing is downloaded or written."""
     from trailtui.core.sources.s3 import S3SourceError, is_s3_url, list_objects, make_client, parse_s3_url
-    from trailtui.core.text import printable
+    from trailtui.core.text import plural, printable
 
     remote = [path for path in paths if is_s3_url(path)]
     if not remote:
@@ -357,12 +369,40 @@ def _dry_run(paths: list[str], options) -> int:
                 print(f"list {printable(prefix)}{whole}")
             for where, message in listing.problems:
                 print(f"error: {printable(where)}: {printable(message)}", file=sys.stderr)
-            print(f"{printable(path)}: {len(listing.objects):,} objects, {listing.bytes:,} bytes "
-                  f"({listing.requests} listing requests)")
+            unchanged = _indexed_objects(db_path, listing.objects)
+            fetch = [obj for obj in listing.objects if obj.url not in unchanged]
+            print(f"{printable(path)}: {plural(len(listing.objects), 'object')} ({listing.bytes:,} bytes) listed in "
+                  f"{plural(listing.requests, 'request')}; would download {len(fetch):,} "
+                  f"({sum(obj.size for obj in fetch):,} bytes), {len(unchanged):,} already in {printable(str(db_path))}")
     except S3SourceError as err:
         print(f"trailtui: {printable(str(err))}", file=sys.stderr)
         return EXIT_USAGE
+    print("dry run: nothing was downloaded or indexed")
     return EXIT_OK
+
+
+def _indexed_objects(db_path: Path, objects) -> set[str]:
+    """URLs of ``objects`` the index at ``db_path`` holds as they are now (same size and ETag,
+    cached copy present): what a load would not download again. Read-only; empty when there is
+    no index (or it cannot be read)."""
+    import sqlite3
+
+    from trailtui.core.sources.s3 import cache_path, cache_root
+
+    if not db_path.exists():
+        return set()
+    try:
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            known = {path: (size, etag) for path, size, etag in
+                     conn.execute("SELECT path, size, etag FROM files WHERE path LIKE 's3://%'")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()
+    root = cache_root(db_path)
+    return {obj.url for obj in objects
+            if known.get(obj.url) == (obj.size, obj.etag) and cache_path(root, obj.url).exists()}
 
 
 def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None, s3_lister=None):
@@ -520,7 +560,7 @@ def _cmd_index(parser: argparse.ArgumentParser, args) -> int:
     interval = _follow_interval(parser, args)
     options = _s3_options(args)
     if args.dry_run:
-        return _dry_run(args.paths, options)
+        return _dry_run(args.paths, options, _db_path(args, args.paths))
     db_path = _db_path(args, args.paths)
     conn, summary = _run_index(args.paths, db_path, s3_options=options)
     for notice in summary.notices:
@@ -544,6 +584,16 @@ def _cmd_index(parser: argparse.ArgumentParser, args) -> int:
         if args.verbose:
             for path, reason in summary.skips:
                 print(f"skipped: {printable(path)}: {printable(reason)}")
+    # Files skipped by an earlier run and unchanged since: still named, not only counted.
+    named = {path for path, _ in summary.skips}
+    earlier_skips = [(path, reason) for path, reason in
+                     conn.execute("SELECT path, reason FROM files WHERE outcome = 'skipped' ORDER BY path")
+                     if path not in named]
+    if earlier_skips and args.verbose:
+        for path, reason in earlier_skips:
+            print(f"skipped earlier, unchanged since: {printable(path)}: {printable(reason or 'skipped')}")
+    elif earlier_skips:
+        print(f"skipped earlier, unchanged since: {plural(len(earlier_skips), 'file')} (-v names them)")
     _report_problems(summary, sys.stderr)
     earlier = _earlier_problems(conn, summary)
     _explain_if_empty(conn, args.paths)
@@ -626,14 +676,15 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     if not args.paths:
         parser.error("the following arguments are required: PATH")
     columns = None
-    text = args.filter
+    options = _s3_options(args, since=args.since, until=args.until)
+    text = and_text(args.filter, _scope_filter(options))
     if args.preset:
         try:
             preset = get_preset(args.preset)
         except UnknownPreset as err:
             print(f"trailtui: {printable(str(err))}", file=sys.stderr)
             return EXIT_USAGE
-        text = preset_filter(preset, since=args.since, until=args.until, extra=args.filter)
+        text = preset_filter(preset, since=args.since, until=args.until, extra=text)
         columns = preset.columns
     else:
         text = and_text(text, *(term(name, value) for name, value in (("since", args.since), ("until", args.until)) if value))
@@ -647,9 +698,8 @@ def _cmd_query(parser: argparse.ArgumentParser, args) -> int:
     interval = _follow_interval(parser, args)
     if interval is not None and (args.format in ("json", "csv") or args.count):
         parser.error("--follow prints events as they arrive: --format ndjson (or table), not json, csv or --count")
-    options = _s3_options(args, since=args.since, until=args.until)
     if args.dry_run:
-        return _dry_run(args.paths, options)
+        return _dry_run(args.paths, options, _db_path(args, args.paths))
     db_path = _db_path(args, args.paths)
     conn, summary = _run_index(args.paths, db_path, quiet=True, s3_options=options)
     for notice in summary.notices:  # e.g. the index was rebuilt
@@ -691,7 +741,7 @@ def _cmd_detect(parser: argparse.ArgumentParser, args) -> int:
             parser.error(f"--rules {printable(given)}: no such file or directory")
     options = _s3_options(args)
     if args.dry_run:
-        return _dry_run(args.paths, options)
+        return _dry_run(args.paths, options, _db_path(args, args.paths))
     db_path = _db_path(args, args.paths)
     conn, summary = _run_index(args.paths, db_path, quiet=True, s3_options=options)
     for notice in summary.notices:
@@ -1011,10 +1061,10 @@ def _cmd_browse(parser: argparse.ArgumentParser, args) -> int:
     _check_paths(paths)
     options = _s3_options(args)
     if args.dry_run:
-        return _dry_run(paths, options)
+        return _dry_run(paths, options, _db_path(args, paths))
     # The window prunes an S3 listing by day; the exact bounds apply to eventTime as filter terms.
     window = [f"{name}:{value}" for name, value in (("since", options.since), ("until", options.until)) if value]
-    initial = and_text(*window, args.filter)
+    initial = and_text(*window, _scope_filter(options), args.filter)
     try:
         compile_filter(initial)
     except FilterError as err:

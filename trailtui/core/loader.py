@@ -18,10 +18,12 @@ events); the first copy of an ``eventID`` is kept and the others are counted as 
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import queue
 import signal
 import sqlite3
 import subprocess
@@ -30,7 +32,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -99,7 +101,9 @@ class LoadProgress:
     ``objects_to_download`` of them new or changed, ``objects_downloaded`` and
     ``bytes_downloaded`` arrived so far in ``download_seconds``; ``listing_note`` names a prefix
     outside CloudTrail's layout that is read whole, with its object count and size, when it is
-    large (shown before the downloads get far: the user may want a narrower prefix).
+    large (shown before its objects are downloaded: the user may want a narrower prefix).
+    ``s3_listing``: folders are still being listed (the load reads the first ones meanwhile),
+    so the S3 counts and ``files_total`` still grow.
     A load that finds an interrupted bulk load's copies merges them first (phase ``"merging
     duplicate eventIDs"`` before ``"reading"``). ``files_held``: local files left for a later
     load because they are still being written (following; not in ``files_total``).
@@ -129,6 +133,7 @@ class LoadProgress:
     bytes_downloaded: int = 0
     download_seconds: float = 0.0
     listing_note: str = ""
+    s3_listing: bool = False
 
     @property
     def rate(self) -> float:
@@ -147,7 +152,9 @@ class LoadProgress:
         if not self.objects_to_download:
             return ""
         rate = self.bytes_downloaded / self.download_seconds / 1e6 if self.download_seconds > 0 else 0.0
-        return f"S3: {self.objects_downloaded:,}/{self.objects_to_download:,} objects downloaded · {rate:,.1f} MB/s"
+        listing = " (still listing)" if self.s3_listing else ""
+        return (f"S3: {self.objects_downloaded:,}/{self.objects_to_download:,} objects downloaded{listing}"
+                f" · {rate:,.1f} MB/s")
 
 
 @dataclass
@@ -186,7 +193,8 @@ def index_paths(
     are load problems naming them, and the rest still loads. ``s3_lister`` lists the S3 URLs
     instead of a :class:`~trailtui.core.sources.s3.WindowListing` of ``s3_options`` (a follow
     poll: :class:`~trailtui.core.sources.follow.DeliveryPoll`; it has the same ``client`` and
-    ``list(urls)``).
+    ``stream(urls)``). Listing runs on a thread beside the load: the first folders' objects are
+    downloaded and read while later ones are still being listed.
 
     ``hold(path, os.stat_result) -> bool``: local files it holds back are not read this time
     (files still being written, while following: :func:`trailtui.core.sources.follow.is_being_written`);
@@ -263,32 +271,6 @@ def _index_paths_locked(
         todo.append(PlannedFile(str(path), str(path), size, mtime_ns, old[0] if old else None))
     problems = list(discovery.problems)
     remote = [parse_s3_url(str(path)) for path in paths if is_s3_url(str(path))]
-    downloads = None
-    if remote:
-        summary.phase = "listing S3"
-        post()
-        lister = s3_lister or WindowListing(s3_options or S3Options())
-        objects, listing_problems = lister.list(remote)
-        client = lister.client
-        summary.listing_note = " · ".join(getattr(lister, "notes", ()))
-        if summary.listing_note:
-            post()  # before the downloads start
-        problems += listing_problems
-        summary.objects_listed = len(objects)
-        root = s3_cache_root(main_database_path(conn) or "trailtui.sqlite")
-        for obj in objects:
-            old = known.get(obj.url)
-            if old and old[1] == obj.size and old[3] == obj.etag and _cached(root, obj.url, old[2]):
-                summary.files_unchanged += 1
-                continue
-            todo.append(PlannedFile(obj.url, "", obj.size, None, old[0] if old else None, etag=obj.etag, s3=obj))
-        fetch = [item for item in todo if item.s3 is not None]
-        summary.objects_to_download = len(fetch)
-        if fetch:
-            downloads = Downloads(client, root)
-            for item in fetch:
-                item.arrival = downloads.submit(item.s3)
-        summary.phase = "reading"
     summary.files_total = len(discovery.files) - summary.files_held + summary.objects_listed
     summary.files_done = summary.files_unchanged
     writer.record_walk_problems(problems)
@@ -298,7 +280,8 @@ def _index_paths_locked(
     summary.files_removed = len(gone)
 
     empty = conn.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None
-    bulk = empty and len(todo) >= _BULK_FILES
+    # A listing's objects are not counted yet: S3 into an empty index loads in bulk.
+    bulk = empty and (len(todo) >= _BULK_FILES or bool(remote))
     if not bulk and not has_event_id_index(conn):
         # A bulk load that was interrupted left duplicates and no eventID index: settle them
         # first (announced: it takes a while). Those copies were added by that earlier run, so
@@ -323,12 +306,22 @@ def _index_paths_locked(
     own_shards_only = bulk and not summary.fts_waiting
     gone: frozenset[int] | None = None
     directory = shard_dir(conn)
-    shards = _shards_in_order(todo, workers, directory, decoders)
+    listed = None
+    few = len(todo) < _PARALLEL_FILES
+    if remote:
+        # Listed on a thread: the first folders' objects download and are read while the
+        # others are still being listed.
+        summary.phase = "listing S3"
+        post()
+        lister = s3_lister or WindowListing(s3_options or S3Options())
+        listed = _ListedObjects(lister, remote, known, s3_cache_root(main_database_path(conn) or "trailtui.sqlite"),
+                                summary, post)
+        todo, few = itertools.chain(todo, listed), False
+    shards = _shards_in_order(todo, workers, directory, decoders, few=few)
 
     def note_downloads() -> None:
-        if downloads is not None:
-            summary.objects_downloaded, summary.bytes_downloaded = downloads.objects, downloads.bytes
-            summary.download_seconds = time.monotonic() - downloads.started
+        if listed is not None:
+            listed.note_downloads()
 
     finished = False
     try:
@@ -355,10 +348,14 @@ def _index_paths_locked(
         # An interrupted load: stop the workers first (closing the generator ends their pool),
         # then remove the shards of batches never merged.
         shards.close()
-        if downloads is not None:
-            downloads.close(cancel=not finished)
+        if listed is not None:
+            listed.close(cancel=not finished)
             note_downloads()
         writer.discard_stale_shards()
+    if listed is not None and listed.problems:
+        # Folders that could not be listed (not tied to a file: replaced by the next load).
+        writer.add_problems(listed.problems)
+        summary.failures.extend(listed.problems)
     summary.current = ""
     if bulk:
         summary.phase = "merging duplicate eventIDs"
@@ -519,6 +516,117 @@ class PlannedFile:
     failure: str | None = None
 
 
+#: What the listing yields when it has found nothing new yet: the batch so far is cut there.
+_PAUSE = object()
+_PAUSE_WAIT = 0.05  # seconds the listing is waited for once the load had nothing else to do
+
+
+class _ListedObjects:
+    """The S3 objects of a load, planned as the listing finds them.
+
+    A thread runs ``lister.stream(urls)`` (:class:`~trailtui.core.sources.s3.WindowListing`);
+    an object whose size and ETag are as the index recorded (``known``: URL -> (id, size,
+    mtime_ns, etag)) and whose cached copy under ``root`` is intact is unchanged; each other one
+    becomes a :class:`PlannedFile` whose download starts at once. Iterating (on the load's
+    thread) yields the planned files in listing order and keeps ``summary``'s counts; a large
+    prefix's note is posted (``post``) before its objects are downloaded. Iteration raises what
+    the listing raised (:class:`S3SourceError`: S3 cannot be used at all). After it,
+    :attr:`problems` holds the ``(URL, message)`` of each folder that could not be listed.
+    """
+
+    def __init__(self, lister, urls: list, known: dict, root: Path, summary: LoadSummary, post) -> None:
+        self.lister, self.urls, self.known, self.root = lister, urls, known, root
+        self.summary, self.post = summary, post
+        self.problems: list[tuple[str, str]] = []
+        self.downloads = Downloads(lister.client, root)
+        self._messages: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        summary.s3_listing = True
+        self._thread = threading.Thread(target=self._list, name="s3-listing", daemon=True)
+        self._thread.start()
+
+    def _list(self) -> None:
+        stream = None
+        try:
+            stream = self.lister.stream(self.urls)
+            for objects, note in stream:
+                if note:
+                    # Said before these objects download: the user may want a narrower prefix.
+                    shown = threading.Event()
+                    self._messages.put(("note", note, shown))
+                    while not shown.wait(0.1):
+                        if self._stop.is_set():
+                            return
+                if self._stop.is_set():
+                    return
+                planned = []
+                for obj in objects:
+                    old = self.known.get(obj.url)
+                    if old and old[1] == obj.size and old[3] == obj.etag and _cached(self.root, obj.url, old[2]):
+                        continue
+                    item = PlannedFile(obj.url, "", obj.size, None, old[0] if old else None, etag=obj.etag, s3=obj)
+                    item.arrival = self.downloads.submit(obj)
+                    planned.append(item)
+                self._messages.put(("objects", planned, len(objects)))
+            self._messages.put(("done", list(self.lister.problems)))
+        except BaseException as err:  # handed to the load's thread, which raises it
+            self._messages.put(("error", err))
+        finally:
+            if stream is not None:
+                stream.close()  # listings not started yet are not started
+
+    def __iter__(self) -> Iterator[PlannedFile | object]:
+        """Planned files, and :data:`_PAUSE` whenever nothing is listed yet (asked again, it
+        waits a moment for the listing before pausing again)."""
+        summary = self.summary
+        while True:
+            try:
+                message = self._messages.get_nowait()
+            except queue.Empty:
+                yield _PAUSE  # the load may merge what it has meanwhile
+                try:
+                    message = self._messages.get(timeout=_PAUSE_WAIT)
+                except queue.Empty:
+                    continue
+            kind = message[0]
+            if kind == "note":
+                summary.listing_note = " · ".join(filter(None, (summary.listing_note, message[1])))
+                self.post()
+                message[2].set()
+            elif kind == "objects":
+                planned, listed = message[1], message[2]
+                unchanged = listed - len(planned)
+                summary.objects_listed += listed
+                summary.objects_to_download += len(planned)
+                summary.files_total += listed
+                summary.files_unchanged += unchanged
+                summary.files_done += unchanged
+                summary.phase = "reading"
+                yield from planned
+            elif kind == "done":
+                self.problems = message[1]
+                summary.s3_listing = False
+                summary.phase = "reading"
+                return
+            else:
+                raise message[1]
+
+    def note_downloads(self) -> None:
+        """Copy the download counts into the summary."""
+        summary, downloads = self.summary, self.downloads
+        summary.objects_downloaded, summary.bytes_downloaded = downloads.objects, downloads.bytes
+        summary.download_seconds = time.monotonic() - downloads.started
+
+    def close(self, *, cancel: bool) -> None:
+        """Wait for the downloads, or (``cancel``: an interrupted load) stop listing and
+        downloading (a listing request under way is waited for a few seconds at most)."""
+        if cancel:
+            self._stop.set()
+            self._thread.join(5)
+        self.downloads.close(cancel=cancel)
+        self.summary.s3_listing = False
+
+
 def _arrived(item: PlannedFile) -> bool:
     """Wait for ``item``'s download (if any); False (``failure`` set) when it failed."""
     if item.arrival is None or item.read_path:
@@ -600,11 +708,11 @@ class _Decoders:
 
 
 def _shards_in_order(
-    todo: list, workers: int | None, directory: Path, decoders: _Decoders | None = None
+    todo: Iterable, workers: int | None, directory: Path, decoders: _Decoders | None = None, *, few: bool = False
 ) -> Iterator[tuple[list, Shard]]:
     """Yield ``(batch of todo items, Shard)`` in ``todo`` order, each batch written to a shard
     in ``directory`` by a worker process (in this process when ``workers`` is 0 or there are
-    few files). ``decoders``: worker processes started beforehand (:meth:`_Decoders.started`);
+    ``few`` files). ``decoders``: worker processes started beforehand (:meth:`_Decoders.started`);
     this generator closes them either way.
 
     Only a few batches per worker are written ahead of the merge, so a slow merge does not let
@@ -619,11 +727,12 @@ def _shards_in_order(
         shard = str(directory / f"{load}-{number:06d}.sqlite")
         return [item.read_path for item in ready], shard, [item.name for item in ready]
 
-    if workers == 0 or len(todo) < _PARALLEL_FILES:
+    if workers == 0 or few:
         if decoders is not None:
             decoders.close(finished=True)
         for number, batch in numbered:
-            yield batch, write_shard(*task(number, batch))
+            if batch:
+                yield batch, write_shard(*task(number, batch))
         return
     ahead = 2 * workers
     decoders = decoders or _Decoders(workers)
@@ -644,6 +753,10 @@ def _shards_in_order(
             if not waiting:
                 following = next(numbered, None)
                 if following is None:
+                    return
+                if not following[1]:  # nothing listed yet: wait for it only when idle
+                    if block and not pending:
+                        continue
                     return
                 waiting.append(following)
             if not (block and not pending) and not all(_landed(item) for item in waiting[0][1]):
@@ -708,14 +821,21 @@ def _leave_with(parent_sentinel: int) -> None:
     os._exit(1)
 
 
-def _batches(todo: list) -> Iterator[list]:
+def _batches(todo: Iterable) -> Iterator[list]:
     """Group ``todo`` into runs of files: the first file alone (the app shows events as soon as
     one file is in), then runs of :data:`_BATCH_BYTES` on disk growing to :data:`_MAX_BATCH_BYTES`
-    (each batch is a shard: fewer, larger ones cost fewer merges; at most 1024 files)."""
+    (each batch is a shard: fewer, larger ones cost fewer merges; at most 1024 files). A
+    :data:`_PAUSE` in ``todo`` ends the batch there (empty when nothing came before it)."""
     batch: list = []
     size = 0
     limit = 1
     for item in todo:
+        if item is _PAUSE:
+            # The S3 listing has nothing more yet: what is listed goes now (an empty batch says
+            # "nothing yet"); later batches are not held back for folders still being listed.
+            yield batch
+            batch, size = [], 0
+            continue
         batch.append(item)
         size += item.size or 0
         if size >= limit or len(batch) >= 1024:

@@ -146,8 +146,9 @@ def empty_explanation(summary: IndexSummary, paths: list[str]) -> str | None:
             lines.append(f"  {empty:,} held an empty list of events")
     if summary.walk_problems:
         lines.append(f"{plural(summary.walk_problems, 'path')} under them could not be read (listed as load errors).")
-    lines.append("trailtui reads files of any name, gzipped or not, that hold:")
-    lines.extend(f"  - {shape.description}" for shape in SHAPES)
+    if found or not summary.walk_problems:  # not when nothing could be listed at all
+        lines.append("trailtui reads files of any name, gzipped or not, that hold:")
+        lines.extend(f"  - {shape.description}" for shape in SHAPES)
     lines.append("To see trailtui on a sample incident, run: trailtui --demo")
     return "\n".join(lines)
 

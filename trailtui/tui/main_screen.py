@@ -129,6 +129,7 @@ class MainScreen(Screen):
         self._rule_problems: set[tuple[str, str]] = set()
         self._follow_errors: set[str] = set()
         self._listing_noted = False
+        self._load_failure = ""  # why the loader stopped, if it did
         self.config = config or Config()
         self.compiled: CompiledFilter = compile_filter("")
         self.initial_filter = initial_filter
@@ -551,9 +552,14 @@ class MainScreen(Screen):
             event_list.empty_text = Text("")
         elif not self.total and self.indexing:
             event_list.empty_text = Text("Indexing… events appear here as files are read.")
+        elif not self.total and self._load_failure:
+            event_list.empty_text = Text(f"Indexing stopped: {self._load_failure}")
         elif not self.total and self.conn is not None:
             explanation = empty_explanation(index_summary(self.conn), self.paths) or "The index holds no events."
             event_list.empty_text = Text(explanation)
+        elif self.indexing:
+            event_list.empty_text = Text("No event matches this filter yet: still indexing. "
+                                         "Esc goes back one step; / edits the filter.")
         else:
             event_list.empty_text = Text("No event matches this filter. Esc goes back one step; / edits the filter.")
         event_list.refresh()
@@ -611,6 +617,7 @@ class MainScreen(Screen):
         if problems:
             self.notify(f"{plural(problems, 'load problem')}: ! lists them.", severity="warning", timeout=8,
                         markup=False)
+        self.total = 0  # counted again: a total counted while loading is short
         self._show_summary()
         self._refresh_while_loading()
         self.marking.show_in_list()
@@ -693,6 +700,7 @@ class MainScreen(Screen):
         self.indexing = False
         self.status.indexing = False
         self.notify(f"Indexing stopped: {printable(message.reason)}", severity="error", timeout=15, markup=False)
+        self._load_failure = printable(message.reason)  # an empty list says it whole (the message may not fit)
         self._show_summary()
         self._refresh_while_loading()  # what was indexed before it stopped is there to read
         self.marking.show_in_list()

@@ -78,8 +78,11 @@ class StatusLine(Static):
         elif self.indexing and progress is not None:
             text.append(f"indexing {progress.files_done:,}/{plural(progress.files_total, 'file')} · "
                         f"{plural(progress.events_added, 'event')} · {progress.rate:,.0f}/s")
-            if progress.files_done and progress.files_total > progress.files_done and progress.elapsed > 0:
-                left = progress.elapsed / progress.files_done * (progress.files_total - progress.files_done)
+            # Estimated from the files read this time (unchanged ones take no time); not from
+            # the first file or seconds, nor while an S3 listing still adds to the total.
+            read, to_read = progress.files_done - progress.files_unchanged, progress.files_total - progress.files_unchanged
+            if read and to_read > read and progress.elapsed >= 2 and read * 20 >= to_read and not progress.s3_listing:
+                left = progress.elapsed / read * (to_read - read)
                 text.append(f" · ~{left:,.0f} s left")
             if progress.download_note:
                 text.append(f" · {progress.download_note}")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from trailtui.core.sources.s3 import SCHEME, S3Object, describe_client_error
+from trailtui.core.sources.s3 import SCHEME, ListsAtOnce, S3Object, describe_client_error
 
 #: US dollars per byte scanned: $5 per TB ("Amazon Athena pricing"; a query is billed at least 10 MB).
 DOLLARS_PER_BYTE = 5.0 / 1e12
@@ -174,7 +174,7 @@ def _results(client, progress: QueryProgress) -> QueryOutcome:
     return outcome
 
 
-class ExactObjects:
+class ExactObjects(ListsAtOnce):
     """A lister for the loader's S3 source (``index_paths(s3_lister=...)``) that lists exactly the
     objects ``urls`` names (``s3://bucket/key`` each, as Athena's ``"$path"`` gives them), by
     ``HeadObject``: their size and ETag, so a later run downloads only new or changed objects."""

@@ -36,6 +36,7 @@ from trailtui.core.sources import layout
 from trailtui.core.sources.s3 import (
     LISTING_THREADS,
     Listing,
+    ListsAtOnce,
     S3Object,
     S3Options,
     S3Url,
@@ -99,11 +100,11 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class DeliveryPoll:
+class DeliveryPoll(ListsAtOnce):
     """Lists what was delivered lately under ``s3://`` URLs, one poll per :meth:`list` call.
 
     The same interface as :class:`trailtui.core.sources.s3.WindowListing` (``client``,
-    ``list(urls)``), so :func:`trailtui.core.loader.index_paths` takes it as its lister; objects
+    ``stream(urls)``), so :func:`trailtui.core.loader.index_paths` takes it as its lister; objects
     it lists again are recognised there by URL, size and ETag and not downloaded again.
     ``options``: accounts, regions, profile and endpoint (its time window is not used: a poll
     looks at today); ``clock``: returns the current UTC time (tests). ``requests`` counts the S3

@@ -23,7 +23,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -216,16 +217,22 @@ def list_objects(client, url: S3Url, options: S3Options, *, today: date | None =
 
 
 class WindowListing:
-    """Lists ``s3://`` sources once for a load, as ``options`` prune them (:func:`list_objects`):
-    what :func:`trailtui.core.loader.index_paths` uses unless it is given another lister (a
-    follow poll: :class:`trailtui.core.sources.follow.DeliveryPoll`)."""
+    """Lists ``s3://`` sources once for a load, as ``options`` prune them (the walk of
+    :func:`list_objects`): what :func:`trailtui.core.loader.index_paths` uses unless it is given
+    another lister (a follow poll: :class:`trailtui.core.sources.follow.DeliveryPoll`).
+
+    :meth:`stream` hands the objects over a folder at a time, as each listing ends, so a load
+    downloads and indexes the first day folders while an organization's hundreds of others are
+    still being listed."""
 
     def __init__(self, options: S3Options) -> None:
         self.options = options
         self._client = None
-        #: After :meth:`list`: one line per URL outside CloudTrail's layout that holds more than
-        #: :data:`LARGE_LISTING_OBJECTS` objects or :data:`LARGE_LISTING_BYTES` bytes.
+        #: After :meth:`stream`: one line per URL outside CloudTrail's layout that
+        #: holds more than :data:`LARGE_LISTING_OBJECTS` objects or :data:`LARGE_LISTING_BYTES` bytes.
         self.notes: list[str] = []
+        #: After :meth:`stream`: ``(URL, message)`` for each prefix that could not be listed.
+        self.problems: list[tuple[str, str]] = []
 
     @property
     def client(self):
@@ -235,24 +242,64 @@ class WindowListing:
             self._client = make_client(self.options)
         return self._client
 
-    def list(self, urls: list[S3Url]) -> tuple[list[S3Object], list[tuple[str, str]]]:
-        """The objects under every URL (each once, in key order per URL) and the ``(URL,
-        message)`` problems met. Raises :class:`S3SourceError` when S3 cannot be used at all."""
-        objects: dict[str, S3Object] = {}
-        problems: list[tuple[str, str]] = []
-        self.notes = []
+    def stream(self, urls: list[S3Url], *, today: date | None = None) -> Iterator[tuple[list[S3Object], str]]:
+        """``(objects, note)`` for each folder listed recursively under ``urls``, as its listing
+        ends (folders listed :data:`LISTING_THREADS` at a time; objects in key order within a
+        folder, each object once over all URLs). ``note`` is "" or the line for a large prefix
+        outside the layout, given with its objects, before any of them is downloaded. When the
+        iteration ends, :attr:`problems` and :attr:`notes` are complete. Raises
+        :class:`S3SourceError` when S3 cannot be used at all; closing the iterator stops the
+        listings not yet started. ``today``: the UTC date an open window ends on (default: now)."""
+        today = today or datetime.now(timezone.utc).date()
+        self.notes, self.problems = [], []
+        seen: set[str] = set()
         for url in urls:
-            listing = list_objects(self.client, url, self.options)
-            problems += listing.problems
-            if listing.whole and (len(listing.objects) > LARGE_LISTING_OBJECTS or listing.bytes > LARGE_LISTING_BYTES):
-                self.notes.append(
-                    f"{url} is not in CloudTrail's layout (AWSLogs/[o-ID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), so it"
-                    f" is read whole: {len(listing.objects):,} objects, {listing.bytes / 1e9:,.1f} GB"
-                    " (--dry-run lists them; a prefix deeper in the layout reads less)"
-                )
-            for obj in listing.objects:
-                objects.setdefault(obj.url, obj)
-        return list(objects.values()), problems
+            listing = Listing()
+            walker = LayoutWalker(self.client, url.bucket, self.options, today, listing)
+            prefixes = walker.walk(layout.position_of(url.prefix))
+            pool = ThreadPoolExecutor(LISTING_THREADS, thread_name_prefix="s3-listing")
+            try:
+                futures = {pool.submit(walker.keys_under, prefix, whole): (prefix, whole) for prefix, whole in prefixes}
+                for future in as_completed(futures):
+                    _, whole = futures[future]
+                    objects = [obj for obj in future.result() if obj.url not in seen]
+                    seen.update(obj.url for obj in objects)
+                    note = self._large_note(url, objects) if whole else ""
+                    if note:
+                        self.notes.append(note)
+                    if objects:
+                        yield objects, note
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+                self.problems += listing.problems
+
+    @staticmethod
+    def _large_note(url: S3Url, objects: list[S3Object]) -> str:
+        size = sum(obj.size for obj in objects)
+        if len(objects) <= LARGE_LISTING_OBJECTS and size <= LARGE_LISTING_BYTES:
+            return ""
+        return (
+            f"{url} is not in CloudTrail's layout (AWSLogs/[o-ID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/), so it"
+            f" is read whole: {len(objects):,} objects, {size / 1e9:,.1f} GB"
+            " (--dry-run lists them; a prefix deeper in the layout reads less)"
+        )
+
+
+class ListsAtOnce:
+    """For listers that find everything in one go with ``list(urls) -> (objects, problems)``
+    (a follow poll, Athena's exact objects): :meth:`stream` as :class:`WindowListing` has it."""
+
+    notes: tuple[str, ...] = ()
+    problems: list[tuple[str, str]] = []  # replaced by each stream()
+
+    def list(self, urls: list[S3Url]) -> tuple[list[S3Object], list[tuple[str, str]]]:  # pragma: no cover
+        raise NotImplementedError
+
+    def stream(self, urls: list[S3Url]) -> Iterator[tuple[list[S3Object], str]]:
+        """:meth:`list`'s objects as one batch (none when there are none); then :attr:`problems`."""
+        objects, self.problems = self.list(urls)
+        if objects:
+            yield objects, ""
 
 
 class LayoutWalker:
@@ -270,6 +317,7 @@ class LayoutWalker:
         # naming days: a follow poll picks the day folders itself (core.sources.follow).
         self.to_regions = to_regions
         self._lock = threading.Lock()
+        self._no_bucket = ""  # S3's NoSuchBucket message, once a listing got it
         since = _date_of(options.since)
         until = _date_of(options.until)
         self.window = (since, until) if since or until else None
@@ -383,13 +431,18 @@ class LayoutWalker:
         token = None
         while True:
             args = dict(kwargs, ContinuationToken=token) if token else kwargs
+            if self._no_bucket:
+                raise S3ObjectError(self._no_bucket)
             try:
                 page = self.client.list_objects_v2(**args)
             except (ClientError, BotoCoreError) as err:
                 fatal = _fatal(err)
                 if fatal:
                     raise fatal from None
-                raise S3ObjectError(describe_client_error(err)) from None
+                message = describe_client_error(err)
+                if getattr(err, "response", {}).get("Error", {}).get("Code") == "NoSuchBucket":
+                    self._no_bucket = message  # every other folder would say the same: not asked
+                raise S3ObjectError(message) from None
             finally:
                 with self._lock:
                     self.listing.requests += 1
@@ -400,7 +453,10 @@ class LayoutWalker:
 
     def _problem(self, where: str, message: str) -> None:
         with self._lock:
-            self.listing.problems.append((where, message))
+            if self._no_bucket:
+                where = f"{SCHEME}{self.bucket}/"  # said once, for the bucket, not per folder
+            if (where, message) not in self.listing.problems:
+                self.listing.problems.append((where, message))
 
 
 def _date_of(text: str | None) -> date | None:
