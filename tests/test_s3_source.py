@@ -416,12 +416,25 @@ def test_account_and_region_narrow_what_is_shown_not_only_what_is_listed(trail: 
     events = [json.loads(line) for line in narrow.stdout.splitlines()]
     expected = set()
     for account in ("111122223333", "444455556666"):
-        for key in trail.local_files(account=account, region="us-east-1", days={date(2024, 5, 4)}):
-            with gzip.open(trail.root / key) as stream:
-                expected |= {r["eventID"] for r in json.load(stream)["Records"] if r["eventTime"].startswith("2024-05-04")}
+        expected |= trail_events(trail, account, "us-east-1", date(2024, 5, 4))
     assert expected and {event["eventID"] for event in events} == expected
-    nobody = _cli("query", url, *window, "--account", "123456789012", "--count", "--db", str(db))
-    assert nobody.returncode == 0 and nobody.stdout.strip() == "0"
+    assert "nothing listed" not in narrow.stderr
+    nobody = _cli("query", url, *window, "--account", "123456789012,111122223333", "--region", "ap-south-2,us-east-1",
+                  "--count", "--db", str(db))
+    assert nobody.returncode == 0 and nobody.stdout.strip() == str(len(
+        trail_events(trail, "111122223333", "us-east-1", date(2024, 5, 4))))
+    # A mistyped ID is not a quiet account: said, with what was given.
+    assert ("nothing listed for --account 123456789012, --region ap-south-2 under "
+            f"{url} in the window") in nobody.stderr, nobody.stderr
+
+
+def trail_events(trail: Trail, account: str, region: str, day: date) -> set[str]:
+    """eventIDs of the trail's events of ``day`` (by eventTime) in ``account``'s ``region`` folders."""
+    found = set()
+    for key in trail.local_files(account=account, region=region):
+        with gzip.open(trail.root / key) as stream:
+            found |= {r["eventID"] for r in json.load(stream)["Records"] if r["eventTime"].startswith(day.isoformat())}
+    return found
 
 
 def test_a_bucket_that_does_not_exist_is_said_once(s3, tmp_path: Path) -> None:

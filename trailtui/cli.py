@@ -467,7 +467,7 @@ class _Progress:
         self.task = None
         self.last_line = 0.0
         self.last_phase = ""
-        self.noted = False
+        self.noted = ""  # the listing notes printed so far
         if enabled and sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -485,12 +485,13 @@ class _Progress:
             self.task = self.bar.add_task("index", total=None, events=0, rate=0.0, phase="indexing", s3="")
 
     def update(self, progress) -> None:
-        if progress.listing_note and not self.noted:
-            # Shown by query too (which shows no progress): it is about what is about to be downloaded.
-            self.noted = True
+        fresh = progress.listing_note_after(self.noted)
+        if fresh:
+            # Shown by query too (which shows no progress): it is about what is (not) about to be downloaded.
+            self.noted = progress.listing_note
             from trailtui.core.text import printable
 
-            line = f"trailtui: note: {printable(progress.listing_note)}"
+            line = f"trailtui: note: {printable(fresh)}"
             if self.bar is not None:
                 self.bar.console.print(line, markup=False, highlight=False)
             else:

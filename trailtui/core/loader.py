@@ -135,6 +135,13 @@ class LoadProgress:
     listing_note: str = ""
     s3_listing: bool = False
 
+    def listing_note_after(self, shown: str) -> str:
+        """The listing notes added since ``shown`` (an earlier ``listing_note``; notes only
+        accumulate, joined by " · ")."""
+        if shown and self.listing_note.startswith(shown):
+            return self.listing_note[len(shown):].lstrip(" ·")
+        return self.listing_note
+
     @property
     def rate(self) -> float:
         """Events added per second so far."""

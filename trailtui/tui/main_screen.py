@@ -128,7 +128,7 @@ class MainScreen(Screen):
         self.rules = list(rules or [])  # --rules paths, for the loader's detection run
         self._rule_problems: set[tuple[str, str]] = set()
         self._follow_errors: set[str] = set()
-        self._listing_noted = False
+        self._listing_noted = ""  # the listing notes shown so far
         self._load_failure = ""  # why the loader stopped, if it did
         self.config = config or Config()
         self.compiled: CompiledFilter = compile_filter("")
@@ -575,9 +575,10 @@ class MainScreen(Screen):
     def _loader_progress(self, message: LoaderLink.Progress) -> None:
         message.stop()
         self.status.progress = message.progress  # a reactive: the line redraws itself
-        if message.progress.listing_note and not self._listing_noted:
-            self._listing_noted = True
-            self.notify(printable(message.progress.listing_note), severity="warning", timeout=15, markup=False)
+        fresh = message.progress.listing_note_after(self._listing_noted)
+        if fresh:
+            self._listing_noted = message.progress.listing_note
+            self.notify(printable(fresh), severity="warning", timeout=15, markup=False)
         now = time.monotonic()
         # The first events refresh at once: a progress report without any (listing S3) must not
         # hold them back for a second.

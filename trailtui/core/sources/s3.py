@@ -258,12 +258,15 @@ class WindowListing:
             walker = LayoutWalker(self.client, url.bucket, self.options, today, listing)
             prefixes = walker.walk(layout.position_of(url.prefix))
             pool = ThreadPoolExecutor(LISTING_THREADS, thread_name_prefix="s3-listing")
+            found: dict[tuple[str, str], int] = {}  # (account, region) folder -> objects listed
             try:
                 futures = {pool.submit(walker.keys_under, prefix, whole): (prefix, whole) for prefix, whole in prefixes}
                 for future in as_completed(futures):
-                    _, whole = futures[future]
+                    prefix, whole = futures[future]
                     objects = [obj for obj in future.result() if obj.url not in seen]
                     seen.update(obj.url for obj in objects)
+                    position = layout.position_of(prefix)
+                    found[position.account, position.region] = found.get((position.account, position.region), 0) + len(objects)
                     note = self._large_note(url, objects) if whole else ""
                     if note:
                         self.notes.append(note)
@@ -272,6 +275,26 @@ class WindowListing:
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
                 self.problems += listing.problems
+            note = self._nothing_named_note(url, found, bool(listing.problems))
+            if note:
+                self.notes.append(note)
+                yield [], note
+
+    def _nothing_named_note(self, url: S3Url, found: dict[tuple[str, str], int], problems: bool) -> str:
+        """A line naming the ``--account``/``--region`` values that nothing was listed for under
+        ``url`` (a mistyped ID looks like a quiet account otherwise); "" when each had objects,
+        or when listing problems (said already) may be why."""
+        if problems:
+            return ""
+        missing = [f"--account {account}" for account in self.options.accounts
+                   if not any(count for (where, _), count in found.items() if where == account)]
+        missing += [f"--region {region}" for region in self.options.regions
+                    if not any(count for (_, where), count in found.items() if where == region)]
+        if not missing:
+            return ""
+        window = " in the window" if self.options.since or self.options.until else ""
+        return (f"nothing listed for {', '.join(missing)} under {url}{window} (no such folder, or no deliveries;"
+                " --dry-run shows the folders listed)")
 
     @staticmethod
     def _large_note(url: S3Url, objects: list[S3Object]) -> str:
