@@ -101,6 +101,26 @@ def test_a_bad_since_for_an_s3_window_is_a_usage_error(capsys, tmp_path: Path) -
     assert code == 2 and err.startswith("trailtui: --since bogus: position 0: expected an ISO date"), err
 
 
+def test_account_and_region_narrow_the_events_including_old_ones_without_recipient(capsys, tmp_path: Path) -> None:
+    old = make_event("old-1.01", eventVersion="1.01")  # alice, account 111122223333
+    del old["recipientAccountId"]  # eventVersion 1.01 events do not have it
+    events = [
+        make_event("mine", recipientAccountId="111122223333"),
+        make_event("theirs", recipientAccountId="444455556666"),  # alice's call, logged in the bucket owner's trail
+        make_event("elsewhere", recipientAccountId="111122223333", awsRegion="eu-west-1"),
+        old,
+    ]
+    write_records(tmp_path / "logs" / "a.json", events)
+    db = str(tmp_path / "i.sqlite")
+    code, out, _ = run(capsys, "query", str(tmp_path / "logs"), "--db", db, "--account", "111122223333",
+                       "--region", "us-east-1", "--format", "ndjson")
+    assert code == 0
+    assert sorted(json.loads(line)["eventID"] for line in out.splitlines()) == ["mine", "old-1.01"]
+    code, out, _ = run(capsys, "query", str(tmp_path / "logs"), "--db", db, "--account", "444455556666,111122223333",
+                       "--count")
+    assert out.strip() == "4"
+
+
 def test_bad_filter_names_the_position_and_exits_2(capsys, logs: Path, tmp_path: Path) -> None:
     code, out, err = run(capsys, "query", str(logs), "--db", str(tmp_path / "i.sqlite"), "--filter", "is:error name:")
     assert code == 2

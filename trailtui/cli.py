@@ -342,12 +342,14 @@ def _s3_options(args, *, since: str | None = None, until: str | None = None):
 def _scope_filter(options) -> str:
     """The filter terms ``--account`` and ``--region`` stand for (``recipientAccountId``,
     ``awsRegion``; several values OR'd): an S3 listing reads only their folders, but the index
-    may hold other accounts' and Regions' events from earlier runs or other paths."""
+    may hold other accounts' and Regions' events from earlier runs or other paths. Events of
+    eventVersion 1.01 have no ``recipientAccountId``: for them the caller's account stands in."""
     from trailtui.core.filter.terms import and_text, field_term
 
-    return and_text(*(" OR ".join(field_term(field, value) for value in values)
-                      for field, values in (("recipientAccountId", options.accounts), ("awsRegion", options.regions))
-                      if values))
+    accounts = " OR ".join(f"{field_term('recipientAccountId', account)} OR "
+                           f"(-recipientAccountId:* {field_term('account', account)})" for account in options.accounts)
+    regions = " OR ".join(field_term("awsRegion", region) for region in options.regions)
+    return and_text(accounts, regions)
 
 
 def _dry_run(paths: list[str], options, db_path: Path) -> int:
@@ -387,22 +389,21 @@ def _indexed_objects(db_path: Path, objects) -> set[str]:
     no index (or it cannot be read)."""
     import sqlite3
 
-    from trailtui.core.sources.s3 import cache_path, cache_root
+    from trailtui.core.loader import object_unchanged, recorded_files
+    from trailtui.core.sources.s3 import cache_root
 
     if not db_path.exists():
         return set()
     try:
         conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            known = {path: (size, etag) for path, size, etag in
-                     conn.execute("SELECT path, size, etag FROM files WHERE path LIKE 's3://%'")}
+            known = recorded_files(conn)
         finally:
             conn.close()
     except sqlite3.Error:
         return set()
     root = cache_root(db_path)
-    return {obj.url for obj in objects
-            if known.get(obj.url) == (obj.size, obj.etag) and cache_path(root, obj.url).exists()}
+    return {obj.url for obj in objects if object_unchanged(known.get(obj.url), obj, root)}
 
 
 def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None, s3_lister=None):

@@ -257,10 +257,7 @@ def _index_paths_locked(
     local = [path for path in paths if not is_s3_url(str(path))]
     discovery = discover_files(local)
     writer = IndexWriter(conn)
-    known = {
-        row[1]: (row[0], row[2], row[3], row[4])
-        for row in conn.execute("SELECT id, path, size, mtime_ns, etag FROM files")
-    }
+    known = recorded_files(conn)
     todo: list[PlannedFile] = []
     for path in discovery.files:
         try:
@@ -569,7 +566,7 @@ class _ListedObjects:
                 planned = []
                 for obj in objects:
                     old = self.known.get(obj.url)
-                    if old and old[1] == obj.size and old[3] == obj.etag and _cached(self.root, obj.url, old[2]):
+                    if object_unchanged(old, obj, self.root):
                         continue
                     item = PlannedFile(obj.url, "", obj.size, None, old[0] if old else None, etag=obj.etag, s3=obj)
                     item.arrival = self.downloads.submit(obj)
@@ -653,10 +650,21 @@ def _landed(item: PlannedFile) -> bool:
     return item.arrival is None or item.read_path != "" or item.arrival.done()
 
 
-def _cached(root: Path, url: str, mtime_ns: int | None) -> bool:
-    """The cached copy of ``url`` is there, as it was when indexed."""
+def recorded_files(conn: sqlite3.Connection) -> dict[str, tuple]:
+    """Every file the index has read: path (an ``s3://`` URL for an S3 object) -> ``(id, size
+    in bytes, mtime_ns, etag)``, as a load compares them with what it finds."""
+    rows = conn.execute("SELECT id, path, size, mtime_ns, etag FROM files")
+    return {path: (file_id, size, mtime_ns, etag) for file_id, path, size, mtime_ns, etag in rows}
+
+
+def object_unchanged(known: tuple | None, obj, root: Path) -> bool:
+    """An S3 object (:class:`~trailtui.core.sources.s3.S3Object`) is as the index recorded it
+    (``known``: its ``files`` row's ``(id, size, mtime_ns, etag)``, or None) and its cached copy
+    under ``root`` is as it was when indexed: a load does not download it again."""
+    if not known or known[1] != obj.size or known[3] != obj.etag:
+        return False
     try:
-        return os.stat(s3_cache_path(root, url)).st_mtime_ns == mtime_ns
+        return os.stat(s3_cache_path(root, obj.url)).st_mtime_ns == known[2]
     except OSError:
         return False
 

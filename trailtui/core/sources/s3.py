@@ -228,8 +228,9 @@ class WindowListing:
     def __init__(self, options: S3Options) -> None:
         self.options = options
         self._client = None
-        #: After :meth:`stream`: one line per URL outside CloudTrail's layout that
-        #: holds more than :data:`LARGE_LISTING_OBJECTS` objects or :data:`LARGE_LISTING_BYTES` bytes.
+        #: After :meth:`stream`: one line per URL outside CloudTrail's layout that holds more than
+        #: :data:`LARGE_LISTING_OBJECTS` objects or :data:`LARGE_LISTING_BYTES` bytes, and one per
+        #: URL under which a named account or Region had nothing listed.
         self.notes: list[str] = []
         #: After :meth:`stream`: ``(URL, message)`` for each prefix that could not be listed.
         self.problems: list[tuple[str, str]] = []
@@ -245,8 +246,10 @@ class WindowListing:
     def stream(self, urls: list[S3Url], *, today: date | None = None) -> Iterator[tuple[list[S3Object], str]]:
         """``(objects, note)`` for each folder listed recursively under ``urls``, as its listing
         ends (folders listed :data:`LISTING_THREADS` at a time; objects in key order within a
-        folder, each object once over all URLs). ``note`` is "" or the line for a large prefix
-        outside the layout, given with its objects, before any of them is downloaded. When the
+        folder, each object once over all URLs). ``note`` is "" or a line for the user: a large
+        prefix outside the layout (given with its objects, before any of them is downloaded), or,
+        after a URL's last folder (with no objects), the named accounts and Regions that had
+        nothing listed. When the
         iteration ends, :attr:`problems` and :attr:`notes` are complete. Raises
         :class:`S3SourceError` when S3 cannot be used at all; closing the iterator stops the
         listings not yet started. ``today``: the UTC date an open window ends on (default: now)."""
