@@ -9,6 +9,7 @@ injected faults itself with S3's XML error body, as S3 would.
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,13 +76,15 @@ class Faults:
     it lives in: a request signed for another Region gets S3's 301 PermanentRedirect with the
     ``x-amz-bucket-region`` header, as S3 answers a client configured for the wrong Region;
     ``listing_delays``: prefix -> seconds a listing of exactly that prefix waits (a slow
-    folder among many)."""
+    folder among many); ``cut_bodies``: key -> how many of its next GETs send the headers and
+    half the body, then drop the connection (a connection lost mid-download)."""
 
     get_delay: float = 0.0
     denied: set[str] = field(default_factory=set)
     kms_denied: set[str] = field(default_factory=set)
     bucket_regions: dict[str, str] = field(default_factory=dict)
     listing_delays: dict[str, float] = field(default_factory=dict)
+    cut_bodies: dict[str, int] = field(default_factory=dict)
     slow_down: dict[str, int] = field(default_factory=dict)
     denied_prefixes: set[str] = field(default_factory=set)
 
@@ -154,7 +157,12 @@ class S3TestServer:
                 length = response.getheader("Content-Length") if self.command == "HEAD" else None
                 self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
-                if self.command != "HEAD":
+                if request.is_get_object and response.status == 200 and server._cut(request.key):
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif self.command != "HEAD":
                     self.wfile.write(data)
                 connection.close()
 
@@ -182,6 +190,13 @@ class S3TestServer:
             if request.is_listing and request.query.get("prefix", "") in self.faults.denied_prefixes:
                 return 403, "AccessDenied", "Access Denied"
         return None
+
+    def _cut(self, key: str) -> bool:
+        with self._lock:
+            if self.faults.cut_bodies.get(key, 0) > 0:
+                self.faults.cut_bodies[key] -= 1
+                return True
+        return False
 
     @property
     def endpoint_url(self) -> str:

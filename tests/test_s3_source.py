@@ -340,6 +340,28 @@ def test_the_first_folders_are_read_while_others_are_still_being_listed(trail: T
     conn.close()
 
 
+def test_a_connection_lost_mid_download_is_retried_then_reported(trail: Trail, s3, tmp_path: Path) -> None:
+    day = sorted(trail.local_files(account="111122223333", days={date(2024, 5, 2)}))
+    recovers, lost = day[0], day[1]
+    s3.faults.cut_bodies.update({recovers: 2, lost: 10})  # the body is read 3 times at most
+    options = S3Options(since="2024-05-02T00:00:00Z", until="2024-05-02T23:59:59Z", accounts=("111122223333",),
+                        endpoint_url=s3.endpoint_url)
+    try:
+        conn, summary = _index(tmp_path / "index.sqlite", [f"s3://{BUCKET}/AWSLogs/{ORG}/"], options)
+    finally:
+        s3.faults.cut_bodies.clear()
+    failures = dict(summary.failures)
+    assert list(failures) == [f"s3://{BUCKET}/{lost}"]
+    assert failures[f"s3://{BUCKET}/{lost}"].startswith("download failed 3 times"), failures
+    loaded = {path for (path,) in conn.execute("SELECT path FROM files")}
+    assert f"s3://{BUCKET}/{recovers}" in loaded and f"s3://{BUCKET}/{lost}" not in loaded
+    days = [date(2024, 5, day) for day in (1, 2, 3)]
+    assert loaded == {f"s3://{BUCKET}/{key}" for key in trail.local_files(account="111122223333", days=days)} - {
+        f"s3://{BUCKET}/{lost}"}
+    assert not list((tmp_path / "index.s3").rglob("*.partial"))
+    conn.close()
+
+
 def test_a_bucket_in_another_region_is_followed(trail: Trail, s3, tmp_path: Path) -> None:
     # The client is set up for us-east-1 (the environment's Region); the bucket answers from
     # eu-west-1, as S3 does: 301 PermanentRedirect with x-amz-bucket-region. botocore's region
