@@ -577,6 +577,61 @@ def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trai
     }
 
 
+def test_ctrl_c_while_a_folder_is_still_being_listed_stops_at_once(trail: Trail, s3, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    slow = max(trail.local_files(days={date(2024, 5, 9)})).rsplit("/", 1)[0] + "/"
+    db = tmp_path / "index.sqlite"
+    args = [sys.executable, "-m", "trailtui", "index", f"s3://{BUCKET}/AWSLogs/", "--db", str(db),
+            "--endpoint-url", s3.endpoint_url, "--since", "2024-05-01", "--until", "2024-05-09"]
+    s3.faults.listing_delays[slow] = 4.0  # a folder whose listing is slow
+    s3.faults.get_delay = 0.5  # 16 at a time: about 30 objects a second, most still to come at the signal
+    try:
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list((tmp_path / "index.s3").rglob("*.json.gz")):
+            time.sleep(0.02)
+        time.sleep(0.5)
+        s3.take_requests()
+        process.send_signal(signal.SIGINT)
+        interrupted = time.monotonic()
+        _, err = process.communicate(timeout=60)
+        took = time.monotonic() - interrupted
+        fetched_after = [request for request in s3.take_requests() if request.is_get_object]
+    finally:
+        s3.faults.listing_delays.clear()
+        s3.faults.get_delay = 0.0
+    assert process.returncode == 130, err
+    # The downloads stop with the load (at most those already under way: 16 threads), not once
+    # the slow listing has ended. (The process itself ends when that listing request does.)
+    assert len(fetched_after) <= 32, len(fetched_after)
+    assert took < 30
+    assert not list((tmp_path / "index.s3").rglob("*.partial"))
+
+
+def test_no_credentials_beside_local_files_indexes_them_whole_first(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tests.conftest import make_event, write_records
+
+    logs = tmp_path / "logs"
+    for part in range(20):  # enough files for a bulk load (filter indexes built at the end)
+        write_records(logs / f"part{part}.json", [make_event(f"p{part}-{i}") for i in range(5)])
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE="/nonexistent/x", AWS_SHARED_CREDENTIALS_FILE="/nonexistent/x",
+               AWS_EC2_METADATA_DISABLED="true")
+    db = tmp_path / "index.sqlite"
+    result = _cli("index", str(logs), "s3://some-bucket/AWSLogs/", "--endpoint-url", "http://127.0.0.1:9", "--db", str(db),
+                  env=env)
+    assert result.returncode == 2 and "no AWS credentials found" in result.stderr, result.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 100
+    indexes = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "events_eventID" in indexes and len(indexes) > 5, indexes  # the bulk load finished: indexes built
+    conn.close()
+
+
 # --------------------------------------------------------------------------- following new deliveries
 
 
@@ -782,6 +837,11 @@ def test_a_large_prefix_outside_the_layout_is_named_with_its_size_before_downloa
     assert seen[noted].objects_downloaded == 0, "the note came after downloads had started"
     note = seen[noted].listing_note
     assert "s3://exports-bucket/exports/ is not in CloudTrail's layout" in note and "4 objects" in note
+    # Named accounts: objects outside the layout belong to no account folder, and are read.
+    named: list = []
+    index_paths(connect(tmp_path / "named.sqlite"), ["s3://exports-bucket/exports/"], on_progress=named.append,
+                s3_options=S3Options(endpoint_url=s3.endpoint_url, accounts=("111122223333",)), workers=0)
+    assert not any("nothing listed" in progress.listing_note for progress in named)
     monkeypatch.setattr(s3_source, "LARGE_LISTING_OBJECTS", 5_000)
     quiet: list = []
     index_paths(connect(tmp_path / "small.sqlite"), ["s3://exports-bucket/exports/"],

@@ -263,6 +263,13 @@ def test_index_verbose_names_every_skipped_file(tmp_path: Path) -> None:
     assert f"skipped: {logs / 'README.md'}: not CloudTrail: not JSON" in result.stdout
     # Run again: the file is unchanged, so not read again, and still named.
     again = subprocess.run(result.args, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
-    assert f"skipped earlier, unchanged since: {logs / 'README.md'}: not CloudTrail: not JSON" in again.stdout
+    assert f"skipped by an earlier run: {logs / 'README.md'}: not CloudTrail: not JSON" in again.stdout
     quiet = subprocess.run(result.args[:-1], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
-    assert "skipped earlier, unchanged since: 1 file (-v names them)" in quiet.stdout
+    assert "skipped by an earlier run: 1 file (-v names them)" in quiet.stdout
+    # Only files under the paths given: another tree in the same index is not this run's.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "b.json").write_text(json.dumps({"Records": [make_event("y")]}))
+    elsewhere = subprocess.run([sys.executable, "-m", "trailtui", "index", str(other), "--db", str(tmp_path / "i.sqlite"),
+                                "-v"], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)
+    assert "README.md" not in elsewhere.stdout and "skipped by an earlier run" not in elsewhere.stdout

@@ -406,6 +406,18 @@ def _indexed_objects(db_path: Path, objects) -> set[str]:
     return {obj.url for obj in objects if object_unchanged(known.get(obj.url), obj, root)}
 
 
+def _under(path: str, given: list[str]) -> bool:
+    """The indexed ``path`` (a file's absolute path, or an object's ``s3://`` URL) is one of
+    ``given`` (as the user wrote them) or under one of them."""
+    from trailtui.core.sources.s3 import is_s3_url
+
+    for root in given:
+        root = root if is_s3_url(root) else str(Path(root).expanduser().absolute())
+        if path == root or path.startswith(root.rstrip("/") + "/"):
+            return True
+    return False
+
+
 def _run_index(paths: list[str], db_path: Path, *, quiet: bool = False, s3_options=None, s3_lister=None):
     """Index ``paths`` with progress on stderr; returns the LoadSummary. Exits 2 on a bad path
     or an S3 source that cannot be used (no credentials). ``s3_lister``: lists the S3 URLs
@@ -504,7 +516,8 @@ class _Progress:
 
         if self.bar is not None:
             self.bar.update(
-                self.task, total=progress.files_total, completed=progress.files_done,
+                # No total (so no time left) while an S3 listing still adds to it.
+                self.task, total=None if progress.s3_listing else progress.files_total, completed=progress.files_done,
                 events=progress.events_added, rate=progress.rate,
                 s3=f" · {progress.download_note}" if progress.download_note else "",
                 phase=progress.phase if progress.phase in _STEP_PHASES else "indexing",
@@ -586,16 +599,16 @@ def _cmd_index(parser: argparse.ArgumentParser, args) -> int:
         if args.verbose:
             for path, reason in summary.skips:
                 print(f"skipped: {printable(path)}: {printable(reason)}")
-    # Files skipped by an earlier run and unchanged since: still named, not only counted.
+    # Files under these paths that an earlier run skipped (not read again): named, not only counted.
     named = {path for path, _ in summary.skips}
     earlier_skips = [(path, reason) for path, reason in
                      conn.execute("SELECT path, reason FROM files WHERE outcome = 'skipped' ORDER BY path")
-                     if path not in named]
+                     if path not in named and _under(path, args.paths)]
     if earlier_skips and args.verbose:
         for path, reason in earlier_skips:
-            print(f"skipped earlier, unchanged since: {printable(path)}: {printable(reason or 'skipped')}")
+            print(f"skipped by an earlier run: {printable(path)}: {printable(reason or 'skipped')}")
     elif earlier_skips:
-        print(f"skipped earlier, unchanged since: {plural(len(earlier_skips), 'file')} (-v names them)")
+        print(f"skipped by an earlier run: {plural(len(earlier_skips), 'file')} (-v names them)")
     _report_problems(summary, sys.stderr)
     earlier = _earlier_problems(conn, summary)
     _explain_if_empty(conn, args.paths)

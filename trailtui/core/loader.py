@@ -196,7 +196,8 @@ def index_paths(
     downloaded as ``s3_options`` says (:mod:`trailtui.core.sources.s3`; their objects are
     recorded under their URLs, unchanged ones, by size and ETag, are not downloaded again, and
     those no longer listed are kept). Raises :class:`trailtui.core.sources.s3.S3SourceError`
-    when S3 cannot be used at all (no credentials, say); objects or prefixes that cannot be read
+    when S3 cannot be used at all (no credentials, say; local paths given beside are indexed
+    first); objects or prefixes that cannot be read
     are load problems naming them, and the rest still loads. ``s3_lister`` lists the S3 URLs
     instead of a :class:`~trailtui.core.sources.s3.WindowListing` of ``s3_options`` (a follow
     poll: :class:`~trailtui.core.sources.follow.DeliveryPoll`; it has the same ``client`` and
@@ -275,6 +276,10 @@ def _index_paths_locked(
         todo.append(PlannedFile(str(path), str(path), size, mtime_ns, old[0] if old else None))
     problems = list(discovery.problems)
     remote = [parse_s3_url(str(path)) for path in paths if is_s3_url(str(path))]
+    lister = None
+    if remote:
+        lister = s3_lister or WindowListing(s3_options or S3Options())
+        _ = lister.client  # an unknown --profile is said (S3SourceError) before the index changes
     summary.files_total = len(discovery.files) - summary.files_held + summary.objects_listed
     summary.files_done = summary.files_unchanged
     writer.record_walk_problems(problems)
@@ -317,7 +322,6 @@ def _index_paths_locked(
         # others are still being listed.
         summary.phase = "listing S3"
         post()
-        lister = s3_lister or WindowListing(s3_options or S3Options())
         listed = _ListedObjects(lister, remote, known, s3_cache_root(main_database_path(conn) or "trailtui.sqlite"),
                                 summary, post)
         todo, few = itertools.chain(todo, listed), False
@@ -420,6 +424,10 @@ def _index_paths_locked(
         fill_free_text(conn, step, gone=gone)
     summary.fts_done, summary.fts_waiting = summary.fts_total, 0
     _remove_empty(directory)
+    if listed is not None and listed.fatal is not None:
+        # S3 could not be used at all (no credentials, say): said now that what was read
+        # (local files) is indexed whole, indexes and all.
+        raise listed.fatal
     summary.phase = "done"
     summary.elapsed = time.monotonic() - started
     summary.events_total = conn.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -533,15 +541,20 @@ class _ListedObjects:
     mtime_ns, etag)) and whose cached copy under ``root`` is intact is unchanged; each other one
     becomes a :class:`PlannedFile` whose download starts at once. Iterating (on the load's
     thread) yields the planned files in listing order and keeps ``summary``'s counts; a large
-    prefix's note is posted (``post``) before its objects are downloaded. Iteration raises what
-    the listing raised (:class:`S3SourceError`: S3 cannot be used at all). After it,
-    :attr:`problems` holds the ``(URL, message)`` of each folder that could not be listed.
+    prefix's note is posted (``post``) before its objects are downloaded. When S3 cannot be
+    used at all (no credentials, say), iteration ends and :attr:`fatal` holds the
+    :class:`S3SourceError`, for the load to raise once what it read is indexed; any other error
+    of the listing is raised. After it, :attr:`problems` holds the ``(URL, message)`` of each
+    folder that could not be listed.
     """
 
     def __init__(self, lister, urls: list, known: dict, root: Path, summary: LoadSummary, post) -> None:
         self.lister, self.urls, self.known, self.root = lister, urls, known, root
         self.summary, self.post = summary, post
         self.problems: list[tuple[str, str]] = []
+        #: The :class:`S3SourceError` that stopped the listing (S3 cannot be used at all), if any:
+        #: the load finishes what it read, then raises it.
+        self.fatal: S3SourceError | None = None
         self.downloads = Downloads(lister.client, root)
         self._messages: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -552,7 +565,7 @@ class _ListedObjects:
     def _list(self) -> None:
         stream = None
         try:
-            stream = self.lister.stream(self.urls)
+            stream = self.lister.stream(self.urls, stop=self._stop)
             for objects, note in stream:
                 if note:
                     # Said before these objects download: the user may want a narrower prefix.
@@ -612,6 +625,10 @@ class _ListedObjects:
                 summary.s3_listing = False
                 summary.phase = "reading"
                 return
+            elif isinstance(message[1], S3SourceError):
+                self.fatal = message[1]
+                summary.s3_listing = False
+                return
             else:
                 raise message[1]
 
@@ -622,12 +639,14 @@ class _ListedObjects:
         summary.download_seconds = time.monotonic() - downloads.started
 
     def close(self, *, cancel: bool) -> None:
-        """Wait for the downloads, or (``cancel``: an interrupted load) stop listing and
-        downloading (a listing request under way is waited for a few seconds at most)."""
+        """Wait for the downloads, or (``cancel``: an interrupted load) stop downloading at
+        once, then listing (the listing thread ends within 0.1 s, a listing request under way
+        finishes on its own)."""
         if cancel:
             self._stop.set()
-            self._thread.join(5)
         self.downloads.close(cancel=cancel)
+        if cancel:
+            self._thread.join(1)
         self.summary.s3_listing = False
 
 

@@ -120,6 +120,8 @@ class DeliveryPoll(ListsAtOnce):
         self._start_after: dict[tuple[str, str], str] = {}
         self._reported: set[tuple[str, str]] = set()
         self._walk_problems: dict[S3Url, list[tuple[str, str]]] = {}
+        # A round stopped mid-poll may leave its listing thread running into the next round's.
+        self._polling = threading.Lock()
 
     @property
     def client(self):
@@ -151,6 +153,10 @@ class DeliveryPoll(ListsAtOnce):
         """One poll: the objects in the day folders of :meth:`day_folders` for every URL (each
         object once) and the ``(URL, message)`` problems not reported before. Raises
         ``S3SourceError`` when S3 cannot be used at all (credentials expired, say)."""
+        with self._polling:
+            return self._poll(urls)
+
+    def _poll(self, urls: list[S3Url]) -> tuple[list[S3Object], list[tuple[str, str]]]:
         objects: dict[str, S3Object] = {}
         problems: list[tuple[str, str]] = []
         for url in urls:

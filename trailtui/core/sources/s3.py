@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -243,16 +243,19 @@ class WindowListing:
             self._client = make_client(self.options)
         return self._client
 
-    def stream(self, urls: list[S3Url], *, today: date | None = None) -> Iterator[tuple[list[S3Object], str]]:
-        """``(objects, note)`` for each folder listed recursively under ``urls``, as its listing
-        ends (folders listed :data:`LISTING_THREADS` at a time; objects in key order within a
-        folder, each object once over all URLs). ``note`` is "" or a line for the user: a large
-        prefix outside the layout (given with its objects, before any of them is downloaded), or,
-        after a URL's last folder (with no objects), the named accounts and Regions that had
-        nothing listed. When the
-        iteration ends, :attr:`problems` and :attr:`notes` are complete. Raises
-        :class:`S3SourceError` when S3 cannot be used at all; closing the iterator stops the
-        listings not yet started. ``today``: the UTC date an open window ends on (default: now)."""
+    def stream(
+        self, urls: list[S3Url], *, today: date | None = None, stop: threading.Event | None = None
+    ) -> Iterator[tuple[list[S3Object], str]]:
+        """``(objects, note)`` for each folder listed recursively under ``urls``, in the walk's
+        order (folders listed :data:`LISTING_THREADS` at a time, each handed over once it and
+        those before it are listed; objects in key order, each object once over all URLs), so
+        loads are repeatable. ``note`` is "" or a line for the user: a large prefix outside the
+        layout (given with its objects, before any of them is downloaded), or, after a URL's last
+        folder (with no objects), the named accounts and Regions that had nothing listed. When
+        the iteration ends, :attr:`problems` and :attr:`notes` are complete. Raises
+        :class:`S3SourceError` when S3 cannot be used at all. ``stop`` set (or the iterator
+        closed): the listings not started are dropped and the iteration ends within 0.1 s.
+        ``today``: the UTC date an open window ends on (default: now)."""
         today = today or datetime.now(timezone.utc).date()
         self.notes, self.problems = [], []
         seen: set[str] = set()
@@ -263,22 +266,31 @@ class WindowListing:
             pool = ThreadPoolExecutor(LISTING_THREADS, thread_name_prefix="s3-listing")
             found: dict[tuple[str, str], int] = {}  # (account, region) folder -> objects listed
             try:
-                futures = {pool.submit(walker.keys_under, prefix, whole): (prefix, whole) for prefix, whole in prefixes}
-                for future in as_completed(futures):
-                    prefix, whole = futures[future]
-                    objects = [obj for obj in future.result() if obj.url not in seen]
+                futures = [pool.submit(walker.keys_under, prefix, whole) for prefix, whole in prefixes]
+                for (prefix, whole), future in zip(prefixes, futures):
+                    while True:
+                        try:
+                            listed = future.result(timeout=0.1)
+                            break
+                        except TimeoutError:
+                            if stop is not None and stop.is_set():
+                                return
+                    objects = [obj for obj in listed if obj.url not in seen]
                     seen.update(obj.url for obj in objects)
                     position = layout.position_of(prefix)
-                    found[position.account, position.region] = found.get((position.account, position.region), 0) + len(objects)
+                    folder = (position.account, position.region)
+                    found[folder] = found.get(folder, 0) + len(objects)
                     note = self._large_note(url, objects) if whole else ""
                     if note:
                         self.notes.append(note)
                     if objects:
                         yield objects, note
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                pool.shutdown(wait=False, cancel_futures=True)
                 self.problems += listing.problems
-            note = self._nothing_named_note(url, found, bool(listing.problems))
+            # Objects of a prefix listed whole are in no account's or Region's folder: no note.
+            whole = any(whole for _, whole in prefixes)
+            note = "" if whole else self._nothing_named_note(url, found, bool(listing.problems))
             if note:
                 self.notes.append(note)
                 yield [], note
@@ -321,8 +333,9 @@ class ListsAtOnce:
     def list(self, urls: list[S3Url]) -> tuple[list[S3Object], list[tuple[str, str]]]:  # pragma: no cover
         raise NotImplementedError
 
-    def stream(self, urls: list[S3Url]) -> Iterator[tuple[list[S3Object], str]]:
-        """:meth:`list`'s objects as one batch (none when there are none); then :attr:`problems`."""
+    def stream(self, urls: list[S3Url], *, stop: threading.Event | None = None) -> Iterator[tuple[list[S3Object], str]]:
+        """:meth:`list`'s objects as one batch (none when there are none); then :attr:`problems`.
+        (``stop``: as :meth:`WindowListing.stream` takes it; one list has nothing to stop between.)"""
         objects, self.problems = self.list(urls)
         if objects:
             yield objects, ""
