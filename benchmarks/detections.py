@@ -53,10 +53,9 @@ from benchmarks.run import (
     _ratio,
     _s,
     corpus_files,
-    default_workdir,
-    ensure_corpus,
     index_companions,
     log,
+    workdir_and_corpus,
 )
 
 #: SigmaHQ's CloudTrail rules (test data beside the checkout), the default ``--rules``.
@@ -432,9 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     """Measure trailtui, then the peer; print the table and write the JSON. Returns 0."""
     args = parse_args(argv)
     started = time.perf_counter()
-    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
-    workdir.mkdir(parents=True, exist_ok=True)
-    corpus = ensure_corpus(args, workdir)
+    workdir, corpus = workdir_and_corpus(args)
     corpus_path = Path(corpus["path"])
     name = corpus_name(corpus)
     base = Path(args.index).expanduser() if args.index else Path(

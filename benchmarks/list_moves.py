@@ -42,11 +42,10 @@ from benchmarks.run import (
     DEFAULT_EVENTS,
     _ms,
     _ratio,
-    default_workdir,
     duckdb_globs,
-    ensure_corpus,
     log,
     subprocess_env,
+    workdir_and_corpus,
 )
 
 SCREEN = 50
@@ -342,9 +341,7 @@ def parse_args(argv: list[str] | None):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
-    workdir.mkdir(parents=True, exist_ok=True)
-    corpus = ensure_corpus(args, workdir)
+    workdir, corpus = workdir_and_corpus(args)
     corpus_path = Path(corpus["path"])
     name = corpus_name(corpus)
     reps = 3 if args.quick else 7

@@ -91,6 +91,14 @@ def default_workdir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "trailtui-bench"
 
 
+def workdir_and_corpus(args) -> tuple[Path, dict]:
+    """The work directory (``--workdir`` or :func:`default_workdir`, created) and the corpus of
+    :func:`ensure_corpus` in it: what every benchmark starts with."""
+    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
+    workdir.mkdir(parents=True, exist_ok=True)
+    return workdir, ensure_corpus(args, workdir)
+
+
 def find_generator(explicit: str | None) -> Path:
     """``gen_cloudtrail.py``: --generator, ``$TRAILTUI_BENCH_GENERATOR``, then ``shared/tools``
     beside the checkout (CI clones the repo with ``../shared`` next to it), then /work/shared."""
@@ -1236,9 +1244,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks import procmon
 
     run_started = time.perf_counter()
-    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
-    workdir.mkdir(parents=True, exist_ok=True)
-    corpus = ensure_corpus(args, workdir)
+    workdir, corpus = workdir_and_corpus(args)
     settings = Settings.for_run(corpus.get("events") or args.events, args.quick, args.index_reps)
     bench = Bench(args, workdir, corpus, settings)
     bench.results.update(

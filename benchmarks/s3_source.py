@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from benchmarks.common import text_table, write_json
-from benchmarks.run import corpus_files, default_workdir, ensure_corpus, log, subprocess_env
+from benchmarks.run import corpus_files, log, subprocess_env, workdir_and_corpus
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "bench"
@@ -165,9 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="indexing runs from local disk and from the bucket, alternated (medians are reported)")
     args = parser.parse_args(argv)
-    workdir = Path(args.workdir).expanduser() if args.workdir else default_workdir()
-    workdir.mkdir(parents=True, exist_ok=True)
-    info = ensure_corpus(args, workdir)
+    workdir, info = workdir_and_corpus(args)
     root = Path(args.corpus).expanduser().resolve() if args.corpus else workdir / f"corpus-{args.events}-{args.seed}"
     files = corpus_files(root)
 
