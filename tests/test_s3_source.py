@@ -541,10 +541,28 @@ async def test_the_app_without_credentials_says_why_in_the_list(s3, tmp_path: Pa
         assert "reads files of any name" not in text
 
 
-def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trail: Trail, s3, tmp_path: Path) -> None:
+def _interrupt_once_downloading(args: list[str], cache: Path, after: float, at_signal=None):
+    """Run ``args``; once the first object is in ``cache`` and ``after`` seconds more, Ctrl+C it
+    (calling ``at_signal`` just before). Returns the process, its stderr and the seconds it took
+    to end after the signal."""
     import signal
-    import sqlite3
     import time
+
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(cache.rglob("*.json.gz")):
+        time.sleep(0.02)
+    time.sleep(after)
+    if at_signal is not None:
+        at_signal()
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    return process, err, time.monotonic() - interrupted
+
+
+def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trail: Trail, s3, tmp_path: Path) -> None:
+    import sqlite3
 
     db = tmp_path / "index.sqlite"
     url = f"s3://{BUCKET}/AWSLogs/"
@@ -552,13 +570,7 @@ def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trai
             "--since", "2024-05-01", "--until", "2024-05-03"]
     s3.faults.get_delay = 0.3  # 16 at a time: about 50 objects a second
     try:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((tmp_path / "index.s3").rglob("*.json.gz")):
-            time.sleep(0.02)
-        time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        process, err, _ = _interrupt_once_downloading(args, tmp_path / "index.s3", 0.3)
     finally:
         s3.faults.get_delay = 0.0
     assert process.returncode == 130, err
@@ -578,9 +590,6 @@ def test_ctrl_c_while_downloading_leaves_no_partial_file_and_a_usable_index(trai
 
 
 def test_ctrl_c_while_a_folder_is_still_being_listed_stops_at_once(trail: Trail, s3, tmp_path: Path) -> None:
-    import signal
-    import time
-
     slow = max(trail.local_files(days={date(2024, 5, 9)})).rsplit("/", 1)[0] + "/"
     db = tmp_path / "index.sqlite"
     args = [sys.executable, "-m", "trailtui", "index", f"s3://{BUCKET}/AWSLogs/", "--db", str(db),
@@ -588,16 +597,7 @@ def test_ctrl_c_while_a_folder_is_still_being_listed_stops_at_once(trail: Trail,
     s3.faults.listing_delays[slow] = 4.0  # a folder whose listing is slow
     s3.faults.get_delay = 0.5  # 16 at a time: about 30 objects a second, most still to come at the signal
     try:
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not list((tmp_path / "index.s3").rglob("*.json.gz")):
-            time.sleep(0.02)
-        time.sleep(0.5)
-        s3.take_requests()
-        process.send_signal(signal.SIGINT)
-        interrupted = time.monotonic()
-        _, err = process.communicate(timeout=60)
-        took = time.monotonic() - interrupted
+        process, err, took = _interrupt_once_downloading(args, tmp_path / "index.s3", 0.5, at_signal=s3.take_requests)
         fetched_after = [request for request in s3.take_requests() if request.is_get_object]
     finally:
         s3.faults.listing_delays.clear()
