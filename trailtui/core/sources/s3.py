@@ -208,12 +208,32 @@ def list_objects(client, url: S3Url, options: S3Options, *, today: date | None =
     prefixes = walker.walk(layout.position_of(url.prefix))
     listing.listed = [f"{SCHEME}{url.bucket}/{prefix}" for prefix, _ in prefixes]
     listing.whole = [f"{SCHEME}{url.bucket}/{prefix}" for prefix, whole in prefixes if whole]
-    with ThreadPoolExecutor(LISTING_THREADS) as pool:
-        pages = list(pool.map(lambda item: walker.keys_under(*item), prefixes))
-    for objects in pages:
+    for _, _, objects in _listed_folders(walker, prefixes):
         listing.objects.extend(objects)
     listing.objects.sort(key=lambda obj: obj.key)
     return listing
+
+
+def _listed_folders(
+    walker: LayoutWalker, prefixes: list[tuple[str, bool]], stop: threading.Event | None = None
+) -> Iterator[tuple[str, bool, list[S3Object]]]:
+    """``(prefix, listed whole, objects)`` for each of ``prefixes`` (from ``walker.walk``), in
+    their order, listed :data:`LISTING_THREADS` at a time; ``stop`` set: the listings not started
+    are dropped and the iteration ends within 0.1 s."""
+    pool = ThreadPoolExecutor(LISTING_THREADS, thread_name_prefix="s3-listing")
+    try:
+        futures = [pool.submit(walker.keys_under, prefix, whole) for prefix, whole in prefixes]
+        for (prefix, whole), future in zip(prefixes, futures):
+            while True:
+                try:
+                    objects = future.result(timeout=0.1)
+                    break
+                except TimeoutError:
+                    if stop is not None and stop.is_set():
+                        return
+            yield prefix, whole, objects
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WindowListing:
@@ -263,18 +283,9 @@ class WindowListing:
             listing = Listing()
             walker = LayoutWalker(self.client, url.bucket, self.options, today, listing)
             prefixes = walker.walk(layout.position_of(url.prefix))
-            pool = ThreadPoolExecutor(LISTING_THREADS, thread_name_prefix="s3-listing")
             found: dict[tuple[str, str], int] = {}  # (account, region) folder -> objects listed
             try:
-                futures = [pool.submit(walker.keys_under, prefix, whole) for prefix, whole in prefixes]
-                for (prefix, whole), future in zip(prefixes, futures):
-                    while True:
-                        try:
-                            listed = future.result(timeout=0.1)
-                            break
-                        except TimeoutError:
-                            if stop is not None and stop.is_set():
-                                return
+                for prefix, whole, listed in _listed_folders(walker, prefixes, stop):
                     objects = [obj for obj in listed if obj.url not in seen]
                     seen.update(obj.url for obj in objects)
                     position = layout.position_of(prefix)
@@ -286,8 +297,9 @@ class WindowListing:
                     if objects:
                         yield objects, note
             finally:
-                pool.shutdown(wait=False, cancel_futures=True)
                 self.problems += listing.problems
+            if stop is not None and stop.is_set():
+                return
             # Objects of a prefix listed whole are in no account's or Region's folder: no note.
             whole = any(whole for _, whole in prefixes)
             note = "" if whole else self._nothing_named_note(url, found, bool(listing.problems))
